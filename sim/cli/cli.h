@@ -1,0 +1,25 @@
+/*
+ * bridgesim CLI: one function per subcommand. Each takes the arguments after the
+ * subcommand name (argv[0] is the subcommand itself) and returns the process exit code:
+ * 0 success, 1 a check failed (invariant, expectation, verification), 2 usage or input
+ * error. Messages go to stderr, results to stdout.
+ */
+#ifndef BRIDGESIM_CLI_H
+#define BRIDGESIM_CLI_H
+
+#define BS_EXIT_OK     0
+#define BS_EXIT_FAILED 1
+#define BS_EXIT_USAGE  2
+
+int bs_cli_run(int argc, char **argv);
+int bs_cli_validate(int argc, char **argv);
+int bs_cli_msg(int argc, char **argv);
+
+/**
+ * bs_cli_dialect_dir() - the directory where `--dialect NAME` looks for NAME.yaml:
+ * $BRIDGESIM_DIALECTS, else configs/dialects under the source tree the program was built
+ * from, else ./configs/dialects. Never NULL.
+ */
+const char *bs_cli_dialect_dir(void);
+
+#endif

@@ -1,0 +1,207 @@
+/*
+ * bridgesim scenario: the in-memory form of a scenario file (configs/README.md is the
+ * schema reference). Loaded from YAML by bs_scenario_load(); every value is already in
+ * canonical units: time in microseconds (bs_time_us), money in minor units of the named
+ * currency, rates in transactions per second, probabilities in [0, 1].
+ */
+#ifndef BRIDGESIM_SCENARIO_H
+#define BRIDGESIM_SCENARIO_H
+
+#include <bridgesim/common.h>
+#include <bridgesim/crypto.h>
+
+#define BS_SC_ID_MAX      32 /* node/institution ids, without NUL */
+#define BS_SC_NAME_MAX    96 /* scenario and node path names ("mir.MIRACQ1.terminals") */
+#define BS_SC_MAX_NETWORKS 2
+#define BS_SC_MAX_ISSUERS 32
+#define BS_SC_MAX_ACQUIRERS 32
+#define BS_SC_MAX_BINS    16
+#define BS_SC_MAX_LINKS   256
+#define BS_SC_MAX_FLOWS   16
+#define BS_SC_MAX_EXPECT  32
+
+/** Probability distributions; the loader converts units so values are µs or minor units. */
+enum bs_dist_kind {
+    BS_DIST_CONSTANT = 0, /* a = value */
+    BS_DIST_UNIFORM,      /* a = low, b = high (inclusive) */
+    BS_DIST_NORMAL,       /* a = mean, b = standard deviation */
+    BS_DIST_LOGNORMAL,    /* a = median, b = sigma of the underlying normal */
+    BS_DIST_EXPONENTIAL,  /* a = mean */
+    BS_DIST_PARETO,       /* a = scale (minimum), b = shape alpha */
+};
+
+/**
+ * struct bs_dist - a distribution with optional clamps. Samples are clamped to
+ * [min, max] when has_min / has_max are set, and never below 0.
+ */
+struct bs_dist {
+    enum bs_dist_kind kind;
+    double a, b;
+    bool has_min, has_max;
+    double min, max;
+};
+
+/** An ISO 4217 currency with the exponent this scenario uses for it. */
+struct bs_sc_currency {
+    char code[4];     /* "RUB" */
+    uint16_t numeric; /* 643 */
+    uint8_t exponent; /* minor-unit digits: RUB 2; IRR 0 (practice) or 2 (ISO 4217) */
+};
+
+/** A BIN/IIN range of card-number prefixes, e.g. 2200–2204 (4 digits) or 603799. */
+struct bs_sc_bin_range {
+    uint64_t lo, hi; /* inclusive, as numbers of @digits digits */
+    uint8_t digits;  /* prefix length, 1..8 */
+};
+
+struct bs_sc_issuer {
+    char id[BS_SC_ID_MAX + 1];      /* "MIRBANK1"; node name is "<network>.<id>" */
+    char inst_id[12];               /* institution id digits for DE 32/33/100 */
+    struct bs_sc_bin_range bins[BS_SC_MAX_BINS];
+    size_t nbins;
+    uint32_t cards;                 /* card population size */
+    uint8_t pan_length;             /* 16 (default) .. 19 */
+    struct bs_dist balance;         /* opening balance, minor units of the network currency */
+    double expired_share;           /* share of cards whose expiry date has passed */
+    struct bs_dist processing;      /* issuer host processing time, µs */
+};
+
+/* enum bs_channel (BS_CH_POS, BS_CH_ATM, BS_CH_COUNT) is in bridgesim/common.h. */
+
+struct bs_sc_acquirer {
+    char id[BS_SC_ID_MAX + 1];      /* "MIRACQ1"; nodes "<network>.<id>" and ".terminals" */
+    char inst_id[12];               /* DE 32 acquiring institution id, digits */
+    uint32_t terminals;             /* terminals (TIDs) behind this acquirer */
+    uint32_t merchants;             /* merchants (MIDs); terminals are spread over them */
+    uint16_t mcc;                   /* default merchant category code (DE 18) for POS */
+    char location[41];              /* DE 43 acceptor name/location, 40 characters */
+    struct bs_dist processing;      /* acquirer host processing time, µs */
+};
+
+struct bs_sc_network {
+    char name[BS_SC_ID_MAX + 1];    /* "mir" or "shetab" */
+    char dialect[256];              /* dialect name (configs/dialects/NAME.yaml) or file path */
+    struct bs_sc_currency currency;
+    int16_t utc_offset_min;         /* local time of the network's terminals (DE 12/13):
+                                       key `utc_offset: "+03:00"`; default from the currency
+                                       (RUB Moscow +03:00, IRR Tehran +03:30, else 0) */
+    char switch_inst_id[12];        /* the switch's institution id (DE 33 forwarding) */
+    struct bs_dist switch_processing; /* µs */
+    struct bs_sc_issuer issuers[BS_SC_MAX_ISSUERS];
+    size_t nissuers;
+    struct bs_sc_acquirer acquirers[BS_SC_MAX_ACQUIRERS];
+    size_t nacquirers;
+};
+
+struct bs_sc_bridge {
+    /* The bridge's institution id as a member of each network (index = network). */
+    char inst_id[BS_SC_MAX_NETWORKS][12];
+    /* FX: rate = quote units per 1 base unit, as rate_num / 10^rate_scale (e.g. "4510.25"
+     * → 451025 / 10^2). Quoted in the large direction (IRR per RUB), GUIDE §3. */
+    char fx_base[4], fx_quote[4];
+    int64_t rate_num;
+    uint8_t rate_scale;
+    uint32_t markup_bps;            /* added to the rate, basis points */
+    struct bs_dist processing;      /* µs */
+};
+
+/** Per-channel timer budgets, nested: issuer < stand_in < bridge < acquirer < terminal. */
+struct bs_sc_timers {
+    bs_time_us issuer, stand_in, bridge, acquirer, terminal;
+};
+
+struct bs_sc_link {
+    char a[BS_SC_NAME_MAX], b[BS_SC_NAME_MAX]; /* node names, see bs_scenario_node_names */
+    struct bs_dist latency;         /* one-way, µs, both directions */
+    double loss;                    /* Bernoulli drop probability per message */
+    int line, column;               /* where it was declared, for error messages */
+};
+
+enum bs_arrival {
+    BS_ARRIVAL_POISSON = 0,
+    BS_ARRIVAL_CONSTANT,
+};
+
+enum bs_txn_type {
+    BS_TXN_PURCHASE = 0,
+    BS_TXN_ATM_WITHDRAWAL = 1,
+    BS_TXN_TYPE_COUNT
+};
+
+/** One direction of cross-network traffic: acquirers of @from, cards of @cards. */
+struct bs_sc_flow {
+    int from;                       /* network index of the acquirers */
+    int cards;                      /* network index of the card issuers */
+    double share;                   /* share of all arrivals; shares sum to 1 */
+    double mix[BS_TXN_TYPE_COUNT];  /* purchase / ATM shares; sum to 1 */
+    struct bs_dist amount;          /* minor units of the acquirer's (from) currency */
+    double unknown_card_share;      /* cards with a valid BIN but no account (RC 14) */
+};
+
+struct bs_sc_workload {
+    double rate_tps;                /* total offered rate */
+    enum bs_arrival arrivals;
+    uint64_t count;                 /* stop after this many transactions; 0: use duration */
+    bs_time_us duration;            /* stop offering after this much virtual time */
+    struct bs_sc_flow flows[BS_SC_MAX_FLOWS];
+    size_t nflows;
+};
+
+enum bs_expect_op { BS_OP_GE, BS_OP_LE, BS_OP_GT, BS_OP_LT, BS_OP_EQ };
+
+/** One expectation: "<metric> <op> <value>", e.g. approval_rate >= 0.9. */
+struct bs_sc_expect {
+    char metric[48];
+    enum bs_expect_op op;
+    double value;                   /* latency metrics in ms, rates as fractions */
+    int line, column;
+};
+
+struct bs_scenario {
+    char name[BS_SC_NAME_MAX];
+    char path[512];                 /* the file it was loaded from */
+    uint64_t seed;
+    bool realtime;                  /* time.mode: realtime (else virtual) */
+    bs_time_us start_time;          /* virtual epoch, µs since the Unix epoch (UTC) */
+    bs_time_us drain;               /* extra virtual time after the workload for replies,
+                                       reversals and queues to settle */
+    enum bs_sig_alg sig_alg;
+    struct bs_sc_network networks[BS_SC_MAX_NETWORKS];
+    size_t nnetworks;
+    struct bs_sc_bridge bridge;
+    struct bs_sc_timers timers[BS_CH_COUNT];
+    struct bs_dist default_latency; /* links not listed */
+    struct bs_sc_link links[BS_SC_MAX_LINKS];
+    size_t nlinks;
+    struct bs_sc_workload workload;
+    struct bs_sc_expect expect[BS_SC_MAX_EXPECT];
+    size_t nexpect;
+};
+
+/**
+ * bs_scenario_load() - read, parse and validate a scenario file.
+ * @path:   the YAML file.
+ * @sets:   "path.to.key=value" overrides applied after loading (may be NULL), @nsets.
+ * @ret:    receives a heap scenario; free with bs_scenario_free().
+ * @errbuf: on failure, one or more lines "file:line:column: what is wrong; how to fix".
+ *
+ * Return: 0; BS_EIO when the file cannot be read; BS_EFORMAT for a syntax, schema or
+ * consistency error (unknown key — with the nearest valid key suggested —, wrong type,
+ * out-of-range value, undefined node in a link, non-nesting timers); BS_ENOMEM.
+ */
+int bs_scenario_load(const char *path, const char *const *sets, size_t nsets,
+                     struct bs_scenario **ret, char *errbuf, size_t errlen);
+
+/** bs_scenario_free() - free a loaded scenario; NULL accepted. */
+void bs_scenario_free(struct bs_scenario *sc);
+
+/**
+ * bs_dist_sample() - draw from @d with uniform deviates from @next (a PRNG stream), then
+ * clamp. Deterministic for a given stream state.
+ */
+double bs_dist_sample(const struct bs_dist *d, uint64_t (*next)(void *), void *stream);
+
+/** bs_dist_mean() - the distribution's mean before clamping (used for sanity checks). */
+double bs_dist_mean(const struct bs_dist *d);
+
+#endif /* BRIDGESIM_SCENARIO_H */
