@@ -122,8 +122,11 @@ int bs_key_public(const struct bs_key *k, uint8_t *out, size_t cap);
 /**
  * bs_key_pem_load() - make a key from a PEM-encoded, unencrypted PKCS#8 private key
  * ("-----BEGIN PRIVATE KEY-----", RFC 5958 OneAsymmetricKey / RFC 5208 PrivateKeyInfo;
- * RFC 8410 for Ed25519, RFC 5915 inside it for EC). Decoded with OSSL_DECODER; no
- * passphrase is ever asked for, so an encrypted key is rejected rather than prompting.
+ * RFC 8410 for Ed25519, RFC 5915 inside it for EC). Exactly one PEM block (RFC 7468);
+ * text around it is ignored. The label is checked (OpenSSL 3.0's OSSL_DECODER alone would
+ * also take SEC 1 "EC PRIVATE KEY" blocks); the key inside is decoded by OpenSSL's
+ * decoders through EVP_PKCS82PKEY_ex(). No passphrase is ever asked for, so an encrypted
+ * key is rejected rather than prompting.
  * @pem, @len: the text (need not be NUL-terminated); at most BS_KEY_PEM_IN_MAX bytes.
  * @key_id:    as for bs_key_from_raw().
  * @ret:       receives the key (Ed25519 or ECDSA P-256); free with bs_key_free().
@@ -132,8 +135,8 @@ int bs_key_public(const struct bs_key *k, uint8_t *out, size_t cap);
  * on the curve) before use.
  *
  * Return: 0; BS_ELIMIT (@len too large); BS_EFORMAT (not a PEM PKCS#8 private key, an
- * encrypted one, or an inconsistent key); BS_EINVAL (a key type other than Ed25519 or
- * EC P-256, a bad @key_id, NULL arguments); BS_ECRYPTO; BS_ENOMEM.
+ * encrypted one, more than one PEM block, or an inconsistent key); BS_EINVAL (a key type
+ * other than Ed25519 or EC P-256, a bad @key_id, NULL arguments); BS_ECRYPTO; BS_ENOMEM.
  */
 int bs_key_pem_load(const char *pem, size_t len, const char *key_id, struct bs_key **ret);
 
