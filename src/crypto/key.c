@@ -284,7 +284,7 @@ static int make_p256(struct bs_key *k, const BIGNUM *d)
 
     group = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
     if (group == NULL)
-        goto out;
+        return bs__crypto_fail();
     q = EC_POINT_new(group);
     if (q == NULL)
         goto free_group;
@@ -323,7 +323,6 @@ free_point:
     EC_POINT_free(q);
 free_group:
     EC_GROUP_free(group);
-out:
     if (rc != 0)
         return bs__crypto_fail();
     return setup_p256(k);
@@ -348,7 +347,7 @@ static int p256_scalar(const uint8_t *in, size_t in_len, bool reduce, BIGNUM **r
 
     c = BN_secure_new();
     if (c == NULL)
-        goto out;
+        return bs__crypto_fail();
     BN_set_flags(c, BN_FLG_CONSTTIME);
     n = BN_bin2bn(p256_order, sizeof(p256_order), NULL);
     if (n == NULL || BN_bin2bn(in, (int)in_len, c) == NULL)
@@ -380,7 +379,6 @@ free_d:
 free_bn:
     BN_free(n);
     BN_clear_free(c);
-out:
     if (rc == BS_ECRYPTO)
         ERR_clear_error();
     return rc;
