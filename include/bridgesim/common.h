@@ -20,21 +20,21 @@ extern "C" {
  * The one error table. X(NAME, value, message). Values are negative so that functions
  * can return a count on success.
  */
-#define BS_ERRNO_MAP(X)                                                                            \
-    X(OK, 0, "success")                                                                            \
-    X(ENOMEM, -1, "out of memory")                                                                 \
-    X(EINVAL, -2, "invalid argument")                                                              \
-    X(EFORMAT, -3, "malformed input")                                                              \
-    X(ELIMIT, -4, "configured limit exceeded")                                                     \
-    X(ERANGE, -5, "value out of range")                                                            \
-    X(ENOSPC, -6, "output buffer too small")                                                       \
-    X(ESIG, -7, "signature verification failed")                                                   \
-    X(ENOTFOUND, -8, "not found")                                                                  \
-    X(EIO, -9, "input/output error")                                                               \
-    X(EEXIST, -10, "already exists")                                                               \
-    X(ECRYPTO, -11, "cryptographic library error")                                                 \
-    X(EOVERFLOW, -12, "arithmetic overflow")                                                       \
-    X(ESTATE, -13, "operation not valid in the current state")                                     \
+#define BS_ERRNO_MAP(X)                                        \
+    X(OK, 0, "success")                                        \
+    X(ENOMEM, -1, "out of memory")                             \
+    X(EINVAL, -2, "invalid argument")                          \
+    X(EFORMAT, -3, "malformed input")                          \
+    X(ELIMIT, -4, "configured limit exceeded")                 \
+    X(ERANGE, -5, "value out of range")                        \
+    X(ENOSPC, -6, "output buffer too small")                   \
+    X(ESIG, -7, "signature verification failed")               \
+    X(ENOTFOUND, -8, "not found")                              \
+    X(EIO, -9, "input/output error")                           \
+    X(EEXIST, -10, "already exists")                           \
+    X(ECRYPTO, -11, "cryptographic library error")             \
+    X(EOVERFLOW, -12, "arithmetic overflow")                   \
+    X(ESTATE, -13, "operation not valid in the current state") \
     X(EKEY, -14, "unknown or expired key")
 
 enum bs_errno {

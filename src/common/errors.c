@@ -4,8 +4,8 @@
 const char *bs_strerror(int err)
 {
     switch (err) {
-#define BS__ERRNO_STR(name, value, msg)                                                            \
-    case (value):                                                                                  \
+#define BS__ERRNO_STR(name, value, msg) \
+    case (value):                       \
         return (msg);
         BS_ERRNO_MAP(BS__ERRNO_STR)
 #undef BS__ERRNO_STR
@@ -17,8 +17,8 @@ const char *bs_strerror(int err)
 const char *bs_errname(int err)
 {
     switch (err) {
-#define BS__ERRNO_NAME(name, value, msg)                                                           \
-    case (value):                                                                                  \
+#define BS__ERRNO_NAME(name, value, msg) \
+    case (value):                        \
         return #name;
         BS_ERRNO_MAP(BS__ERRNO_NAME)
 #undef BS__ERRNO_NAME

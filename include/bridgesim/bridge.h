@@ -1,0 +1,66 @@
+/*
+ * bridgesim — the clearing bridge between two card schemes.
+ *
+ * The bridge is a member of both schemes: an issuer proxy for the other scheme's BINs and
+ * an acquirer proxy for the other scheme's acquirers. A request from one scheme's switch
+ * is decoded in that scheme's dialect into a canonical transaction (struct bs_canon),
+ * routed by BIN, given the bridge's own STAN, RRN and DE 32 on the outgoing leg, converted
+ * into the card's currency (DE 6 cardholder billing amount, DE 10 conversion rate, DE 51
+ * billing currency) and encoded in the other scheme's dialect, signed by the bridge. The
+ * response travels back the same way, matched on (DE 32, DE 11, DE 7, MTI class) of the
+ * outgoing leg so it can never reach the wrong request.
+ */
+#ifndef BRIDGESIM_BRIDGE_H
+#define BRIDGESIM_BRIDGE_H
+
+#include <bridgesim/money.h>
+#include <bridgesim/network.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** One scheme as the bridge sees it. */
+struct bs_bridge_side {
+    const char *name; /* "mir" */
+    uint32_t sw;      /* node id of that scheme's switch */
+    const struct bs_iso_dialect *dialect;
+    const char *inst_id; /* the bridge's institution id there (DE 32/33) */
+    uint16_t currency;   /* ISO 4217 numeric */
+    uint8_t exponent;    /* minor-unit digits in this scenario */
+};
+
+struct bs_bridge_cfg {
+    const char *name;
+    struct bs_bridge_side side[2];
+    const struct bs_bin_table *routes; /* BIN → side index (0 or 1) */
+    struct bs_rate mid;                /* quote per base, e.g. IRR per RUB */
+    uint16_t base_currency;            /* ISO 4217 numeric of the rate's base (RUB) */
+    uint32_t markup_bps;               /* charged to the cardholder, on the rate */
+    struct bs_timer_set timers[2];
+    bs_time_us retention;          /* how long a leg is kept for reversals/late replies */
+    unsigned reversal_max_repeats; /* the bridge reverses towards a scheme it gave up */
+    bs_time_us reversal_backoff;   /* on (0420, then 0421 with doubling backoff) */
+    bs_time_us reversal_backoff_max;
+};
+
+/**
+ * bs_bridge_new() - a bridge node. Return: 0; BS_EINVAL (a side without dialect or
+ * institution id, equal currencies, a base currency neither side uses); BS_ENOMEM.
+ */
+int bs_bridge_new(const struct bs_bridge_cfg *cfg, struct bs_key *key, struct bs_keystore *keys,
+                  struct bs_node **ret);
+
+/**
+ * bs_bridge_convert() - the billing amount for @amount minor units of currency @from
+ * charged to a card in currency @to, at the bridge's applied rate (mid with markup
+ * against the cardholder), and that rate as DE 10 digits.
+ * Return: 0; BS_EINVAL for a currency pair the bridge does not convert; BS_EOVERFLOW.
+ */
+int bs_bridge_convert(const struct bs_node *bridge, int64_t amount, uint16_t from, uint16_t to,
+                      int64_t *ret_billing, char ret_de10[9]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* BRIDGESIM_BRIDGE_H */

@@ -1,0 +1,295 @@
+/*
+ * bridgesim — the roles inside one card scheme: terminal pool, acquirer host, scheme
+ * switch and issuer host; plus BIN routing and card populations, which the bridge uses
+ * too. Every role is a node (bridgesim/node.h): a clock-free state machine.
+ *
+ * Flows (ISO 8583:1987 message classes, GUIDE §3):
+ *   terminal --0200--> acquirer --0200--> switch --0200--> issuer (or bridge)
+ *   terminal <-0210--- acquirer <-0210--- switch <-0210--- issuer
+ * On its timer the acquirer answers the terminal with RC 91 and reverses the request:
+ * 0420 with DE 90 (original data elements), repeated as 0421 with backoff until 0430.
+ * Responses are matched on (DE 32, DE 11, DE 7) and the MTI class, never on STAN alone.
+ */
+#ifndef BRIDGESIM_NETWORK_H
+#define BRIDGESIM_NETWORK_H
+
+#include <bridgesim/common.h>
+#include <bridgesim/iso8583.h>
+#include <bridgesim/node.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- BIN routing ------------------------------------------------------------------------ */
+
+/** Largest number of ranges in one BIN table. */
+#define BS_BIN_TABLE_MAX 4096
+
+/**
+ * struct bs_bin_table - BIN/IIN ranges of different prefix lengths mapped to targets;
+ * lookups take the longest matching prefix (a 6-digit IIN beats a 4-digit range).
+ */
+struct bs_bin_table {
+    struct bs_bin_entry {
+        uint64_t lo, hi; /* inclusive prefix values */
+        uint8_t digits;  /* prefix length, 1..8 */
+        uint32_t target; /* what the caller routes to (node id, network index) */
+    } * e;
+    size_t n;
+};
+
+/** bs_bin_table_init() - an empty table (no allocation until the first add). */
+void bs_bin_table_init(struct bs_bin_table *t);
+
+/** bs_bin_table_deinit() - free the entries. */
+void bs_bin_table_deinit(struct bs_bin_table *t);
+
+/**
+ * bs_bin_table_add() - route prefixes @lo..@hi of @digits digits to @target.
+ * Return: 0; BS_EINVAL (digits outside 1..8, lo > hi, a bound with more digits);
+ * BS_EEXIST when the range overlaps one of the same length; BS_ELIMIT; BS_ENOMEM.
+ */
+int bs_bin_table_add(struct bs_bin_table *t, uint64_t lo, uint64_t hi, unsigned digits,
+                     uint32_t target);
+
+/**
+ * bs_bin_lookup() - the target of the longest prefix of @pan (@n digits) in @t.
+ * Return: 0 and *@ret; BS_ENOTFOUND when nothing matches; BS_EFORMAT for non-digits.
+ */
+int bs_bin_lookup(const struct bs_bin_table *t, const char *pan, size_t n, uint32_t *ret);
+
+/* ---- card populations ----------------------------------------------------------------- */
+
+/**
+ * struct bs_card_population - the cards of one issuer, generated rather than stored:
+ * card @i has prefix lo + (i mod span) where span = hi − lo + 1 over the ranges in
+ * order, then the account number (i div span) zero-padded, then the Luhn check digit
+ * (ISO/IEC 7812-1). So PAN ⇄ index needs no table.
+ */
+struct bs_card_population {
+    struct bs_card_range {
+        uint64_t lo, hi;
+        uint8_t digits;
+    } ranges[16];
+    size_t nranges;
+    uint64_t cards;     /* valid card indexes are 0 .. cards - 1 */
+    uint8_t pan_length; /* 13..19 */
+};
+
+/**
+ * bs_card_pan() - write the PAN of card @idx into @out (pan_length digits and NUL).
+ * @idx may be ≥ cards (a card with a valid BIN but no account, for RC 14 traffic).
+ * Return: 0; BS_ERANGE when @idx does not fit the account digits.
+ */
+int bs_card_pan(const struct bs_card_population *p, uint64_t idx, char out[20]);
+
+/**
+ * bs_card_index() - the index of the card with PAN @pan.
+ * Return: 0 and *@ret; BS_ENOTFOUND when the PAN is not one of this population (wrong
+ * length, BIN, Luhn digit, or index ≥ cards).
+ */
+int bs_card_index(const struct bs_card_population *p, const char *pan, size_t n, uint64_t *ret);
+
+/* ---- shared transaction helpers ------------------------------------------------------ */
+
+/**
+ * bs_msg_make_response() - start the response to request @req in @resp: response MTI,
+ * and the data elements a response echoes (2, 3, 4, 5, 6, 7, 10, 11, 12, 13, 15, 32,
+ * 33, 37, 41, 42, 49, 50, 51, 90), then DE 39 = @rc.
+ * Return: 0; BS_EINVAL when @req is not a request; BS_ELIMIT.
+ */
+int bs_msg_make_response(const struct bs_iso_msg *req, struct bs_iso_msg *resp, const char *rc);
+
+/**
+ * bs_txn_key() - the 64-bit hash of the matching key (DE 32, DE 11, DE 7, MTI class) of
+ * @m. The class is the MTI's second digit with 4 for reversals, so a 0210 matches its
+ * 0200 and a 0430 its 0420/0421.
+ */
+uint64_t bs_txn_key(const struct bs_iso_msg *m);
+
+/** bs_channel_of() - BS_CH_ATM for DE 3 processing code 01xxxx (cash), else BS_CH_POS. */
+unsigned bs_channel_of(const struct bs_iso_msg *m);
+
+/**
+ * struct bs_timer_set - per-channel timers (µs), index BS_CH_POS / BS_CH_ATM.
+ * Nested: issuer < stand_in < bridge < acquirer < terminal.
+ */
+struct bs_timer_set {
+    bs_time_us issuer, stand_in, bridge, acquirer, terminal;
+};
+
+/* ---- canonical transaction -------------------------------------------------------- */
+
+/**
+ * struct bs_canon - one transaction leg in dialect-neutral form. Strings are the logical
+ * values of the data elements (digits for n fields), NUL-terminated, empty when absent.
+ * Amounts are minor units; -1 when absent.
+ */
+struct bs_canon {
+    char mti[5];
+    char pan[20];             /* DE 2 */
+    char proc[7];             /* DE 3 */
+    int64_t amount;           /* DE 4, transaction currency */
+    int64_t billing;          /* DE 6, cardholder billing currency */
+    char dt[11];              /* DE 7 MMDDhhmmss UTC */
+    char rate[9];             /* DE 10 */
+    char stan[7];             /* DE 11 */
+    char local_time[7];       /* DE 12 */
+    char local_date[5];       /* DE 13 */
+    char expiry[5];           /* DE 14 */
+    char mcc[5];              /* DE 18 */
+    char pos_entry[4];        /* DE 22 */
+    char pos_cond[3];         /* DE 25 */
+    char acq[12];             /* DE 32 */
+    char fwd[12];             /* DE 33 */
+    char track2[38];          /* DE 35: carried, never journaled */
+    char rrn[13];             /* DE 37 */
+    char auth[7];             /* DE 38 */
+    char rc[3];               /* DE 39 */
+    char tid[9];              /* DE 41 */
+    char mid[16];             /* DE 42 */
+    char acceptor[41];        /* DE 43 */
+    char currency[4];         /* DE 49 */
+    char billing_currency[4]; /* DE 51 */
+    char orig[43];            /* DE 90 */
+};
+
+/**
+ * bs_canon_from_msg() - read @m into @c.
+ * Return: 0; BS_EFORMAT when a present DE is longer than its canonical slot or an
+ * amount is not numeric.
+ */
+int bs_canon_from_msg(const struct bs_iso_msg *m, struct bs_canon *c);
+
+/**
+ * bs_canon_to_msg() - write every non-empty member of @c into a fresh @m (MTI from @c).
+ * Return: 0; BS_EINVAL for a bad MTI; BS_ELIMIT.
+ */
+int bs_canon_to_msg(const struct bs_canon *c, struct bs_iso_msg *m);
+
+/* ---- terminal pool -------------------------------------------------------------------- */
+
+/** A transaction the workload asks a terminal pool to start. */
+struct bs_txn_request {
+    uint32_t flow;    /* workload flow, reported back in the outcome */
+    unsigned channel; /* BS_CH_POS (purchase) or BS_CH_ATM (cash withdrawal) */
+    char pan[20];
+    char expiry[5];    /* YYMM */
+    int64_t amount;    /* minor units of the terminal's currency */
+    uint32_t terminal; /* terminal index within the pool */
+    uint64_t trace;    /* trace id, unique per run */
+};
+
+struct bs_terminal_cfg {
+    const char *name;
+    uint32_t acquirer; /* node id of the acquirer host */
+    const struct bs_iso_dialect *dialect;
+    uint32_t terminals, merchants;
+    uint16_t mcc;
+    const char *location; /* DE 43, up to 40 characters */
+    uint16_t currency;    /* ISO 4217 numeric */
+    int utc_offset_min;   /* DE 12/13 local time */
+    struct bs_timer_set timers[2];
+};
+
+/** bs_terminal_new() - a terminal pool. Return: 0; BS_EINVAL; BS_ENOMEM. */
+int bs_terminal_new(const struct bs_terminal_cfg *cfg, struct bs_key *key, struct bs_keystore *keys,
+                    struct bs_node **ret);
+
+/**
+ * bs_terminal_start() - start transaction @req now: build, sign and send the 0200, and
+ * start the terminal timer. Return: 0; BS_ELIMIT when 999,999 are in flight;
+ * BS_EFORMAT when the request does not pack.
+ */
+int bs_terminal_start(struct bs_node *term, const struct bs_txn_request *req);
+
+/** bs_terminal_in_flight() - transactions started and not yet answered or timed out. */
+size_t bs_terminal_in_flight(const struct bs_node *term);
+
+/* ---- acquirer host --------------------------------------------------------------------- */
+
+struct bs_acquirer_cfg {
+    const char *name;
+    const char *inst_id; /* DE 32, digits */
+    uint32_t terminals;  /* node id of the terminal pool */
+    uint32_t sw;         /* node id of the scheme switch */
+    const struct bs_iso_dialect *dialect;
+    struct bs_timer_set timers[2];
+    unsigned reversal_max_repeats;   /* 0421 repeats before the case becomes an exception */
+    bs_time_us reversal_backoff;     /* first repeat delay; doubles each time */
+    bs_time_us reversal_backoff_max; /* cap on the delay */
+};
+
+/** bs_acquirer_new() - an acquirer host. Return: 0; BS_EINVAL; BS_ENOMEM. */
+int bs_acquirer_new(const struct bs_acquirer_cfg *cfg, struct bs_key *key, struct bs_keystore *keys,
+                    struct bs_node **ret);
+
+/** bs_acquirer_open_reversals() - reversals not yet acknowledged nor given up. */
+size_t bs_acquirer_open_reversals(const struct bs_node *acq);
+
+/* ---- scheme switch --------------------------------------------------------------------- */
+
+struct bs_switch_cfg {
+    const char *name;
+    const char *inst_id; /* DE 33 forwarding institution */
+    const struct bs_iso_dialect *dialect;
+    const struct bs_bin_table *routes; /* BIN → node id (issuer hosts, the bridge) */
+    uint32_t bridge;                   /* node id of the bridge, or UINT32_MAX */
+    struct bs_timer_set timers[2];
+    unsigned reversal_max_repeats;   /* as for the acquirer: the switch reverses towards a */
+    bs_time_us reversal_backoff;     /* target it gave up on, so a late approval there is */
+    bs_time_us reversal_backoff_max; /* undone */
+};
+
+/**
+ * bs_switch_new() - a scheme switch. It routes requests by BIN (RC 15 when no BIN
+ * matches), forwards responses to whoever sent the request, and answers RC 91 when the
+ * target stays silent past its timer (stand_in towards issuers; towards the bridge, the
+ * midpoint of the bridge and acquirer timers), then reverses towards that target so a
+ * late approval there is undone. Return: 0; BS_EINVAL; BS_ENOMEM.
+ */
+int bs_switch_new(const struct bs_switch_cfg *cfg, struct bs_key *key, struct bs_keystore *keys,
+                  struct bs_node **ret);
+
+/* ---- issuer host ----------------------------------------------------------------------- */
+
+struct bs_issuer_cfg {
+    const char *name;
+    const char *inst_id;
+    uint32_t sw; /* node id of the scheme switch */
+    const struct bs_iso_dialect *dialect;
+    uint16_t currency;                      /* ISO 4217 numeric of the cardholder accounts */
+    const struct bs_card_population *cards; /* copied */
+    bs_time_us retention; /* how long postings are kept for reversals and duplicates */
+};
+
+/**
+ * bs_issuer_new() - an issuer host with @cards accounts, all at balance 0 and expiry
+ * 0000 until bs_issuer_card_open(). It answers 00 (debited), 14 (unknown card), 54
+ * (expired), 51 (insufficient funds), 13 (amount does not fit), 12 (currency it cannot
+ * bill), applies reversals at most once, and answers a repeated request with the stored
+ * response without debiting again. Return: 0; BS_EINVAL; BS_ENOMEM.
+ */
+int bs_issuer_new(const struct bs_issuer_cfg *cfg, struct bs_key *key, struct bs_keystore *keys,
+                  struct bs_node **ret);
+
+/**
+ * bs_issuer_card_open() - set card @idx's opening balance (minor units) and expiry (YYMM
+ * as a number, e.g. 2812). Return: 0; BS_EINVAL; BS_ESTATE after the first posting.
+ */
+int bs_issuer_card_open(struct bs_node *iss, uint64_t idx, int64_t balance, uint16_t expiry);
+
+/** bs_issuer_card_expiry() - the expiry (YYMM) of card @idx, or 0. */
+uint16_t bs_issuer_card_expiry(const struct bs_node *iss, uint64_t idx);
+
+/** bs_issuer_ledger() - the issuer's ledger (owned by the node). */
+const struct bs_ledger *bs_issuer_ledger(const struct bs_node *iss);
+
+/** bs_node_free() - free any node through its ops; NULL accepted. */
+void bs_node_free(struct bs_node *node);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* BRIDGESIM_NETWORK_H */

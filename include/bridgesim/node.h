@@ -1,0 +1,213 @@
+/*
+ * bridgesim — nodes and the environment they run in.
+ *
+ * A node (terminal pool, acquirer host, scheme switch, bridge, issuer host) is a
+ * clock-free state machine. The engine hands it one event at a time — a message arrived
+ * from a peer, or a timer fired — and the node answers through its environment: send
+ * these bytes to that peer, start this timer, append this journal record, count this
+ * outcome. The same node code therefore runs under the virtual-time engine and under
+ * libuv in real time (GUIDE §2).
+ *
+ * Every hop packs, signs and sends bytes; the receiver unpacks and verifies exactly those
+ * bytes (bs_node_recv()/bs_node_send()). The signature envelope travels in DE 127 and
+ * covers every byte before it (GUIDE §4).
+ */
+#ifndef BRIDGESIM_NODE_H
+#define BRIDGESIM_NODE_H
+
+#include <bridgesim/common.h>
+#include <bridgesim/crypto.h>
+#include <bridgesim/iso8583.h>
+#include <bridgesim/journal.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Longest packed message a node sends (bytes). */
+#define BS_WIRE_MAX 4096
+
+/** Outcome counters a node reports to the environment (summed into summary.json). */
+enum bs_stat {
+    BS_STAT_ACQ_TIMEOUT = 0,    /* acquirer gave up waiting for its switch */
+    BS_STAT_TERM_TIMEOUT,       /* terminal gave up waiting for its acquirer */
+    BS_STAT_SWITCH_TIMEOUT,     /* a switch gave up waiting for an issuer or the bridge */
+    BS_STAT_BRIDGE_TIMEOUT,     /* the bridge gave up waiting for the foreign switch */
+    BS_STAT_REVERSAL_SENT,      /* 0420 first attempts */
+    BS_STAT_REVERSAL_REPEAT,    /* 0421 repeats */
+    BS_STAT_REVERSAL_DONE,      /* 0430 received by the acquirer */
+    BS_STAT_REVERSAL_EXCEPTION, /* gave up after the maximum number of repeats */
+    BS_STAT_REVERSAL_APPLIED,   /* an issuer credited a reversal back */
+    BS_STAT_LATE_RESPONSE,      /* a response after its timer (journaled, outcome unchanged) */
+    BS_STAT_SIG_FAILURE,        /* bad, missing or unknown-key signature (RC 63) */
+    BS_STAT_FORMAT_ERROR,       /* malformed message (RC 30) */
+    BS_STAT_UNMATCHED,          /* a response that matched no request */
+    BS_STAT_COUNT
+};
+
+/** bs_stat_name() - the summary.json key of a counter ("reversals_sent"). */
+const char *bs_stat_name(enum bs_stat s);
+
+struct bs_env;
+
+/**
+ * struct bs_env_ops - what a node may ask of the engine. Every call is cheap and never
+ * fails from the node's point of view: the engine owns buffering and limits.
+ * @send:    deliver @n bytes from node @from to node @to after the link's latency; the
+ *           engine copies the bytes. @trace follows one cardholder transaction (the
+ *           simulator's out-of-band view; never part of the message).
+ * @timer:   fire on_timer(@node, @kind, @cookie) after @delay µs. Timers are not
+ *           cancelled: a node checks on firing whether the timer still matters.
+ * @journal: append @rec to node @node's journal.
+ * @stat:    add @delta to counter @s.
+ * @outcome: a terminal transaction finished: @rc is the DE 39 response code the
+ *           terminal got ("00", "51", ...) or NULL when it timed out; @latency in µs
+ *           from the terminal's request to its final answer; @flow is the workload flow.
+ * @node_name: the name of node @id (journals, key-owner checks); never NULL.
+ */
+struct bs_env_ops {
+    void (*send)(struct bs_env *env, uint32_t from, uint32_t to, const uint8_t *buf, size_t n,
+                 uint64_t trace);
+    void (*timer)(struct bs_env *env, uint32_t node, bs_time_us delay, uint32_t kind,
+                  uint64_t cookie);
+    void (*journal)(struct bs_env *env, uint32_t node, const struct bs_jrec *rec);
+    void (*stat)(struct bs_env *env, enum bs_stat s, int64_t delta);
+    void (*outcome)(struct bs_env *env, uint32_t flow, const char *rc, bs_time_us latency);
+    const char *(*node_name)(struct bs_env *env, uint32_t id);
+};
+
+/**
+ * struct bs_env - the engine as a node sees it.
+ * @ops: the engine's functions.
+ * @now: the current time in µs since the Unix epoch (virtual or wall clock); valid during
+ *       a dispatch.
+ */
+struct bs_env {
+    const struct bs_env_ops *ops;
+    bs_time_us now;
+};
+
+struct bs_node;
+
+/**
+ * struct bs_node_ops - a node kind's event handlers.
+ * @on_message: @n bytes arrived from node @from. The buffer is valid for the call only.
+ * @on_timer:   a timer started by this node fired.
+ * @free:       release the node (the base struct included).
+ */
+struct bs_node_ops {
+    void (*on_message)(struct bs_node *node, uint32_t from, const uint8_t *buf, size_t n,
+                       uint64_t trace);
+    void (*on_timer)(struct bs_node *node, uint32_t kind, uint64_t cookie);
+    void (*free)(struct bs_node *node);
+};
+
+/** Longest node name ("shetab.SHETABACQ1.terminals"), without NUL. */
+#define BS_NODE_NAME_MAX 63
+
+/**
+ * struct bs_node - the part every node kind shares; node kinds embed it first.
+ * @ops:     handlers.
+ * @env:     the engine; set by bs_node_attach() before the first event.
+ * @id:      the engine's index of this node.
+ * @name:    the node's name, also the owner part of its key id.
+ * @key:     this node's signing key (NULL when signing is off); not owned.
+ * @keys:    the store that verifies what peers send; not owned. NULL: signing is off and
+ *           messages carry no DE 127.
+ */
+struct bs_node {
+    const struct bs_node_ops *ops;
+    struct bs_env *env;
+    uint32_t id;
+    char name[BS_NODE_NAME_MAX + 1];
+    struct bs_key *key;
+    struct bs_keystore *keys;
+};
+
+/**
+ * bs_node_base_init() - fill the shared part of a node.
+ * @name: copied; at most BS_NODE_NAME_MAX bytes.
+ * Return: 0 or BS_EINVAL (name too long or empty).
+ */
+int bs_node_base_init(struct bs_node *node, const struct bs_node_ops *ops, const char *name,
+                      struct bs_key *key, struct bs_keystore *keys);
+
+/** Result of checking a received message's signature envelope. */
+enum bs_sig_status {
+    BS_SIGST_NONE = 0,    /* signing off: no envelope expected */
+    BS_SIGST_OK,          /* verified against the sender's key */
+    BS_SIGST_MISSING,     /* no DE 127 */
+    BS_SIGST_BAD,         /* malformed envelope, or the signature does not verify */
+    BS_SIGST_UNKNOWN_KEY, /* key id not in the store */
+    BS_SIGST_WRONG_OWNER, /* a valid key, but not the key of the peer that sent it */
+};
+
+/** bs_sig_status_name() - "ok", "missing", "bad", "unknown-key", "wrong-owner", "none". */
+const char *bs_sig_status_name(enum bs_sig_status st);
+
+/**
+ * bs_node_recv() - unpack and verify a received message, and journal it (kind msg_in,
+ * or format_error / sig_failure).
+ * @d:      the dialect of the link the bytes came on.
+ * @from:   the sending node (its name must own the signing key).
+ * @m:      receives the message.
+ * @ret_sig: receives the signature status.
+ *
+ * Return: 0 when the message decoded and (if signing is on) verified; BS_EFORMAT when it
+ * did not decode (@m holds whatever decoded before the fault, MTI included when it got
+ * that far); BS_ESIG when it decoded but the signature is missing or wrong.
+ */
+int bs_node_recv(struct bs_node *node, const struct bs_iso_dialect *d, uint32_t from,
+                 const uint8_t *buf, size_t n, uint64_t trace, struct bs_iso_msg *m,
+                 enum bs_sig_status *ret_sig);
+
+/**
+ * bs_node_send() - pack @m in dialect @d, sign it (DE 127 covering every byte before
+ * it), send it to @to and journal it (kind msg_out). Any DE 127 already in @m is
+ * replaced; DE 128 must be absent (it would follow the envelope).
+ *
+ * Return: 0; BS_EFORMAT when @m does not pack (journaled as an internal error and not
+ * sent); BS_ECRYPTO when signing fails.
+ */
+int bs_node_send(struct bs_node *node, const struct bs_iso_dialect *d, uint32_t to,
+                 struct bs_iso_msg *m, uint64_t trace);
+
+/**
+ * bs_node_note() - journal a non-message event (timeout, reversal, late response, ...)
+ * about message @m (may be NULL) with free text @note.
+ */
+void bs_node_note(struct bs_node *node, enum bs_jkind kind, uint32_t peer,
+                  const struct bs_iso_msg *m, uint64_t trace, const char *note);
+
+/**
+ * bs_node_reject() - answer request @req with response code @rc (30 format error, 63
+ * security violation, 12 invalid transaction, ...) and send it to @to.
+ * Return: 0; BS_EINVAL when @req cannot be answered (a response, or no DE 11): the caller
+ * has journaled it and drops it; other errors as bs_node_send().
+ */
+int bs_node_reject(struct bs_node *node, const struct bs_iso_dialect *d, uint32_t to,
+                   const struct bs_iso_msg *req, const char *rc, uint64_t trace);
+
+/* ---- helpers shared by node kinds ----------------------------------------------------- */
+
+/**
+ * bs_mti_response() - the response MTI of a request MTI: third digit + 1 (0200 → 0210,
+ * 0420 → 0430, 0421 → 0430), ISO 8583:1987 §4.1.2. @out receives 5 bytes.
+ * Return: 0; BS_EINVAL when @mti is not a request or advice.
+ */
+int bs_mti_response(const char *mti, char out[5]);
+
+/** bs_mti_is_response() - whether the MTI's function digit is 1 or 3 (response). */
+bool bs_mti_is_response(const char *mti);
+
+/**
+ * bs_format_de7() - DE 7 transmission date and time, MMDDhhmmss in UTC, for @t (µs since
+ * the Unix epoch); also DE 12 (hhmmss) and DE 13 (MMDD) at @utc_offset_min local time.
+ * Any output pointer may be NULL. Outputs are NUL-terminated (11, 7 and 5 bytes).
+ */
+void bs_format_times(bs_time_us t, int utc_offset_min, char de7[11], char de12[7], char de13[5]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* BRIDGESIM_NODE_H */

@@ -1,0 +1,197 @@
+/* bridgesim run: load a scenario, run it, write summary.json, exit by its checks. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "engine/world.h"
+#include "report/summary.h"
+#include "scenario/scenario.h"
+
+#define MAX_SETS 64
+
+static void run_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: bridgesim run SCENARIO [--seed N] [--out DIR] [--realtime] [--json]\n"
+            "                     [--set path.to.key=value]... [--no-journals] [--quiet]\n\n"
+            "Runs SCENARIO (a YAML file, see configs/README.md) and writes a run directory:\n"
+            "  journals/<node>.jsonl   every message in and out of each node, PAN masked\n"
+            "  summary.json            outcomes, latency percentiles, invariants, expectations\n\n"
+            "  --seed N        override the scenario's seed (same seed: identical journals)\n"
+            "  --out DIR       run directory (default runs/<scenario>-<seed>)\n"
+            "  --realtime      run on libuv timers in wall-clock time (default: virtual time)\n"
+            "  --json          print summary.json instead of the table\n"
+            "  --set K=V       override one scenario value, e.g. --set workload.rate_tps=100\n"
+            "  --no-journals   skip per-node journals (faster; summary only)\n"
+            "  --quiet         print nothing on success\n\n"
+            "exit: 0 every invariant and expectation held, 1 one failed, 2 usage or input error\n");
+}
+
+static volatile int stop_flag;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+static int write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    int ok;
+
+    if (!f)
+        return -1;
+    ok = fputs(text, f) >= 0;
+    ok = fclose(f) == 0 && ok;
+    return ok ? 0 : -1;
+}
+
+int bs_cli_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "seed", required_argument, NULL, 's' },
+        { "out", required_argument, NULL, 'o' },
+        { "realtime", no_argument, NULL, 'r' },
+        { "json", no_argument, NULL, 'j' },
+        { "set", required_argument, NULL, 'S' },
+        { "no-journals", no_argument, NULL, 'n' },
+        { "quiet", no_argument, NULL, 'q' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *sets[MAX_SETS + 1];
+    size_t nsets = 0;
+    char seedset[64], errbuf[8192], out_dir[512] = "", path[640];
+    const char *out_opt = NULL;
+    bool realtime = false, json_out = false, journals = true, quiet = false;
+    struct bs_scenario *sc = NULL;
+    struct bs_world *w = NULL;
+    struct bs_run_opts ro;
+    json_t *summary = NULL;
+    char *text;
+    int c, rc, failed = 0, exit_code = BS_EXIT_USAGE;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': {
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (errno || *end || !*optarg || optarg[0] == '-') {
+                fprintf(stderr, "bridgesim run: --seed takes a whole number 0..2^64-1, not '%s'\n",
+                        optarg);
+                return BS_EXIT_USAGE;
+            }
+            snprintf(seedset, sizeof(seedset), "seed=%llu", v);
+            if (nsets < MAX_SETS)
+                sets[nsets++] = seedset;
+            break;
+        }
+        case 'o':
+            out_opt = optarg;
+            break;
+        case 'r':
+            realtime = true;
+            break;
+        case 'j':
+            json_out = true;
+            break;
+        case 'S':
+            if (nsets >= MAX_SETS) {
+                fprintf(stderr, "bridgesim run: at most %d --set options\n", MAX_SETS);
+                return BS_EXIT_USAGE;
+            }
+            sets[nsets++] = optarg;
+            break;
+        case 'n':
+            journals = false;
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case 'h':
+            run_usage(stdout);
+            return BS_EXIT_OK;
+        default:
+            run_usage(stderr);
+            return BS_EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "bridgesim run: expected one SCENARIO file\n");
+        run_usage(stderr);
+        return BS_EXIT_USAGE;
+    }
+    errbuf[0] = '\0';
+    rc = bs_scenario_load(argv[optind], sets, nsets, &sc, errbuf, sizeof(errbuf));
+    if (rc) {
+        fprintf(stderr, "%s%s", errbuf[0] ? errbuf : bs_strerror(rc),
+                errbuf[0] && errbuf[strlen(errbuf) - 1] == '\n' ? "" : "\n");
+        return BS_EXIT_USAGE;
+    }
+    if (realtime)
+        sc->realtime = true;
+    if (out_opt)
+        snprintf(out_dir, sizeof(out_dir), "%s", out_opt);
+    else
+        snprintf(out_dir, sizeof(out_dir), "runs/%s-%llu", sc->name, (unsigned long long)sc->seed);
+
+    memset(&ro, 0, sizeof(ro));
+    ro.out_dir = out_dir;
+    ro.dialect_dir = bs_cli_dialect_dir();
+    ro.realtime = sc->realtime;
+    ro.journals = journals;
+    ro.progress = sc->realtime && !quiet && isatty(STDERR_FILENO);
+    ro.stop = &stop_flag;
+    if (!sc->realtime)
+        signal(SIGINT, on_sigint);
+
+    rc = bs_world_new(sc, &ro, &w, errbuf, sizeof(errbuf));
+    if (rc) {
+        fprintf(stderr, "bridgesim run: %s\n", errbuf[0] ? errbuf : bs_strerror(rc));
+        goto out;
+    }
+    rc = bs_world_run(w);
+    if (rc) {
+        fprintf(stderr, "bridgesim run: %s while running (journals in %s may be incomplete)\n",
+                bs_strerror(rc), out_dir);
+        exit_code = BS_EXIT_FAILED;
+        goto out;
+    }
+    summary = bs_summary_build(sc, w, &failed);
+    if (!summary) {
+        fprintf(stderr, "bridgesim run: out of memory building the summary\n");
+        goto out;
+    }
+    text = json_dumps(summary, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    snprintf(path, sizeof(path), "%s/summary.json", out_dir);
+    if (!text || write_file(path, text) != 0) {
+        fprintf(stderr, "bridgesim run: cannot write %s: %s\n", path, strerror(errno));
+        free(text);
+        goto out;
+    }
+    if (json_out)
+        printf("%s\n", text);
+    else if (!quiet || failed)
+        bs_summary_print(summary, failed && quiet ? stderr : stdout);
+    if (!json_out && !quiet)
+        printf("  run directory: %s\n", out_dir);
+    free(text);
+    exit_code = failed ? BS_EXIT_FAILED : BS_EXIT_OK;
+    if (failed)
+        fprintf(stderr,
+                "bridgesim run: %d check(s) failed; replay with: bridgesim run %s --seed %llu\n",
+                failed, argv[optind], (unsigned long long)sc->seed);
+out:
+    json_decref(summary);
+    bs_world_free(w);
+    bs_scenario_free(sc);
+    return exit_code;
+}

@@ -1,0 +1,1158 @@
+/*
+ * The simulated world and its engine; see world.h.
+ *
+ * Node ids are indexes into w->nodes, assigned in a fixed order from the scenario (per
+ * network: switch, issuers, acquirers, terminal pools; then the bridge), so a scenario
+ * always gets the same ids and the same PRNG streams.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include <uv.h>
+
+#include <bridgesim/bridge.h>
+#include <bridgesim/crypto.h>
+#include <bridgesim/journal.h>
+#include <bridgesim/money.h>
+#include <bridgesim/network.h>
+
+#include "engine/world.h"
+
+enum node_role { ROLE_SWITCH, ROLE_ISSUER, ROLE_ACQUIRER, ROLE_TERMINALS, ROLE_BRIDGE };
+
+struct wnode {
+    struct bs_node *node;
+    char name[BS_NODE_NAME_MAX + 1];
+    enum node_role role;
+    int net, idx;                     /* network and index within its role list */
+    const struct bs_dist *processing; /* NULL: no processing delay */
+    struct bs_rng rng;
+    FILE *journal;
+    uint64_t jseq;
+};
+
+struct wlink {
+    uint32_t a, b;
+    const struct bs_dist *latency;
+    double loss;
+    struct bs_rng rng;
+};
+
+struct bs_world {
+    struct bs_env env; /* first: the nodes' env pointer is the world */
+    const struct bs_scenario *sc;
+    struct bs_run_opts opts;
+    char out_dir[512];
+
+    struct wnode *nodes;
+    size_t nnodes;
+    struct wlink *links;
+    size_t nlinks;
+    int32_t *linkmat; /* nnodes × nnodes → link index, -1 when not adjacent */
+
+    struct bs_iso_dialect *dialects[BS_SC_MAX_NETWORKS];
+    struct bs_keystore *keys;
+    struct bs_bin_table sw_routes[BS_SC_MAX_NETWORKS];
+    struct bs_bin_table bridge_routes;
+    struct bs_card_population pops[BS_SC_MAX_NETWORKS][BS_SC_MAX_ISSUERS];
+
+    uint32_t sw_id[BS_SC_MAX_NETWORKS];
+    uint32_t iss_id[BS_SC_MAX_NETWORKS][BS_SC_MAX_ISSUERS];
+    uint32_t acq_id[BS_SC_MAX_NETWORKS][BS_SC_MAX_ACQUIRERS];
+    uint32_t term_id[BS_SC_MAX_NETWORKS][BS_SC_MAX_ACQUIRERS];
+    uint32_t bridge_id;
+
+    struct bs_queue q;
+    struct bs_rng wl_rng;
+    uint64_t arrivals;
+    uint64_t next_trace;
+    bool offering;
+    bs_time_us end_time;
+
+    struct bs_outcomes total;
+    struct bs_outcomes flows[BS_SC_MAX_FLOWS];
+    int64_t stats[BS_STAT_COUNT];
+    uint64_t messages, dropped, jrecords;
+    FILE *links_journal;
+    uint64_t links_jseq;
+    bool io_error;
+
+    double wall_seconds, cpu_seconds;
+    bs_time_us sim_start, sim_end;
+};
+
+static struct bs_world *world_of(struct bs_env *env)
+{
+    return (struct bs_world *)env;
+}
+
+static void errf(char *buf, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!buf || !len)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- the environment the nodes see ---------------------------------------------------- */
+
+static void push_event(struct bs_world *w, struct bs_event *ev)
+{
+    if (bs_queue_push(&w->q, ev) != 0) {
+        bs_free(ev->buf);
+        w->io_error = true;
+    }
+}
+
+static void write_journal(struct bs_world *w, FILE *f, uint64_t *seq, const struct bs_jrec *r)
+{
+    char buf[2048];
+    int n;
+
+    if (!f)
+        return;
+    n = bs_journal_format(r, ++*seq, buf, sizeof(buf));
+    if (n < 0 || fwrite(buf, 1, (size_t)n, f) != (size_t)n)
+        w->io_error = true;
+    w->jrecords++;
+}
+
+static void env_send(struct bs_env *env, uint32_t from, uint32_t to, const uint8_t *buf, size_t n,
+                     uint64_t trace)
+{
+    struct bs_world *w = world_of(env);
+    int32_t li = w->linkmat[(size_t)from * w->nnodes + to];
+    struct wlink *l;
+    struct wnode *dst = &w->nodes[to];
+    double delay;
+    struct bs_event ev;
+
+    if (li < 0) {
+        /* Nodes only talk to neighbours; anything else is a wiring bug, journaled. */
+        struct bs_jrec r = { .kind = BS_J_DROP,
+                             .t = env->now,
+                             .node = w->nodes[from].name,
+                             .peer = dst->name,
+                             .trace = trace,
+                             .note = "no link" };
+        write_journal(w, w->links_journal, &w->links_jseq, &r);
+        w->dropped++;
+        return;
+    }
+    l = &w->links[li];
+    /* One loss draw and one latency draw per message, always, so that a change of loss
+     * probability does not shift the latency stream. */
+    double u = bs_rng_unit(&l->rng);
+    delay = bs_dist_sample(l->latency, bs_rng_next_cb, &l->rng);
+    if (u < l->loss) {
+        struct bs_jrec r = { .kind = BS_J_DROP,
+                             .t = env->now,
+                             .node = w->nodes[from].name,
+                             .peer = dst->name,
+                             .trace = trace,
+                             .note = "lost on link" };
+        write_journal(w, w->links_journal, &w->links_jseq, &r);
+        w->dropped++;
+        return;
+    }
+    if (dst->processing)
+        delay += bs_dist_sample(dst->processing, bs_rng_next_cb, &dst->rng);
+    memset(&ev, 0, sizeof(ev));
+    ev.due = env->now + (bs_time_us)llround(delay);
+    ev.kind = BS_EV_MESSAGE;
+    ev.node = to;
+    ev.from = from;
+    ev.trace = trace;
+    ev.len = (uint32_t)n;
+    ev.buf = bs_malloc(n ? n : 1);
+    if (!ev.buf) {
+        w->io_error = true;
+        return;
+    }
+    memcpy(ev.buf, buf, n);
+    push_event(w, &ev);
+}
+
+static void env_timer(struct bs_env *env, uint32_t node, bs_time_us delay, uint32_t kind,
+                      uint64_t cookie)
+{
+    struct bs_world *w = world_of(env);
+    struct bs_event ev;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.due = env->now + (delay > 0 ? delay : 0);
+    ev.kind = BS_EV_TIMER;
+    ev.node = node;
+    ev.aux = kind;
+    ev.cookie = cookie;
+    push_event(w, &ev);
+}
+
+static void env_journal(struct bs_env *env, uint32_t node, const struct bs_jrec *rec)
+{
+    struct bs_world *w = world_of(env);
+    struct wnode *wn = &w->nodes[node];
+
+    write_journal(w, wn->journal, &wn->jseq, rec);
+}
+
+static void env_stat(struct bs_env *env, enum bs_stat s, int64_t delta)
+{
+    if ((unsigned)s < BS_STAT_COUNT)
+        world_of(env)->stats[s] += delta;
+}
+
+static void count_outcome(struct bs_outcomes *o, const char *rc, bs_time_us latency)
+{
+    o->finished++;
+    bs_hist_add(&o->latency, latency);
+    if (!rc) {
+        o->no_response++;
+        return;
+    }
+    if (rc[0] == '0' && rc[1] == '0')
+        o->approved++;
+    else
+        o->declined++;
+    if (rc[0] >= '0' && rc[0] <= '9' && rc[1] >= '0' && rc[1] <= '9' && !rc[2])
+        o->by_rc[(rc[0] - '0') * 10 + (rc[1] - '0')]++;
+    else
+        o->other_rc++;
+}
+
+static void env_outcome(struct bs_env *env, uint32_t flow, const char *rc, bs_time_us latency)
+{
+    struct bs_world *w = world_of(env);
+
+    count_outcome(&w->total, rc, latency);
+    if (flow < BS_SC_MAX_FLOWS)
+        count_outcome(&w->flows[flow], rc, latency);
+}
+
+static const char *env_node_name(struct bs_env *env, uint32_t id)
+{
+    struct bs_world *w = world_of(env);
+
+    return id < w->nnodes ? w->nodes[id].name : "?";
+}
+
+static const struct bs_env_ops env_ops = {
+    .send = env_send,
+    .timer = env_timer,
+    .journal = env_journal,
+    .stat = env_stat,
+    .outcome = env_outcome,
+    .node_name = env_node_name,
+};
+
+/* ---- building ---------------------------------------------------------------------------- */
+
+static int add_node(struct bs_world *w, const char *name, enum node_role role, int net, int idx,
+                    const struct bs_dist *processing, uint32_t *ret)
+{
+    struct wnode *wn;
+    char stream[128];
+
+    wn = &w->nodes[w->nnodes];
+    memset(wn, 0, sizeof(*wn));
+    if (strlen(name) > BS_NODE_NAME_MAX)
+        return BS_EINVAL;
+    snprintf(wn->name, sizeof(wn->name), "%s", name);
+    wn->role = role;
+    wn->net = net;
+    wn->idx = idx;
+    wn->processing = processing;
+    snprintf(stream, sizeof(stream), "node:%s", name);
+    bs_rng_seed(&wn->rng, w->sc->seed, stream);
+    *ret = (uint32_t)w->nnodes++;
+    return 0;
+}
+
+static int32_t find_node(const struct bs_world *w, const char *name)
+{
+    for (size_t i = 0; i < w->nnodes; i++)
+        if (strcmp(w->nodes[i].name, name) == 0)
+            return (int32_t)i;
+    return -1;
+}
+
+static int add_link(struct bs_world *w, uint32_t a, uint32_t b, const struct bs_dist *lat,
+                    double loss)
+{
+    int32_t li = w->linkmat[(size_t)a * w->nnodes + b];
+    struct wlink *l;
+    char stream[2 * (BS_NODE_NAME_MAX + 1) + 8];
+
+    if (li < 0) {
+        li = (int32_t)w->nlinks++;
+        w->linkmat[(size_t)a * w->nnodes + b] = li;
+        w->linkmat[(size_t)b * w->nnodes + a] = li;
+    }
+    l = &w->links[li];
+    l->a = a;
+    l->b = b;
+    l->latency = lat;
+    l->loss = loss;
+    /* The stream is named by the link's endpoints in sorted order, so it does not depend
+     * on where the link appears in the file or on other links. */
+    if (strcmp(w->nodes[a].name, w->nodes[b].name) < 0)
+        snprintf(stream, sizeof(stream), "link:%s|%s", w->nodes[a].name, w->nodes[b].name);
+    else
+        snprintf(stream, sizeof(stream), "link:%s|%s", w->nodes[b].name, w->nodes[a].name);
+    bs_rng_seed(&l->rng, w->sc->seed, stream);
+    return 0;
+}
+
+static int load_dialect(const char *spec, const char *dir, struct bs_iso_dialect **ret,
+                        char *errbuf, size_t errlen)
+{
+    char path[1024];
+    FILE *f;
+    char *text = NULL;
+    long size;
+    int rc;
+
+    if (strchr(spec, '/') || strstr(spec, ".yaml"))
+        snprintf(path, sizeof(path), "%s", spec);
+    else
+        snprintf(path, sizeof(path), "%s/%s.yaml", dir, spec);
+    f = fopen(path, "rb");
+    if (!f) {
+        errf(errbuf, errlen, "%s: cannot open dialect: %s", path, strerror(errno));
+        return BS_EIO;
+    }
+    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
+        size > 4 * 1024 * 1024) {
+        fclose(f);
+        errf(errbuf, errlen, "%s: cannot read dialect (or larger than 4 MiB)", path);
+        return BS_EIO;
+    }
+    text = bs_malloc((size_t)size + 1);
+    if (!text) {
+        fclose(f);
+        return BS_ENOMEM;
+    }
+    if (fread(text, 1, (size_t)size, f) != (size_t)size) {
+        fclose(f);
+        bs_free(text);
+        errf(errbuf, errlen, "%s: read error", path);
+        return BS_EIO;
+    }
+    fclose(f);
+    text[size] = '\0';
+    rc = bs_iso_dialect_parse(text, (size_t)size, path, ret, errbuf, errlen);
+    bs_free(text);
+    return rc;
+}
+
+static int mkdir_p(const char *path)
+{
+    char tmp[512];
+    size_t n = strlen(path);
+
+    if (n >= sizeof(tmp))
+        return BS_EINVAL;
+    memcpy(tmp, path, n + 1);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            return BS_EIO;
+        *p = '/';
+    }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        return BS_EIO;
+    return 0;
+}
+
+static FILE *open_journal(struct bs_world *w, const char *name)
+{
+    char path[1024];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/journals/%s.jsonl", w->out_dir, name);
+    f = fopen(path, "w");
+    if (f)
+        setvbuf(f, NULL, _IOFBF, 1 << 16);
+    return f;
+}
+
+static void timers_of(const struct bs_scenario *sc, struct bs_timer_set out[2])
+{
+    for (int c = 0; c < 2; c++) {
+        out[c].issuer = sc->timers[c].issuer;
+        out[c].stand_in = sc->timers[c].stand_in;
+        out[c].bridge = sc->timers[c].bridge;
+        out[c].acquirer = sc->timers[c].acquirer;
+        out[c].terminal = sc->timers[c].terminal;
+    }
+}
+
+/* Reversal policy shared by every originator (interop.md §7.4): 5 s, doubling, 6 repeats. */
+#define REV_REPEATS     6
+#define REV_BACKOFF     (5 * BS_US_PER_SEC)
+#define REV_BACKOFF_MAX (60 * BS_US_PER_SEC)
+
+static int build_keys(struct bs_world *w, char *errbuf, size_t errlen)
+{
+    uint8_t seed[8];
+    int rc;
+
+    if (w->sc->sig_alg == BS_SIG_NONE)
+        return 0;
+    for (int i = 0; i < 8; i++)
+        seed[i] = (uint8_t)(w->sc->seed >> (56 - 8 * i));
+    rc = bs_keystore_new(&w->keys);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < w->nnodes; i++) {
+        struct bs_key *k;
+        rc = bs_key_derive(w->sc->sig_alg, seed, sizeof(seed), w->nodes[i].name, 0, 0, &k);
+        if (rc) {
+            errf(errbuf, errlen, "key for %s: %s", w->nodes[i].name, bs_strerror(rc));
+            return rc;
+        }
+        rc = bs_keystore_add(w->keys, k);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static struct bs_key *key_of(struct bs_world *w, uint32_t id)
+{
+    char kid[BS_KEY_ID_MAX + 1];
+
+    if (!w->keys)
+        return NULL;
+    snprintf(kid, sizeof(kid), "%s#0", w->nodes[id].name);
+    return bs_keystore_get(w->keys, kid);
+}
+
+/* Open every account of issuer (n, i): balances and expiry dates from its own stream. */
+static int open_cards(struct bs_world *w, int n, int i)
+{
+    const struct bs_sc_issuer *si = &w->sc->networks[n].issuers[i];
+    struct bs_node *node = w->nodes[w->iss_id[n][i]].node;
+    struct bs_rng rng;
+    char stream[128];
+    int y, mo, rc;
+
+    snprintf(stream, sizeof(stream), "cards:%s.%s", w->sc->networks[n].name, si->id);
+    bs_rng_seed(&rng, w->sc->seed, stream);
+    bs_civil_from_us(w->sc->start_time, 0, &y, &mo, NULL, NULL, NULL, NULL, NULL);
+    for (uint64_t c = 0; c < si->cards; c++) {
+        double bal = bs_dist_sample(&si->balance, bs_rng_next_cb, &rng);
+        bool expired = bs_rng_unit(&rng) < si->expired_share;
+        int months =
+            expired ? -(int)(1 + bs_rng_below(&rng, 24)) : (int)(1 + bs_rng_below(&rng, 60));
+        int total = y * 12 + (mo - 1) + months;
+        uint16_t yymm = (uint16_t)((total / 12) % 100 * 100 + total % 12 + 1);
+        rc = bs_issuer_card_open(node, c, (int64_t)llround(bal), yymm);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int build_nodes(struct bs_world *w, char *errbuf, size_t errlen)
+{
+    const struct bs_scenario *sc = w->sc;
+    char name[BS_NODE_NAME_MAX + 2];
+    int rc;
+
+    for (size_t n = 0; n < sc->nnetworks; n++) {
+        const struct bs_sc_network *net = &sc->networks[n];
+        snprintf(name, sizeof(name), "%s.switch", net->name);
+        rc = add_node(w, name, ROLE_SWITCH, (int)n, 0, &net->switch_processing, &w->sw_id[n]);
+        for (size_t i = 0; rc == 0 && i < net->nissuers; i++) {
+            snprintf(name, sizeof(name), "%s.%s", net->name, net->issuers[i].id);
+            rc = add_node(w, name, ROLE_ISSUER, (int)n, (int)i, &net->issuers[i].processing,
+                          &w->iss_id[n][i]);
+        }
+        for (size_t i = 0; rc == 0 && i < net->nacquirers; i++) {
+            snprintf(name, sizeof(name), "%s.%s", net->name, net->acquirers[i].id);
+            rc = add_node(w, name, ROLE_ACQUIRER, (int)n, (int)i, &net->acquirers[i].processing,
+                          &w->acq_id[n][i]);
+            snprintf(name, sizeof(name), "%s.%s.terminals", net->name, net->acquirers[i].id);
+            rc = rc ? rc
+                    : add_node(w, name, ROLE_TERMINALS, (int)n, (int)i, NULL, &w->term_id[n][i]);
+        }
+        if (rc) {
+            errf(errbuf, errlen, "node name too long in network %s", net->name);
+            return rc;
+        }
+    }
+    rc = add_node(w, "bridge", ROLE_BRIDGE, -1, 0, &sc->bridge.processing, &w->bridge_id);
+    if (rc)
+        return rc;
+
+    w->linkmat = bs_malloc(w->nnodes * w->nnodes * sizeof(*w->linkmat));
+    w->links = bs_calloc(w->nnodes * 4 + sc->nlinks, sizeof(*w->links));
+    if (!w->linkmat || !w->links)
+        return BS_ENOMEM;
+    for (size_t i = 0; i < w->nnodes * w->nnodes; i++)
+        w->linkmat[i] = -1;
+    /* Adjacent pairs get the default latency; the scenario's links override them. */
+    for (size_t n = 0; n < sc->nnetworks; n++) {
+        const struct bs_sc_network *net = &sc->networks[n];
+        add_link(w, w->sw_id[n], w->bridge_id, &sc->default_latency, 0);
+        for (size_t i = 0; i < net->nissuers; i++)
+            add_link(w, w->sw_id[n], w->iss_id[n][i], &sc->default_latency, 0);
+        for (size_t i = 0; i < net->nacquirers; i++) {
+            add_link(w, w->sw_id[n], w->acq_id[n][i], &sc->default_latency, 0);
+            add_link(w, w->acq_id[n][i], w->term_id[n][i], &sc->default_latency, 0);
+        }
+    }
+    for (size_t i = 0; i < sc->nlinks; i++) {
+        int32_t a = find_node(w, sc->links[i].a), b = find_node(w, sc->links[i].b);
+        if (a < 0 || b < 0) {
+            errf(errbuf, errlen, "%s:%d:%d: link endpoint '%s' is not a node", sc->path,
+                 sc->links[i].line, sc->links[i].column, a < 0 ? sc->links[i].a : sc->links[i].b);
+            return BS_EINVAL;
+        }
+        add_link(w, (uint32_t)a, (uint32_t)b, &sc->links[i].latency, sc->links[i].loss);
+    }
+    return 0;
+}
+
+static int build_roles(struct bs_world *w, char *errbuf, size_t errlen)
+{
+    const struct bs_scenario *sc = w->sc;
+    struct bs_timer_set timers[2];
+    int rc = 0;
+
+    timers_of(sc, timers);
+    bs_bin_table_init(&w->bridge_routes);
+    for (size_t n = 0; n < sc->nnetworks; n++) {
+        const struct bs_sc_network *net = &sc->networks[n];
+        bs_bin_table_init(&w->sw_routes[n]);
+        for (size_t i = 0; i < net->nissuers; i++) {
+            const struct bs_sc_issuer *si = &net->issuers[i];
+            struct bs_card_population *p = &w->pops[n][i];
+            p->cards = si->cards;
+            p->pan_length = si->pan_length ? si->pan_length : 16;
+            p->nranges = si->nbins;
+            for (size_t b = 0; b < si->nbins; b++) {
+                p->ranges[b].lo = si->bins[b].lo;
+                p->ranges[b].hi = si->bins[b].hi;
+                p->ranges[b].digits = si->bins[b].digits;
+                rc = bs_bin_table_add(&w->sw_routes[n], si->bins[b].lo, si->bins[b].hi,
+                                      si->bins[b].digits, w->iss_id[n][i]);
+                if (rc == 0)
+                    rc = bs_bin_table_add(&w->bridge_routes, si->bins[b].lo, si->bins[b].hi,
+                                          si->bins[b].digits, (uint32_t)n);
+                if (rc) {
+                    errf(errbuf, errlen, "%s: BIN range of %s.%s overlaps another issuer's",
+                         sc->path, net->name, si->id);
+                    return rc;
+                }
+            }
+        }
+    }
+    /* Each switch routes the other network's BINs to the bridge. */
+    for (size_t n = 0; n < sc->nnetworks; n++)
+        for (size_t m = 0; m < sc->nnetworks; m++) {
+            if (m == n)
+                continue;
+            for (size_t i = 0; i < sc->networks[m].nissuers; i++) {
+                const struct bs_sc_issuer *si = &sc->networks[m].issuers[i];
+                for (size_t b = 0; b < si->nbins; b++)
+                    if ((rc = bs_bin_table_add(&w->sw_routes[n], si->bins[b].lo, si->bins[b].hi,
+                                               si->bins[b].digits, w->bridge_id)) != 0)
+                        return rc;
+            }
+        }
+
+    for (size_t n = 0; n < sc->nnetworks; n++) {
+        const struct bs_sc_network *net = &sc->networks[n];
+        struct bs_switch_cfg scfg = {
+            .name = w->nodes[w->sw_id[n]].name,
+            .inst_id = net->switch_inst_id,
+            .dialect = w->dialects[n],
+            .routes = &w->sw_routes[n],
+            .bridge = w->bridge_id,
+            .reversal_max_repeats = REV_REPEATS,
+            .reversal_backoff = REV_BACKOFF,
+            .reversal_backoff_max = REV_BACKOFF_MAX,
+        };
+        memcpy(scfg.timers, timers, sizeof(timers));
+        rc = bs_switch_new(&scfg, key_of(w, w->sw_id[n]), w->keys, &w->nodes[w->sw_id[n]].node);
+        for (size_t i = 0; rc == 0 && i < net->nissuers; i++) {
+            struct bs_issuer_cfg icfg = {
+                .name = w->nodes[w->iss_id[n][i]].name,
+                .inst_id = net->issuers[i].inst_id,
+                .sw = w->sw_id[n],
+                .dialect = w->dialects[n],
+                .currency = net->currency.numeric,
+                .cards = &w->pops[n][i],
+                .retention = 2 * 3600 * BS_US_PER_SEC,
+            };
+            rc = bs_issuer_new(&icfg, key_of(w, w->iss_id[n][i]), w->keys,
+                               &w->nodes[w->iss_id[n][i]].node);
+            if (rc == 0) {
+                w->nodes[w->iss_id[n][i]].node->env = &w->env;
+                rc = open_cards(w, (int)n, (int)i);
+            }
+        }
+        for (size_t i = 0; rc == 0 && i < net->nacquirers; i++) {
+            const struct bs_sc_acquirer *sa = &net->acquirers[i];
+            struct bs_acquirer_cfg acfg = {
+                .name = w->nodes[w->acq_id[n][i]].name,
+                .inst_id = sa->inst_id,
+                .terminals = w->term_id[n][i],
+                .sw = w->sw_id[n],
+                .dialect = w->dialects[n],
+                .reversal_max_repeats = REV_REPEATS,
+                .reversal_backoff = REV_BACKOFF,
+                .reversal_backoff_max = REV_BACKOFF_MAX,
+            };
+            struct bs_terminal_cfg tcfg = {
+                .name = w->nodes[w->term_id[n][i]].name,
+                .acquirer = w->acq_id[n][i],
+                .dialect = w->dialects[n],
+                .terminals = sa->terminals,
+                .merchants = sa->merchants,
+                .mcc = sa->mcc,
+                .location = sa->location,
+                .currency = net->currency.numeric,
+                .utc_offset_min = net->utc_offset_min,
+            };
+            memcpy(acfg.timers, timers, sizeof(timers));
+            memcpy(tcfg.timers, timers, sizeof(timers));
+            rc = bs_acquirer_new(&acfg, key_of(w, w->acq_id[n][i]), w->keys,
+                                 &w->nodes[w->acq_id[n][i]].node);
+            if (rc == 0)
+                rc = bs_terminal_new(&tcfg, key_of(w, w->term_id[n][i]), w->keys,
+                                     &w->nodes[w->term_id[n][i]].node);
+        }
+        if (rc) {
+            errf(errbuf, errlen, "network %s: cannot build its nodes: %s", net->name,
+                 bs_strerror(rc));
+            return rc;
+        }
+    }
+
+    {
+        struct bs_bridge_cfg bcfg = {
+            .name = "bridge",
+            .routes = &w->bridge_routes,
+            .markup_bps = sc->bridge.markup_bps,
+            .retention = 30 * 60 * BS_US_PER_SEC,
+            .reversal_max_repeats = REV_REPEATS,
+            .reversal_backoff = REV_BACKOFF,
+            .reversal_backoff_max = REV_BACKOFF_MAX,
+        };
+        bcfg.mid.num = sc->bridge.rate_num;
+        bcfg.mid.scale = sc->bridge.rate_scale;
+        for (int s = 0; s < 2; s++) {
+            const struct bs_sc_network *net = &sc->networks[s];
+            bcfg.side[s].name = net->name;
+            bcfg.side[s].sw = w->sw_id[s];
+            bcfg.side[s].dialect = w->dialects[s];
+            bcfg.side[s].inst_id = sc->bridge.inst_id[s];
+            bcfg.side[s].currency = net->currency.numeric;
+            bcfg.side[s].exponent = net->currency.exponent;
+            if (strcmp(net->currency.code, sc->bridge.fx_base) == 0)
+                bcfg.base_currency = net->currency.numeric;
+        }
+        memcpy(bcfg.timers, timers, sizeof(timers));
+        rc = bs_bridge_new(&bcfg, key_of(w, w->bridge_id), w->keys, &w->nodes[w->bridge_id].node);
+        if (rc) {
+            errf(errbuf, errlen, "bridge: %s (check fx.pair against the networks' currencies)",
+                 bs_strerror(rc));
+            return rc;
+        }
+    }
+    for (size_t i = 0; i < w->nnodes; i++) {
+        w->nodes[i].node->env = &w->env;
+        w->nodes[i].node->id = (uint32_t)i;
+    }
+    return 0;
+}
+
+int bs_world_new(const struct bs_scenario *sc, const struct bs_run_opts *opts,
+                 struct bs_world **ret, char *errbuf, size_t errlen)
+{
+    struct bs_world *w;
+    size_t maxnodes = 1;
+    int rc;
+
+    if (sc->nnetworks != 2) {
+        errf(errbuf, errlen, "%s: a scenario needs exactly two networks", sc->path);
+        return BS_EINVAL;
+    }
+    w = bs_calloc(1, sizeof(*w));
+    if (!w)
+        return BS_ENOMEM;
+    w->env.ops = &env_ops;
+    w->env.now = sc->start_time;
+    w->sc = sc;
+    w->opts = *opts;
+    snprintf(w->out_dir, sizeof(w->out_dir), "%s", opts->out_dir);
+    for (size_t n = 0; n < sc->nnetworks; n++)
+        maxnodes += 1 + sc->networks[n].nissuers + 2 * sc->networks[n].nacquirers;
+    w->nodes = bs_calloc(maxnodes, sizeof(*w->nodes));
+    rc = BS_ENOMEM;
+    if (!w->nodes || bs_queue_init(&w->q, 4096) != 0)
+        goto fail;
+    for (size_t n = 0; n < sc->nnetworks; n++) {
+        rc = load_dialect(sc->networks[n].dialect, opts->dialect_dir, &w->dialects[n], errbuf,
+                          errlen);
+        if (rc)
+            goto fail;
+    }
+    rc = build_nodes(w, errbuf, errlen);
+    if (rc)
+        goto fail;
+    rc = build_keys(w, errbuf, errlen);
+    if (rc)
+        goto fail;
+    rc = build_roles(w, errbuf, errlen);
+    if (rc)
+        goto fail;
+    if (opts->journals) {
+        char dir[600];
+        snprintf(dir, sizeof(dir), "%s/journals", w->out_dir);
+        if (mkdir_p(dir) != 0) {
+            errf(errbuf, errlen, "%s: cannot create: %s", dir, strerror(errno));
+            rc = BS_EIO;
+            goto fail;
+        }
+        for (size_t i = 0; i < w->nnodes; i++) {
+            w->nodes[i].journal = open_journal(w, w->nodes[i].name);
+            if (!w->nodes[i].journal) {
+                errf(errbuf, errlen, "%s/journals/%s.jsonl: %s", w->out_dir, w->nodes[i].name,
+                     strerror(errno));
+                rc = BS_EIO;
+                goto fail;
+            }
+        }
+        w->links_journal = open_journal(w, "links");
+        if (!w->links_journal) {
+            rc = BS_EIO;
+            goto fail;
+        }
+    } else if (mkdir_p(w->out_dir) != 0) {
+        errf(errbuf, errlen, "%s: cannot create: %s", w->out_dir, strerror(errno));
+        rc = BS_EIO;
+        goto fail;
+    }
+    bs_rng_seed(&w->wl_rng, sc->seed, "workload");
+    for (size_t f = 0; f < BS_SC_MAX_FLOWS; f++)
+        bs_hist_init(&w->flows[f].latency);
+    bs_hist_init(&w->total.latency);
+    *ret = w;
+    return 0;
+fail:
+    bs_world_free(w);
+    return rc;
+}
+
+void bs_world_free(struct bs_world *w)
+{
+    if (!w)
+        return;
+    for (size_t i = 0; i < w->nnodes; i++) {
+        bs_node_free(w->nodes[i].node);
+        if (w->nodes[i].journal)
+            fclose(w->nodes[i].journal);
+    }
+    if (w->links_journal)
+        fclose(w->links_journal);
+    for (size_t n = 0; n < BS_SC_MAX_NETWORKS; n++) {
+        bs_iso_dialect_free(w->dialects[n]);
+        bs_bin_table_deinit(&w->sw_routes[n]);
+    }
+    bs_bin_table_deinit(&w->bridge_routes);
+    bs_keystore_free(w->keys);
+    bs_queue_deinit(&w->q);
+    bs_free(w->linkmat);
+    bs_free(w->links);
+    bs_free(w->nodes);
+    bs_free(w);
+}
+
+/* ---- the workload ---------------------------------------------------------------------- */
+
+static size_t pick_weighted(struct bs_rng *r, const double *w, size_t n)
+{
+    double total = 0, u;
+
+    for (size_t i = 0; i < n; i++)
+        total += w[i];
+    u = bs_rng_unit(r) * total;
+    for (size_t i = 0; i < n; i++) {
+        if (u < w[i])
+            return i;
+        u -= w[i];
+    }
+    return n - 1;
+}
+
+static void schedule_arrival(struct bs_world *w, bs_time_us at)
+{
+    struct bs_event ev;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.due = at;
+    ev.kind = BS_EV_ARRIVAL;
+    push_event(w, &ev);
+}
+
+/* Start one transaction now, drawn entirely from the workload stream. */
+static void arrival(struct bs_world *w)
+{
+    const struct bs_scenario *sc = w->sc;
+    const struct bs_sc_workload *wl = &sc->workload;
+    struct bs_rng *r = &w->wl_rng;
+    double weights[BS_SC_MAX_FLOWS > BS_SC_MAX_ISSUERS ? BS_SC_MAX_FLOWS : BS_SC_MAX_ISSUERS];
+    struct bs_txn_request req;
+    const struct bs_sc_flow *fl;
+    const struct bs_sc_network *acq_net, *card_net;
+    size_t f, a, i;
+    uint64_t card;
+    double amount;
+    int64_t unit;
+
+    for (f = 0; f < wl->nflows; f++)
+        weights[f] = wl->flows[f].share;
+    f = pick_weighted(r, weights, wl->nflows);
+    fl = &wl->flows[f];
+    acq_net = &sc->networks[fl->from];
+    card_net = &sc->networks[fl->cards];
+    for (a = 0; a < acq_net->nacquirers; a++)
+        weights[a] = acq_net->acquirers[a].terminals;
+    a = pick_weighted(r, weights, acq_net->nacquirers);
+    for (i = 0; i < card_net->nissuers; i++)
+        weights[i] = card_net->issuers[i].cards;
+    i = pick_weighted(r, weights, card_net->nissuers);
+
+    memset(&req, 0, sizeof(req));
+    req.flow = (uint32_t)f;
+    req.channel = bs_rng_unit(r) < fl->mix[BS_TXN_ATM_WITHDRAWAL] ? BS_CH_ATM : BS_CH_POS;
+    req.terminal = (uint32_t)bs_rng_below(r, acq_net->acquirers[a].terminals);
+    req.trace = ++w->next_trace;
+    card = bs_rng_below(r, card_net->issuers[i].cards);
+    if (bs_rng_unit(r) < fl->unknown_card_share)
+        card += card_net->issuers[i].cards; /* a valid BIN, but no such account: RC 14 */
+    if (bs_card_pan(&w->pops[fl->cards][i], card, req.pan) != 0) {
+        w->io_error = true;
+        return;
+    }
+    {
+        uint16_t e = bs_issuer_card_expiry(w->nodes[w->iss_id[fl->cards][i]].node, card);
+        if (e == 0)
+            e = 3012; /* unknown cards carry a plausible future expiry */
+        snprintf(req.expiry, sizeof(req.expiry), "%04u", e);
+    }
+    amount = bs_dist_sample(&fl->amount, bs_rng_next_cb, r);
+    req.amount = (int64_t)llround(amount);
+    if (req.channel == BS_CH_ATM) {
+        /* ATMs dispense notes: round to 100 major units. */
+        unit = 100;
+        for (unsigned e = 0; e < acq_net->currency.exponent; e++)
+            unit *= 10;
+        req.amount = (req.amount + unit / 2) / unit * unit;
+        if (req.amount < unit)
+            req.amount = unit;
+    }
+    if (req.amount < 1)
+        req.amount = 1;
+
+    w->total.started++;
+    w->flows[f].started++;
+    if (bs_terminal_start(w->nodes[w->term_id[fl->from][a]].node, &req) != 0) {
+        /* The terminal could not even send (limit): it is an immediate system error. */
+        env_outcome(&w->env, (uint32_t)f, "96", 0);
+    }
+}
+
+static void workload_step(struct bs_world *w)
+{
+    const struct bs_sc_workload *wl = &w->sc->workload;
+    double gap_s;
+
+    if (!w->offering)
+        return;
+    arrival(w);
+    w->arrivals++;
+    if ((wl->count && w->arrivals >= wl->count) ||
+        (wl->duration && w->env.now - w->sim_start >= wl->duration)) {
+        w->offering = false;
+        w->end_time = w->env.now + w->sc->drain;
+        return;
+    }
+    if (wl->arrivals == BS_ARRIVAL_CONSTANT)
+        gap_s = 1.0 / wl->rate_tps;
+    else
+        gap_s = -log1p(-bs_rng_unit(&w->wl_rng)) / wl->rate_tps;
+    bs_time_us gap = (bs_time_us)llround(gap_s * 1e6);
+    schedule_arrival(w, w->env.now + (gap > 0 ? gap : 1));
+}
+
+/* ---- running ------------------------------------------------------------------------------ */
+
+static void dispatch(struct bs_world *w, struct bs_event *ev)
+{
+    struct bs_node *n;
+
+    w->env.now = ev->due;
+    switch (ev->kind) {
+    case BS_EV_MESSAGE:
+        n = w->nodes[ev->node].node;
+        w->messages++;
+        n->ops->on_message(n, ev->from, ev->buf, ev->len, ev->trace);
+        bs_free(ev->buf);
+        break;
+    case BS_EV_TIMER:
+        n = w->nodes[ev->node].node;
+        n->ops->on_timer(n, ev->aux, ev->cookie);
+        break;
+    case BS_EV_ARRIVAL:
+        workload_step(w);
+        break;
+    default:
+        break;
+    }
+}
+
+static double cpu_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double wall_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int run_virtual(struct bs_world *w)
+{
+    struct bs_event ev;
+
+    while (bs_queue_pop(&w->q, &ev)) {
+        if (ev.due > w->end_time || (w->opts.stop && *w->opts.stop)) {
+            bs_free(ev.buf);
+            break;
+        }
+        dispatch(w, &ev);
+    }
+    return 0;
+}
+
+/* Real time: the same queue, dispatched when the wall clock reaches each event. */
+struct rt {
+    struct bs_world *w;
+    uv_loop_t loop;
+    uv_timer_t timer, progress;
+    uv_signal_t sigint;
+    uint64_t hr0;
+    bs_time_us t0;
+    uint64_t last_finished;
+};
+
+static bs_time_us rt_now(struct rt *rt)
+{
+    return rt->t0 + (bs_time_us)((uv_hrtime() - rt->hr0) / 1000);
+}
+
+static void rt_stop(struct rt *rt)
+{
+    uv_timer_stop(&rt->timer);
+    uv_timer_stop(&rt->progress);
+    uv_signal_stop(&rt->sigint);
+    uv_stop(&rt->loop);
+}
+
+static void rt_tick(uv_timer_t *t)
+{
+    struct rt *rt = t->data;
+    struct bs_world *w = rt->w;
+    const struct bs_event *top;
+    struct bs_event ev;
+
+    /* Run every event whose time has come by the high-resolution clock. libuv timers have
+     * millisecond granularity and may fire early; an event never runs before its due time,
+     * so no response is classed on time or late by timer jitter. */
+    while ((top = bs_queue_peek(&w->q)) != NULL && top->due <= rt_now(rt)) {
+        bs_queue_pop(&w->q, &ev);
+        if (ev.due > w->end_time) {
+            bs_free(ev.buf);
+            rt_stop(rt);
+            return;
+        }
+        dispatch(w, &ev);
+    }
+    if (!top || (w->opts.stop && *w->opts.stop)) {
+        rt_stop(rt);
+        return;
+    }
+    bs_time_us wait = top->due - rt_now(rt);
+    uv_timer_start(&rt->timer, rt_tick, wait > 0 ? (uint64_t)(wait + 999) / 1000 : 0, 0);
+}
+
+static void rt_progress(uv_timer_t *t)
+{
+    struct rt *rt = t->data;
+    struct bs_world *w = rt->w;
+    uint64_t done = w->total.finished;
+
+    fprintf(stderr, "\r[%6.1fs] started %llu  answered %llu  approved %llu  %llu tps   ",
+            (double)(rt_now(rt) - rt->t0) / 1e6, (unsigned long long)w->total.started,
+            (unsigned long long)done, (unsigned long long)w->total.approved,
+            (unsigned long long)(done - rt->last_finished));
+    rt->last_finished = done;
+}
+
+static void rt_sigint(uv_signal_t *s, int signum)
+{
+    struct rt *rt = s->data;
+
+    (void)signum;
+    fprintf(stderr, "\ninterrupted: stopping, writing journals and summary\n");
+    rt_stop(rt);
+}
+
+static int run_realtime(struct bs_world *w)
+{
+    struct rt rt;
+    struct timeval tv;
+    int rc;
+
+    memset(&rt, 0, sizeof(rt));
+    rt.w = w;
+    rc = uv_loop_init(&rt.loop);
+    if (rc)
+        return BS_EIO;
+    gettimeofday(&tv, NULL);
+    rt.hr0 = uv_hrtime();
+    rt.t0 = (bs_time_us)tv.tv_sec * BS_US_PER_SEC + tv.tv_usec;
+    /* Re-base the already-scheduled first arrival on the wall clock. */
+    if (w->q.n)
+        w->q.h[0].due = rt.t0;
+    w->sim_start = rt.t0;
+    w->env.now = rt.t0;
+    uv_timer_init(&rt.loop, &rt.timer);
+    uv_timer_init(&rt.loop, &rt.progress);
+    uv_signal_init(&rt.loop, &rt.sigint);
+    rt.timer.data = rt.progress.data = rt.sigint.data = &rt;
+    uv_timer_start(&rt.timer, rt_tick, 0, 0);
+    if (w->opts.progress)
+        uv_timer_start(&rt.progress, rt_progress, 1000, 1000);
+    uv_signal_start(&rt.sigint, rt_sigint, SIGINT);
+    uv_run(&rt.loop, UV_RUN_DEFAULT);
+    if (w->opts.progress)
+        fprintf(stderr, "\n");
+    uv_close((uv_handle_t *)&rt.timer, NULL);
+    uv_close((uv_handle_t *)&rt.progress, NULL);
+    uv_close((uv_handle_t *)&rt.sigint, NULL);
+    uv_run(&rt.loop, UV_RUN_DEFAULT);
+    uv_loop_close(&rt.loop);
+    return 0;
+}
+
+int bs_world_run(struct bs_world *w)
+{
+    double wall0 = wall_now(), cpu0 = cpu_now();
+    int rc;
+
+    w->sim_start = w->sc->start_time;
+    w->env.now = w->sc->start_time;
+    w->offering = true;
+    w->end_time = INT64_MAX;
+    schedule_arrival(w, w->sc->start_time);
+    rc = w->opts.realtime ? run_realtime(w) : run_virtual(w);
+    w->sim_end = w->env.now;
+    w->wall_seconds = wall_now() - wall0;
+    w->cpu_seconds = cpu_now() - cpu0;
+    for (size_t i = 0; i < w->nnodes; i++)
+        if (w->nodes[i].journal && fflush(w->nodes[i].journal) != 0)
+            w->io_error = true;
+    if (w->links_journal && fflush(w->links_journal) != 0)
+        w->io_error = true;
+    if (rc == 0 && w->io_error)
+        rc = BS_EIO;
+    return rc;
+}
+
+void bs_world_result(const struct bs_world *w, struct bs_run_result *r)
+{
+    size_t in_flight = 0, open_rev = 0;
+
+    for (size_t i = 0; i < w->nnodes; i++) {
+        if (w->nodes[i].role == ROLE_TERMINALS)
+            in_flight += bs_terminal_in_flight(w->nodes[i].node);
+        if (w->nodes[i].role == ROLE_ACQUIRER)
+            open_rev += bs_acquirer_open_reversals(w->nodes[i].node);
+    }
+    memset(r, 0, sizeof(*r));
+    r->total = &w->total;
+    r->flows = w->flows;
+    r->nflows = w->sc->workload.nflows;
+    r->stats = w->stats;
+    r->messages = w->messages;
+    r->dropped = w->dropped;
+    r->journal_records = w->jrecords;
+    r->wall_seconds = w->wall_seconds;
+    r->cpu_seconds = w->cpu_seconds;
+    r->sim_start = w->sim_start;
+    r->sim_end = w->sim_end;
+    r->in_flight_at_end = in_flight;
+    r->open_reversals_at_end = open_rev;
+}
+
+size_t bs_world_issuers(const struct bs_world *w)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < w->nnodes; i++)
+        n += w->nodes[i].role == ROLE_ISSUER;
+    return n;
+}
+
+static const struct wnode *issuer_at(const struct bs_world *w, size_t k)
+{
+    for (size_t i = 0; i < w->nnodes; i++)
+        if (w->nodes[i].role == ROLE_ISSUER && k-- == 0)
+            return &w->nodes[i];
+    return NULL;
+}
+
+const char *bs_world_issuer_name(const struct bs_world *w, size_t i)
+{
+    const struct wnode *n = issuer_at(w, i);
+
+    return n ? n->name : NULL;
+}
+
+const struct bs_node *bs_world_issuer(const struct bs_world *w, size_t i)
+{
+    const struct wnode *n = issuer_at(w, i);
+
+    return n ? n->node : NULL;
+}
+
+const char *bs_world_issuer_currency(const struct bs_world *w, size_t i)
+{
+    const struct wnode *n = issuer_at(w, i);
+
+    return n ? w->sc->networks[n->net].currency.code : NULL;
+}

@@ -1,0 +1,91 @@
+/*
+ * The simulated world: every node of a scenario, the links between them, the workload,
+ * the journals, and the engine that runs them — in virtual time (deterministic, as fast
+ * as the CPU allows) or in real time on libuv timers. The engine owns time, the event
+ * queue, every PRNG stream and delivery; nodes only react (GUIDE §2).
+ */
+#ifndef BS_SIM_WORLD_H
+#define BS_SIM_WORLD_H
+
+#include <stdio.h>
+
+#include <bridgesim/network.h>
+
+#include "engine/queue.h"
+#include "engine/rng.h"
+#include "report/hist.h"
+#include "scenario/scenario.h"
+
+/** Response codes tracked individually in the outcome table ("00".."99"), plus timeouts. */
+#define BS_RC_SLOTS 100
+
+/** Per-flow and total outcome counters, filled by the terminals' outcome reports. */
+struct bs_outcomes {
+    uint64_t started;
+    uint64_t finished;
+    uint64_t approved;
+    uint64_t declined;
+    uint64_t no_response; /* the terminal timed out */
+    uint64_t by_rc[BS_RC_SLOTS];
+    uint64_t other_rc;      /* non-numeric response codes */
+    struct bs_hist latency; /* µs, end to end at the terminal */
+};
+
+/** Options of one run, from the command line. */
+struct bs_run_opts {
+    const char *out_dir;     /* run directory; created */
+    const char *dialect_dir; /* where dialect NAMEs are found */
+    bool realtime;
+    bool journals;      /* write per-node journals (bench may turn them off) */
+    bool progress;      /* realtime: a progress line on stderr */
+    volatile int *stop; /* set non-zero (e.g. by SIGINT) to stop early */
+};
+
+struct bs_world;
+
+/**
+ * bs_world_new() - build every node, link, key, card population and journal of @sc.
+ * @errbuf receives a message naming what failed (a dialect file, a BIN clash...).
+ * Return: 0; BS_EIO (run directory, dialect file); BS_EFORMAT (dialect syntax);
+ * BS_EINVAL; BS_ENOMEM.
+ */
+int bs_world_new(const struct bs_scenario *sc, const struct bs_run_opts *opts,
+                 struct bs_world **ret, char *errbuf, size_t errlen);
+
+/** bs_world_free() - close journals, free everything; NULL accepted. */
+void bs_world_free(struct bs_world *w);
+
+/**
+ * bs_world_run() - run the workload to its end plus the drain time.
+ * Return: 0; BS_ENOMEM; BS_EIO (a journal could not be written).
+ */
+int bs_world_run(struct bs_world *w);
+
+/** Results of a finished run (valid until bs_world_free()). */
+struct bs_run_result {
+    const struct bs_outcomes *total;
+    const struct bs_outcomes *flows; /* one per workload flow */
+    size_t nflows;
+    const int64_t *stats; /* BS_STAT_COUNT counters */
+    uint64_t messages;    /* messages delivered */
+    uint64_t dropped;     /* messages lost on links */
+    uint64_t journal_records;
+    double wall_seconds;
+    double cpu_seconds;
+    bs_time_us sim_start, sim_end; /* virtual (or wall) time span of the run */
+    size_t in_flight_at_end;       /* terminal transactions never answered */
+    size_t open_reversals_at_end;
+};
+
+void bs_world_result(const struct bs_world *w, struct bs_run_result *ret);
+
+/**
+ * Ledger totals per issuer for the conservation invariant and the summary.
+ * @i: 0 .. bs_world_issuers() - 1.
+ */
+size_t bs_world_issuers(const struct bs_world *w);
+const char *bs_world_issuer_name(const struct bs_world *w, size_t i);
+const struct bs_node *bs_world_issuer(const struct bs_world *w, size_t i);
+const char *bs_world_issuer_currency(const struct bs_world *w, size_t i);
+
+#endif

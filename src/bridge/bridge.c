@@ -1,0 +1,486 @@
+/*
+ * The clearing bridge node; see bridgesim/bridge.h. Each request from one scheme opens a
+ * leg: the inbound key (the sender's DE 32, DE 11, DE 7) and the outbound key (the
+ * bridge's own DE 32, STAN and DE 7 in the other scheme) both index it, so responses,
+ * repeats and reversals (through DE 90) find it from either side.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bridgesim/bridge.h>
+
+#include "common/map.h"
+#include "common/pool.h"
+#include "network/revq.h"
+#include "network/txnkey.h"
+
+/* Timer kinds; TIMER_REVERSAL + side is the reversal queue of that side. */
+enum { TIMER_RESPONSE = 1, TIMER_FORGET = 2, TIMER_REVERSAL = 8 };
+
+enum leg_state { LEG_PENDING = 1, LEG_DONE, LEG_TIMED_OUT };
+
+struct leg {
+    struct bs__pool_hdr hdr;
+    uint8_t from; /* side the request came from */
+    uint8_t state;
+    uint8_t channel;
+    bool is_reversal;
+    struct bs__tkey in, out;
+    uint64_t hin, hout;
+    uint64_t trace;
+    int64_t billing;
+    char rate[9];
+    char out_rrn[13];
+    char rc[3], auth[7];
+    struct bs_canon req; /* the inbound request, track data wiped */
+};
+
+struct bridge {
+    struct bs_node base;
+    struct bs_bridge_cfg cfg;
+    char names[2][32];
+    char inst[2][12];
+    struct bs_rate applied_up, applied_down;
+    struct bs__pool legs;
+    struct bs__map by_in, by_out;
+    uint32_t next_stan[2];
+    uint32_t rrn_seq;
+    struct bs__revq revq[2]; /* reversals the bridge originates in each scheme */
+};
+
+struct key_match {
+    const struct bridge *b;
+    const struct bs__tkey *key;
+    bool out;
+};
+
+static bool key_eq(const void *ctx, uint32_t idx)
+{
+    const struct key_match *km = ctx;
+    const struct leg *l = bs__pool_at(&km->b->legs, idx);
+
+    return bs__tkey_eq(km->out ? &l->out : &l->in, km->key);
+}
+
+static struct leg *find(struct bridge *b, const struct bs__tkey *k, bool out, uint32_t *ret)
+{
+    struct key_match km = { b, k, out };
+
+    if (bs__map_get(out ? &b->by_out : &b->by_in, bs__tkey_hash(k), key_eq, &km, ret) != 0)
+        return NULL;
+    return bs__pool_at(&b->legs, *ret);
+}
+
+static void release(struct bridge *b, uint32_t idx)
+{
+    struct leg *l = bs__pool_at(&b->legs, idx);
+
+    bs__map_del(&b->by_in, l->hin, idx);
+    if (l->hout)
+        bs__map_del(&b->by_out, l->hout, idx);
+    bs_wipe(&l->req, sizeof(l->req));
+    bs__pool_release(&b->legs, idx);
+}
+
+int bs_bridge_convert(const struct bs_node *node, int64_t amount, uint16_t from, uint16_t to,
+                      int64_t *ret_billing, char ret_de10[9])
+{
+    const struct bridge *b = (const struct bridge *)node;
+    const struct bs_bridge_side *sf = NULL, *st = NULL;
+    bool base_to_quote;
+    struct bs_rate r;
+    int rc;
+
+    for (int i = 0; i < 2; i++) {
+        if (b->cfg.side[i].currency == from)
+            sf = &b->cfg.side[i];
+        if (b->cfg.side[i].currency == to)
+            st = &b->cfg.side[i];
+    }
+    if (!sf || !st || sf == st)
+        return BS_EINVAL;
+    /* The markup always works against the cardholder: more quote units per base unit
+     * when the card pays in the quote currency, fewer when it pays in the base. */
+    base_to_quote = from == b->cfg.base_currency;
+    r = base_to_quote ? b->applied_up : b->applied_down;
+    rc = bs_fx_convert(amount, sf->exponent, st->exponent, r, base_to_quote, ret_billing);
+    if (rc)
+        return rc;
+    return bs_rate_de10(r, ret_de10);
+}
+
+static int side_of(const struct bridge *b, uint32_t from)
+{
+    if (from == b->cfg.side[0].sw)
+        return 0;
+    if (from == b->cfg.side[1].sw)
+        return 1;
+    return -1;
+}
+
+static void make_rrn(struct bridge *b, bs_time_us now, char out[13])
+{
+    int h, mi;
+
+    bs_civil_from_us(now, 0, NULL, NULL, NULL, &h, &mi, NULL, NULL);
+    b->rrn_seq = b->rrn_seq >= 9999999 ? 1 : b->rrn_seq + 1;
+    snprintf(out, 13, "B%02d%02d%07u", h, mi, b->rrn_seq);
+}
+
+static void answer(struct bridge *b, struct leg *l, const struct bs_iso_msg *resp)
+{
+    struct bs_canon c = l->req;
+    char mti[5];
+    struct bs_iso_msg m;
+
+    if (bs_mti_response(l->req.mti, mti) != 0)
+        return;
+    memcpy(c.mti, mti, 5);
+    memcpy(c.rc, l->rc, 3);
+    memcpy(c.auth, l->auth, 7);
+    /* Responses carry no card-reading data. */
+    c.track2[0] = c.expiry[0] = c.pos_entry[0] = c.pos_cond[0] = c.mcc[0] = '\0';
+    c.acceptor[0] = '\0';
+    if (l->billing >= 0 && l->rate[0]) {
+        c.billing = l->billing;
+        memcpy(c.rate, l->rate, 9);
+        snprintf(c.billing_currency, sizeof(c.billing_currency), "%03u",
+                 b->cfg.side[!l->from].currency);
+    }
+    (void)resp;
+    if (bs_canon_to_msg(&c, &m) == 0)
+        bs_node_send(&b->base, b->cfg.side[l->from].dialect, b->cfg.side[l->from].sw, &m, l->trace);
+}
+
+/* Answer a request the bridge decides itself (RC 12, 13, 15, 91, 92 ...). */
+static void decline(struct bridge *b, int side, const struct bs_iso_msg *m, const char *rc,
+                    uint64_t trace)
+{
+    bs_node_reject(&b->base, b->cfg.side[side].dialect, b->cfg.side[side].sw, m, rc, trace);
+}
+
+/* The leg's request as the other scheme sees it: the bridge's identifiers and billing. */
+static void outbound(const struct bridge *b, const struct leg *l, struct bs_canon *ret)
+{
+    struct bs_canon c = l->req;
+    int to = !l->from;
+
+    memcpy(c.stan, l->out.stan, sizeof(c.stan));
+    memcpy(c.dt, l->out.dt, sizeof(c.dt));
+    memcpy(c.acq, b->inst[to], sizeof(c.acq));
+    memcpy(c.fwd, b->inst[to], sizeof(c.fwd));
+    memcpy(c.rrn, l->out_rrn, sizeof(c.rrn));
+    c.billing = l->billing;
+    memcpy(c.rate, l->rate, sizeof(c.rate));
+    snprintf(c.billing_currency, sizeof(c.billing_currency), "%03u", b->cfg.side[to].currency);
+    *ret = c;
+}
+
+static void forward(struct bridge *b, uint32_t idx, bool repeat)
+{
+    struct bs_env *env = b->base.env;
+    struct leg *l = bs__pool_at(&b->legs, idx);
+    int to = !l->from;
+    struct bs_canon c;
+    struct bs_iso_msg m;
+
+    outbound(b, l, &c);
+    if (repeat && l->is_reversal)
+        memcpy(c.mti, "0421", 5);
+    if (bs_canon_to_msg(&c, &m) == 0)
+        bs_node_send(&b->base, b->cfg.side[to].dialect, b->cfg.side[to].sw, &m, l->trace);
+    bs_wipe(&c, sizeof(c));
+    l = bs__pool_at(&b->legs, idx);
+    l->state = LEG_PENDING;
+    env->ops->timer(env, b->base.id, b->cfg.timers[l->channel].bridge, TIMER_RESPONSE,
+                    bs__cookie(idx, l->hdr.gen));
+}
+
+static void handle_request(struct bridge *b, int from, struct bs_iso_msg *m, uint64_t trace)
+{
+    struct bs_env *env = b->base.env;
+    struct bs__tkey in, orig;
+    struct leg *l, *o = NULL;
+    uint32_t idx, oidx, target;
+    int to = !from;
+    int64_t billing = -1;
+    char rate[9] = "";
+    bool reversal = m->mti[1] == '4';
+    size_t panlen;
+    const uint8_t *pan;
+    int rc;
+
+    bs__tkey_from_msg(m, &in);
+    if ((l = find(b, &in, false, &idx)) != NULL) {
+        /* A repeat or duplicate of a leg the bridge already has. */
+        if (l->state == LEG_DONE)
+            answer(b, l, NULL);
+        else if (l->is_reversal)
+            forward(b, idx, true);
+        /* A duplicate financial request still in flight is answered once, later. */
+        return;
+    }
+    if (!reversal && strcmp(m->mti, "0200") != 0 && strcmp(m->mti, "0100") != 0) {
+        decline(b, from, m, "12", trace);
+        return;
+    }
+    pan = bs_iso_msg_get(m, 2, &panlen);
+    if (!pan || bs_bin_lookup(b->cfg.routes, (const char *)pan, panlen, &target) != 0) {
+        decline(b, from, m, "15", trace);
+        return;
+    }
+    if ((int)target != to) {
+        decline(b, from, m, "92", trace);
+        return;
+    }
+    if (reversal) {
+        if (bs__tkey_from_de90(m, &orig) != 0) {
+            decline(b, from, m, "30", trace);
+            return;
+        }
+        o = find(b, &orig, false, &oidx);
+        if (!o) {
+            /* The bridge never forwarded the original: nothing to undo anywhere. */
+            bs_node_note(&b->base, BS_J_REVERSAL, b->cfg.side[from].sw, m, trace,
+                         "original not seen: acknowledged, nothing forwarded");
+            decline(b, from, m, "00", trace);
+            return;
+        }
+        billing = o->billing;
+        memcpy(rate, o->rate, sizeof(rate));
+    } else {
+        int64_t amount, cur;
+        if (bs_iso_msg_get_num(m, 4, &amount) != 0 || bs_iso_msg_get_num(m, 49, &cur) != 0 ||
+            cur != b->cfg.side[from].currency) {
+            decline(b, from, m, "12", trace);
+            return;
+        }
+        rc = bs_bridge_convert(&b->base, amount, (uint16_t)cur, b->cfg.side[to].currency, &billing,
+                               rate);
+        if (rc != 0 || !bs_amount_fits(billing, 12)) {
+            decline(b, from, m, "13", trace);
+            return;
+        }
+    }
+    if (bs__pool_alloc(&b->legs, &idx) != 0) {
+        decline(b, from, m, "96", trace);
+        return;
+    }
+    l = bs__pool_at(&b->legs, idx);
+    if (bs_canon_from_msg(m, &l->req) != 0) {
+        bs__pool_release(&b->legs, idx);
+        decline(b, from, m, "30", trace);
+        return;
+    }
+    l->from = (uint8_t)from;
+    l->channel = (uint8_t)bs_channel_of(m);
+    l->is_reversal = reversal;
+    l->trace = trace;
+    l->billing = billing;
+    memcpy(l->rate, rate, sizeof(rate));
+    l->in = in;
+    l->hin = bs__tkey_hash(&in);
+    l->out.cls = in.cls;
+    snprintf(l->out.acq, sizeof(l->out.acq), "%s", b->inst[to]);
+    snprintf(l->out.stan, sizeof(l->out.stan), "%06u", b->next_stan[to]);
+    b->next_stan[to] = b->next_stan[to] >= 999999 ? 1 : b->next_stan[to] + 1;
+    bs_format_times(env->now, 0, l->out.dt, NULL, NULL);
+    l->hout = bs__tkey_hash(&l->out);
+    if (reversal) {
+        o = bs__pool_at(&b->legs, oidx);
+        memcpy(l->out_rrn, o->out_rrn, sizeof(l->out_rrn));
+        /* DE 90 names the original as the other scheme saw it: the bridge's leg. */
+        snprintf(l->req.orig, sizeof(l->req.orig), "0200%s%s%011llu%011u", o->out.stan, o->out.dt,
+                 strtoull(b->inst[to], NULL, 10), 0u);
+    } else {
+        make_rrn(b, env->now, l->out_rrn);
+    }
+    if (bs__map_put(&b->by_in, l->hin, idx) != 0) {
+        bs__pool_release(&b->legs, idx);
+        decline(b, from, m, "96", trace);
+        return;
+    }
+    if (bs__map_put(&b->by_out, l->hout, idx) != 0) {
+        l->hout = 0;
+        release(b, idx);
+        decline(b, from, m, "96", trace);
+        return;
+    }
+    forward(b, idx, false);
+    l = bs__pool_at(&b->legs, idx);
+    /* Card-reading data went out with the request; the bridge keeps none of it. */
+    bs_wipe(l->req.track2, sizeof(l->req.track2));
+    env->ops->timer(env, b->base.id, b->cfg.retention, TIMER_FORGET, bs__cookie(idx, l->hdr.gen));
+}
+
+static void handle_response(struct bridge *b, int from, struct bs_iso_msg *m, uint64_t trace)
+{
+    struct bs_env *env = b->base.env;
+    struct bs__tkey k;
+    struct leg *l;
+    uint32_t idx;
+
+    if (bs__revq_on_response(&b->revq[from], m))
+        return;
+    bs__tkey_from_msg(m, &k);
+    l = find(b, &k, true, &idx);
+    if (!l || l->from == from) {
+        env->ops->stat(env, BS_STAT_UNMATCHED, 1);
+        bs_node_note(&b->base, BS_J_UNMATCHED, b->cfg.side[from].sw, m, trace,
+                     "no leg with this key");
+        return;
+    }
+    if (l->state != LEG_PENDING) {
+        env->ops->stat(env, BS_STAT_LATE_RESPONSE, 1);
+        bs_node_note(&b->base, BS_J_LATE, b->cfg.side[from].sw, m, l->trace,
+                     l->state == LEG_DONE ? "duplicate response" : "after bridge timeout");
+        return;
+    }
+    if (bs_iso_msg_get_str(m, 39, l->rc, sizeof(l->rc)) < 0)
+        memcpy(l->rc, "96", 3);
+    if (bs_iso_msg_get_str(m, 38, l->auth, sizeof(l->auth)) < 0)
+        l->auth[0] = '\0';
+    l->state = LEG_DONE;
+    answer(b, l, m);
+}
+
+static void on_message(struct bs_node *node, uint32_t from, const uint8_t *buf, size_t n,
+                       uint64_t trace)
+{
+    struct bridge *b = (struct bridge *)node;
+    int side = side_of(b, from);
+    struct bs_iso_msg m;
+    enum bs_sig_status st;
+    int rc;
+
+    if (side < 0)
+        return;
+    rc = bs_node_recv(node, b->cfg.side[side].dialect, from, buf, n, trace, &m, &st);
+    if (rc == BS_EFORMAT || rc == BS_ESIG) {
+        decline(b, side, &m, rc == BS_ESIG ? "63" : "30", trace);
+        return;
+    }
+    if (bs_mti_is_response(m.mti))
+        handle_response(b, side, &m, trace);
+    else
+        handle_request(b, side, &m, trace);
+}
+
+static void on_timer(struct bs_node *node, uint32_t kind, uint64_t cookie)
+{
+    struct bridge *b = (struct bridge *)node;
+    struct bs_env *env = node->env;
+    uint32_t idx = (uint32_t)cookie;
+    struct leg *l = bs__pool_live(&b->legs, idx, (uint32_t)(cookie >> 32));
+
+    if (kind >= TIMER_REVERSAL) {
+        bs__revq_on_timer(&b->revq[kind - TIMER_REVERSAL], cookie);
+        return;
+    }
+    if (!l)
+        return;
+    if (kind == TIMER_FORGET) {
+        release(b, idx);
+        return;
+    }
+    if (kind != TIMER_RESPONSE || l->state != LEG_PENDING)
+        return;
+    l->state = LEG_TIMED_OUT;
+    env->ops->stat(env, BS_STAT_BRIDGE_TIMEOUT, 1);
+    bs_node_note(node, BS_J_TIMEOUT, b->cfg.side[!l->from].sw, NULL, l->trace,
+                 "no response from the other scheme");
+    if (!l->is_reversal) {
+        /* Stand-in is not configured: decline as issuer inoperative. The sender's
+         * acquirer reverses if it had given up already. */
+        struct bs_canon c;
+        memcpy(l->rc, "91", 3);
+        l->auth[0] = '\0';
+        answer(b, l, NULL);
+        /* The other scheme may still approve; undo that there. */
+        outbound(b, l, &c);
+        bs__revq_start(&b->revq[!l->from], b->cfg.side[!l->from].sw, b->cfg.side[!l->from].dialect,
+                       &c, "bridge timeout", l->trace);
+        bs_wipe(&c, sizeof(c));
+    }
+}
+
+static void bridge_free(struct bs_node *node)
+{
+    struct bridge *b = (struct bridge *)node;
+
+    for (uint32_t i = 0; i < b->legs.top; i++) {
+        struct leg *l = bs__pool_at(&b->legs, i);
+        bs_wipe(&l->req, sizeof(l->req));
+    }
+    bs__revq_deinit(&b->revq[0]);
+    bs__revq_deinit(&b->revq[1]);
+    bs__pool_deinit(&b->legs);
+    bs__map_deinit(&b->by_in);
+    bs__map_deinit(&b->by_out);
+    bs_free(b);
+}
+
+static const struct bs_node_ops bridge_ops = { on_message, on_timer, bridge_free };
+
+int bs_bridge_new(const struct bs_bridge_cfg *cfg, struct bs_key *key, struct bs_keystore *keys,
+                  struct bs_node **ret)
+{
+    struct bridge *b;
+    int rc = BS_EINVAL;
+
+    if (!cfg || !cfg->routes || cfg->retention <= 0)
+        return BS_EINVAL;
+    for (int i = 0; i < 2; i++)
+        if (!cfg->side[i].dialect || !cfg->side[i].inst_id || strlen(cfg->side[i].inst_id) > 11)
+            return BS_EINVAL;
+    if (cfg->side[0].currency == cfg->side[1].currency ||
+        (cfg->base_currency != cfg->side[0].currency &&
+         cfg->base_currency != cfg->side[1].currency))
+        return BS_EINVAL;
+    b = bs_calloc(1, sizeof(*b));
+    if (!b)
+        return BS_ENOMEM;
+    rc = bs_node_base_init(&b->base, &bridge_ops, cfg->name, key, keys);
+    if (rc)
+        goto fail;
+    b->cfg = *cfg;
+    for (int i = 0; i < 2; i++) {
+        snprintf(b->inst[i], sizeof(b->inst[i]), "%s", cfg->side[i].inst_id);
+        snprintf(b->names[i], sizeof(b->names[i]), "%s",
+                 cfg->side[i].name ? cfg->side[i].name : "");
+        b->cfg.side[i].inst_id = b->inst[i];
+        b->cfg.side[i].name = b->names[i];
+        b->next_stan[i] = 1;
+    }
+    rc = bs_rate_markup(cfg->mid, cfg->markup_bps, true, &b->applied_up);
+    if (rc == 0)
+        rc = bs_rate_markup(cfg->mid, cfg->markup_bps, false, &b->applied_down);
+    if (rc)
+        goto fail;
+    bs__pool_init(&b->legs, sizeof(struct leg), 8000000);
+    rc = bs__map_init(&b->by_in, 1024, 8000000);
+    if (rc)
+        goto fail;
+    rc = bs__map_init(&b->by_out, 1024, 8000000);
+    if (rc)
+        goto fail_in;
+    for (int i = 0; i < 2; i++) {
+        rc = bs__revq_init(&b->revq[i], &b->base, TIMER_REVERSAL + (uint32_t)i, b->inst[i],
+                           &b->next_stan[i], cfg->reversal_max_repeats, cfg->reversal_backoff,
+                           cfg->reversal_backoff_max);
+        if (rc)
+            goto fail_revq;
+    }
+    *ret = &b->base;
+    return 0;
+fail_revq:
+    bs__revq_deinit(&b->revq[0]);
+    bs__revq_deinit(&b->revq[1]);
+    bs__map_deinit(&b->by_out);
+fail_in:
+    bs__map_deinit(&b->by_in);
+fail:
+    bs_free(b);
+    return rc;
+}

@@ -1,0 +1,188 @@
+/* What every role shares: BIN routing, generated card populations, response echo,
+ * the matching key and channel of a message. */
+#include <string.h>
+
+#include <bridgesim/crypto.h>
+#include <bridgesim/network.h>
+
+void bs_bin_table_init(struct bs_bin_table *t)
+{
+    t->e = NULL;
+    t->n = 0;
+}
+
+void bs_bin_table_deinit(struct bs_bin_table *t)
+{
+    bs_free(t->e);
+    t->e = NULL;
+    t->n = 0;
+}
+
+static uint64_t pow10_u64(unsigned e)
+{
+    uint64_t v = 1;
+
+    while (e--)
+        v *= 10;
+    return v;
+}
+
+int bs_bin_table_add(struct bs_bin_table *t, uint64_t lo, uint64_t hi, unsigned digits,
+                     uint32_t target)
+{
+    struct bs_bin_entry *e;
+
+    if (digits < 1 || digits > 8 || lo > hi || hi >= pow10_u64(digits))
+        return BS_EINVAL;
+    if (t->n >= BS_BIN_TABLE_MAX)
+        return BS_ELIMIT;
+    for (size_t i = 0; i < t->n; i++)
+        if (t->e[i].digits == digits && lo <= t->e[i].hi && t->e[i].lo <= hi)
+            return BS_EEXIST;
+    e = bs_realloc(t->e, (t->n + 1) * sizeof(*e));
+    if (!e)
+        return BS_ENOMEM;
+    t->e = e;
+    t->e[t->n++] = (struct bs_bin_entry){ lo, hi, (uint8_t)digits, target };
+    return 0;
+}
+
+int bs_bin_lookup(const struct bs_bin_table *t, const char *pan, size_t n, uint32_t *ret)
+{
+    uint64_t prefix[9] = { 0 };
+    int best = -1;
+
+    for (size_t i = 0; i < n; i++)
+        if (pan[i] < '0' || pan[i] > '9')
+            return BS_EFORMAT;
+    for (unsigned d = 1; d <= 8 && d <= n; d++)
+        prefix[d] = prefix[d - 1] * 10 + (uint64_t)(pan[d - 1] - '0');
+    for (size_t i = 0; i < t->n; i++) {
+        const struct bs_bin_entry *e = &t->e[i];
+        if (e->digits > n || (best >= 0 && e->digits <= t->e[best].digits))
+            continue;
+        if (prefix[e->digits] >= e->lo && prefix[e->digits] <= e->hi)
+            best = (int)i;
+    }
+    if (best < 0)
+        return BS_ENOTFOUND;
+    *ret = t->e[best].target;
+    return 0;
+}
+
+/* Total number of prefixes over all ranges. */
+static uint64_t span_of(const struct bs_card_population *p)
+{
+    uint64_t s = 0;
+
+    for (size_t i = 0; i < p->nranges; i++)
+        s += p->ranges[i].hi - p->ranges[i].lo + 1;
+    return s;
+}
+
+/* The prefix number @k (0-based) over the ranges in order, and its digit count. */
+static void prefix_at(const struct bs_card_population *p, uint64_t k, uint64_t *val,
+                      unsigned *digits)
+{
+    for (size_t i = 0; i < p->nranges; i++) {
+        uint64_t w = p->ranges[i].hi - p->ranges[i].lo + 1;
+        if (k < w) {
+            *val = p->ranges[i].lo + k;
+            *digits = p->ranges[i].digits;
+            return;
+        }
+        k -= w;
+    }
+    *val = 0;
+    *digits = 0;
+}
+
+int bs_card_pan(const struct bs_card_population *p, uint64_t idx, char out[20])
+{
+    uint64_t span = span_of(p), prefix, acct;
+    unsigned digits, acct_digits;
+    int check;
+
+    if (span == 0 || p->pan_length < 13 || p->pan_length > 19)
+        return BS_EINVAL;
+    prefix_at(p, idx % span, &prefix, &digits);
+    acct = idx / span;
+    acct_digits = p->pan_length - 1u - digits;
+    if (acct_digits > 18 || acct >= pow10_u64(acct_digits))
+        return BS_ERANGE;
+    for (unsigned i = 0; i < digits; i++)
+        out[digits - 1 - i] = (char)('0' + (prefix / pow10_u64(i)) % 10);
+    for (unsigned i = 0; i < acct_digits; i++)
+        out[digits + acct_digits - 1 - i] = (char)('0' + (acct / pow10_u64(i)) % 10);
+    check = bs_luhn_check_digit(out, p->pan_length - 1u);
+    if (check < 0)
+        return check;
+    out[p->pan_length - 1] = (char)check;
+    out[p->pan_length] = '\0';
+    return 0;
+}
+
+int bs_card_index(const struct bs_card_population *p, const char *pan, size_t n, uint64_t *ret)
+{
+    uint64_t k = 0, acct = 0;
+    bool found = false;
+    unsigned digits = 0;
+
+    if (n != p->pan_length || !bs_luhn_valid(pan, n))
+        return BS_ENOTFOUND;
+    for (size_t i = 0; i < p->nranges && !found; i++) {
+        uint64_t v = 0;
+        digits = p->ranges[i].digits;
+        for (unsigned d = 0; d < digits; d++)
+            v = v * 10 + (uint64_t)(pan[d] - '0');
+        if (v >= p->ranges[i].lo && v <= p->ranges[i].hi) {
+            k += v - p->ranges[i].lo;
+            found = true;
+        } else {
+            k += p->ranges[i].hi - p->ranges[i].lo + 1;
+        }
+    }
+    if (!found)
+        return BS_ENOTFOUND;
+    for (size_t i = digits; i + 1 < n; i++)
+        acct = acct * 10 + (uint64_t)(pan[i] - '0');
+    uint64_t idx = acct * span_of(p) + k;
+    if (idx >= p->cards)
+        return BS_ENOTFOUND;
+    *ret = idx;
+    return 0;
+}
+
+int bs_msg_make_response(const struct bs_iso_msg *req, struct bs_iso_msg *resp, const char *rc)
+{
+    static const uint8_t echo[] = { 2,  3,  4,  5,  6,  7,  10, 11, 12, 13,
+                                    15, 32, 33, 37, 41, 42, 49, 50, 51, 90 };
+    char mti[5];
+    int err;
+
+    err = bs_mti_response(req->mti, mti);
+    if (err)
+        return err;
+    bs_iso_msg_init(resp, mti);
+    for (size_t i = 0; i < sizeof(echo); i++) {
+        size_t n;
+        const uint8_t *v = bs_iso_msg_get(req, echo[i], &n);
+        if (v && (err = bs_iso_msg_set(resp, echo[i], v, n)) != 0)
+            return err;
+    }
+    return bs_iso_msg_set_str(resp, 39, rc);
+}
+
+unsigned bs_channel_of(const struct bs_iso_msg *m)
+{
+    size_t n;
+    const uint8_t *pc = bs_iso_msg_get(m, 3, &n);
+
+    return pc && n >= 2 && pc[0] == '0' && pc[1] == '1' ? BS_CH_ATM : BS_CH_POS;
+}
+
+void bs_node_free(struct bs_node *node)
+{
+    if (node)
+        node->ops->free(node);
+}

@@ -1,0 +1,309 @@
+/*
+ * Issuer host: authorises against its cardholder accounts and debits them in its own
+ * currency — DE 6 (cardholder billing amount) when DE 51 names its currency, else DE 4
+ * when DE 49 does. Each posting is kept under the request's matching key for the
+ * retention time, so a duplicate gets the stored answer without a second debit and a
+ * reversal (0420/0421, matched through DE 90) credits at most once.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <bridgesim/money.h>
+#include <bridgesim/network.h>
+
+#include "common/map.h"
+#include "common/pool.h"
+#include "network/txnkey.h"
+
+enum { TIMER_FORGET = 1 };
+
+struct posting {
+    struct bs__pool_hdr hdr;
+    struct bs__tkey key;
+    uint64_t hkey;
+    uint64_t card;
+    int64_t amount; /* debited, minor units; 0 when declined */
+    char rc[3];
+    char auth[7];
+    bool reversed;
+};
+
+struct issuer {
+    struct bs_node base;
+    struct bs_issuer_cfg cfg;
+    char inst_id[12];
+    struct bs_card_population cards;
+    struct bs_ledger *ledger;
+    uint16_t *expiry; /* YYMM per card */
+    struct bs__pool posts;
+    struct bs__map by_key;
+    uint32_t auth_seq;
+};
+
+struct key_match {
+    const struct issuer *is;
+    const struct bs__tkey *key;
+};
+
+static bool key_eq(const void *ctx, uint32_t idx)
+{
+    const struct key_match *km = ctx;
+    const struct posting *p = bs__pool_at(&km->is->posts, idx);
+
+    return bs__tkey_eq(&p->key, km->key);
+}
+
+static struct posting *find(struct issuer *is, const struct bs__tkey *k, uint32_t *ret_idx)
+{
+    struct key_match km = { is, k };
+
+    if (bs__map_get(&is->by_key, bs__tkey_hash(k), key_eq, &km, ret_idx) != 0)
+        return NULL;
+    return bs__pool_at(&is->posts, *ret_idx);
+}
+
+/* The amount to debit in the issuer's currency, or the RC that declines the request. */
+static const char *billing_amount(const struct issuer *is, const struct bs_iso_msg *m, int64_t *ret)
+{
+    int64_t cur;
+    unsigned amount_de = 4, cur_de = 49;
+
+    if (bs_iso_msg_has(m, 51)) {
+        amount_de = 6;
+        cur_de = 51;
+    }
+    if (bs_iso_msg_get_num(m, cur_de, &cur) != 0 || cur != is->cfg.currency)
+        return "12";
+    if (bs_iso_msg_get_num(m, amount_de, ret) != 0 || *ret <= 0)
+        return "13";
+    return NULL;
+}
+
+/* Current YYMM from the clock (UTC), for expiry checks. */
+static int current_yymm(bs_time_us now)
+{
+    int y, mo;
+
+    bs_civil_from_us(now, 0, &y, &mo, NULL, NULL, NULL, NULL, NULL);
+    return (y % 100) * 100 + mo;
+}
+
+static void respond(struct issuer *is, uint32_t to, const struct bs_iso_msg *req,
+                    const struct posting *p, uint64_t trace)
+{
+    struct bs_iso_msg resp;
+
+    if (bs_msg_make_response(req, &resp, p->rc) != 0)
+        return;
+    if (p->auth[0] && bs_iso_msg_set_str(&resp, 38, p->auth) != 0)
+        return;
+    bs_node_send(&is->base, is->cfg.dialect, to, &resp, trace);
+}
+
+static void forget_later(struct issuer *is, uint32_t idx)
+{
+    struct bs_env *env = is->base.env;
+    struct posting *p = bs__pool_at(&is->posts, idx);
+
+    env->ops->timer(env, is->base.id, is->cfg.retention, TIMER_FORGET, bs__cookie(idx, p->hdr.gen));
+}
+
+static void authorise(struct issuer *is, uint32_t from, const struct bs_iso_msg *m, uint64_t trace)
+{
+    struct bs_env *env = is->base.env;
+    struct bs__tkey k;
+    struct posting *p;
+    uint32_t idx;
+    uint64_t card = 0;
+    int64_t amount = 0;
+    size_t panlen;
+    const uint8_t *pan;
+    const char *rc = NULL;
+
+    bs__tkey_from_msg(m, &k);
+    if ((p = find(is, &k, &idx)) != NULL) {
+        /* A duplicate or repeat of a request already decided: the same answer, and
+         * never a second debit. */
+        bs_node_note(&is->base, BS_J_STATE, from, m, trace, "duplicate: stored response");
+        respond(is, from, m, p, trace);
+        return;
+    }
+    pan = bs_iso_msg_get(m, 2, &panlen);
+    if (!pan || bs_card_index(&is->cards, (const char *)pan, panlen, &card) != 0)
+        rc = "14";
+    else if (is->expiry[card] < current_yymm(env->now))
+        rc = "54";
+    else
+        rc = billing_amount(is, m, &amount);
+    if (!rc && !bs_amount_fits(amount, 12))
+        rc = "13";
+    if (!rc) {
+        int err = bs_ledger_debit(is->ledger, card, amount);
+        rc = err == 0 ? "00" : err == BS_ERANGE ? "51" : "96";
+    }
+    if (bs__pool_alloc(&is->posts, &idx) != 0) {
+        bs_node_reject(&is->base, is->cfg.dialect, from, m, "96", trace);
+        if (strcmp(rc, "00") == 0)
+            bs_ledger_credit(is->ledger, card, amount);
+        return;
+    }
+    p = bs__pool_at(&is->posts, idx);
+    p->key = k;
+    p->hkey = bs__tkey_hash(&k);
+    p->card = card;
+    memcpy(p->rc, rc, 3);
+    if (strcmp(rc, "00") == 0) {
+        p->amount = amount;
+        is->auth_seq = is->auth_seq >= 999999 ? 1 : is->auth_seq + 1;
+        snprintf(p->auth, sizeof(p->auth), "%06u", is->auth_seq);
+    }
+    if (bs__map_put(&is->by_key, p->hkey, idx) != 0) {
+        bs__pool_release(&is->posts, idx);
+        return;
+    }
+    respond(is, from, m, bs__pool_at(&is->posts, idx), trace);
+    forget_later(is, idx);
+}
+
+static void reverse(struct issuer *is, uint32_t from, const struct bs_iso_msg *m, uint64_t trace)
+{
+    struct bs_env *env = is->base.env;
+    struct bs__tkey orig;
+    struct posting *p;
+    uint32_t idx;
+    struct bs_iso_msg resp;
+
+    if (bs__tkey_from_de90(m, &orig) != 0) {
+        bs_node_reject(&is->base, is->cfg.dialect, from, m, "30", trace);
+        return;
+    }
+    p = find(is, &orig, &idx);
+    if (!p) {
+        bs_node_note(&is->base, BS_J_REVERSAL, from, m, trace,
+                     "original not seen: acknowledged, nothing changed");
+    } else if (p->reversed || p->amount == 0) {
+        bs_node_note(&is->base, BS_J_REVERSAL, from, m, trace,
+                     p->reversed ? "already reversed: acknowledged again"
+                                 : "original declined: acknowledged, nothing changed");
+    } else if (bs_ledger_credit(is->ledger, p->card, p->amount) == 0) {
+        p->reversed = true;
+        env->ops->stat(env, BS_STAT_REVERSAL_APPLIED, 1);
+        bs_node_note(&is->base, BS_J_REVERSAL, from, m, trace, "applied: cardholder credited");
+    }
+    if (bs_msg_make_response(m, &resp, "00") == 0)
+        bs_node_send(&is->base, is->cfg.dialect, from, &resp, trace);
+}
+
+static void on_message(struct bs_node *node, uint32_t from, const uint8_t *buf, size_t n,
+                       uint64_t trace)
+{
+    struct issuer *is = (struct issuer *)node;
+    struct bs_iso_msg m;
+    enum bs_sig_status st;
+    int rc = bs_node_recv(node, is->cfg.dialect, from, buf, n, trace, &m, &st);
+
+    if (rc == BS_EFORMAT || rc == BS_ESIG) {
+        bs_node_reject(node, is->cfg.dialect, from, &m, rc == BS_ESIG ? "63" : "30", trace);
+        return;
+    }
+    if (strcmp(m.mti, "0200") == 0 || strcmp(m.mti, "0100") == 0)
+        authorise(is, from, &m, trace);
+    else if (strcmp(m.mti, "0420") == 0 || strcmp(m.mti, "0421") == 0 ||
+             strcmp(m.mti, "0400") == 0 || strcmp(m.mti, "0401") == 0)
+        reverse(is, from, &m, trace);
+    else if (!bs_mti_is_response(m.mti))
+        bs_node_reject(node, is->cfg.dialect, from, &m, "12", trace);
+}
+
+static void on_timer(struct bs_node *node, uint32_t kind, uint64_t cookie)
+{
+    struct issuer *is = (struct issuer *)node;
+    uint32_t idx = (uint32_t)cookie;
+    struct posting *p = bs__pool_live(&is->posts, idx, (uint32_t)(cookie >> 32));
+
+    if (kind != TIMER_FORGET || !p)
+        return;
+    bs__map_del(&is->by_key, p->hkey, idx);
+    bs__pool_release(&is->posts, idx);
+}
+
+static void iss_free(struct bs_node *node)
+{
+    struct issuer *is = (struct issuer *)node;
+
+    bs__pool_deinit(&is->posts);
+    bs__map_deinit(&is->by_key);
+    bs_ledger_free(is->ledger);
+    bs_free(is->expiry);
+    bs_free(is);
+}
+
+static const struct bs_node_ops issuer_ops = { on_message, on_timer, iss_free };
+
+int bs_issuer_new(const struct bs_issuer_cfg *cfg, struct bs_key *key, struct bs_keystore *keys,
+                  struct bs_node **ret)
+{
+    struct issuer *is;
+    int rc;
+
+    if (!cfg || !cfg->dialect || !cfg->cards || !cfg->inst_id || strlen(cfg->inst_id) > 11 ||
+        cfg->retention <= 0)
+        return BS_EINVAL;
+    is = bs_calloc(1, sizeof(*is));
+    if (!is)
+        return BS_ENOMEM;
+    rc = bs_node_base_init(&is->base, &issuer_ops, cfg->name, key, keys);
+    if (rc)
+        goto fail;
+    is->cfg = *cfg;
+    snprintf(is->inst_id, sizeof(is->inst_id), "%s", cfg->inst_id);
+    is->cfg.inst_id = is->inst_id;
+    is->cards = *cfg->cards;
+    is->cfg.cards = &is->cards;
+    rc = bs_ledger_new(is->cards.cards, &is->ledger);
+    if (rc)
+        goto fail;
+    is->expiry = bs_calloc(is->cards.cards ? is->cards.cards : 1, sizeof(*is->expiry));
+    rc = BS_ENOMEM;
+    if (!is->expiry)
+        goto fail_ledger;
+    bs__pool_init(&is->posts, sizeof(struct posting), 8000000);
+    rc = bs__map_init(&is->by_key, 1024, 8000000);
+    if (rc)
+        goto fail_expiry;
+    *ret = &is->base;
+    return 0;
+fail_expiry:
+    bs_free(is->expiry);
+fail_ledger:
+    bs_ledger_free(is->ledger);
+fail:
+    bs_free(is);
+    return rc;
+}
+
+int bs_issuer_card_open(struct bs_node *node, uint64_t idx, int64_t balance, uint16_t expiry)
+{
+    struct issuer *is = (struct issuer *)node;
+    int rc;
+
+    if (idx >= is->cards.cards)
+        return BS_EINVAL;
+    rc = bs_ledger_open(is->ledger, idx, balance);
+    if (rc)
+        return rc;
+    is->expiry[idx] = expiry;
+    return 0;
+}
+
+uint16_t bs_issuer_card_expiry(const struct bs_node *node, uint64_t idx)
+{
+    const struct issuer *is = (const struct issuer *)node;
+
+    return idx < is->cards.cards ? is->expiry[idx] : 0;
+}
+
+const struct bs_ledger *bs_issuer_ledger(const struct bs_node *node)
+{
+    return ((const struct issuer *)node)->ledger;
+}

@@ -1,0 +1,295 @@
+/*
+ * The part of every node that touches the wire: pack + sign on the way out, unpack +
+ * verify on the way in, and the journal record for both. Signatures cover every byte
+ * that precedes DE 127, exactly as sent (GUIDE §4).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <bridgesim/network.h>
+#include <bridgesim/node.h>
+
+static const char *const stat_names[BS_STAT_COUNT] = {
+    [BS_STAT_ACQ_TIMEOUT] = "acquirer_timeouts",
+    [BS_STAT_TERM_TIMEOUT] = "terminal_timeouts",
+    [BS_STAT_SWITCH_TIMEOUT] = "switch_timeouts",
+    [BS_STAT_BRIDGE_TIMEOUT] = "bridge_timeouts",
+    [BS_STAT_REVERSAL_SENT] = "reversals_sent",
+    [BS_STAT_REVERSAL_REPEAT] = "reversal_repeats",
+    [BS_STAT_REVERSAL_DONE] = "reversals_acknowledged",
+    [BS_STAT_REVERSAL_EXCEPTION] = "reversal_exceptions",
+    [BS_STAT_REVERSAL_APPLIED] = "reversals_applied",
+    [BS_STAT_LATE_RESPONSE] = "late_responses",
+    [BS_STAT_SIG_FAILURE] = "signature_failures",
+    [BS_STAT_FORMAT_ERROR] = "format_errors",
+    [BS_STAT_UNMATCHED] = "unmatched_responses",
+};
+
+const char *bs_stat_name(enum bs_stat s)
+{
+    if ((unsigned)s >= BS_STAT_COUNT)
+        return "unknown";
+    return stat_names[s];
+}
+
+const char *bs_sig_status_name(enum bs_sig_status st)
+{
+    switch (st) {
+    case BS_SIGST_NONE:
+        return "none";
+    case BS_SIGST_OK:
+        return "ok";
+    case BS_SIGST_MISSING:
+        return "missing";
+    case BS_SIGST_BAD:
+        return "bad";
+    case BS_SIGST_UNKNOWN_KEY:
+        return "unknown-key";
+    case BS_SIGST_WRONG_OWNER:
+        return "wrong-owner";
+    }
+    return "unknown";
+}
+
+int bs_node_base_init(struct bs_node *node, const struct bs_node_ops *ops, const char *name,
+                      struct bs_key *key, struct bs_keystore *keys)
+{
+    size_t n = name ? strlen(name) : 0;
+
+    if (!node || !ops || n == 0 || n > BS_NODE_NAME_MAX)
+        return BS_EINVAL;
+    memset(node, 0, sizeof(*node));
+    node->ops = ops;
+    memcpy(node->name, name, n + 1);
+    node->key = key;
+    node->keys = keys;
+    return 0;
+}
+
+static void journal(struct bs_node *node, enum bs_jkind kind, uint32_t peer,
+                    const struct bs_iso_msg *m, uint64_t trace, const char *sig, const char *key_id,
+                    const char *note)
+{
+    struct bs_env *env = node->env;
+    struct bs_jrec r = {
+        .kind = kind,
+        .t = env->now,
+        .node = node->name,
+        .peer = peer == UINT32_MAX ? NULL : env->ops->node_name(env, peer),
+        .trace = trace,
+        .msg = m,
+        .sig = sig,
+        .key_id = key_id,
+        .note = note,
+    };
+
+    env->ops->journal(env, node->id, &r);
+}
+
+void bs_node_note(struct bs_node *node, enum bs_jkind kind, uint32_t peer,
+                  const struct bs_iso_msg *m, uint64_t trace, const char *note)
+{
+    journal(node, kind, peer, m, trace, NULL, NULL, note);
+}
+
+/* Whether @key_id ("owner#epoch") belongs to @owner. */
+static bool key_owned_by(const char *key_id, const char *owner)
+{
+    const char *hash = strrchr(key_id, '#');
+    size_t n = hash ? (size_t)(hash - key_id) : strlen(key_id);
+
+    return strlen(owner) == n && memcmp(key_id, owner, n) == 0;
+}
+
+int bs_node_recv(struct bs_node *node, const struct bs_iso_dialect *d, uint32_t from,
+                 const uint8_t *buf, size_t n, uint64_t trace, struct bs_iso_msg *m,
+                 enum bs_sig_status *ret_sig)
+{
+    struct bs_iso_error err;
+    struct bs_sig_envelope envl;
+    enum bs_sig_status st;
+    const uint8_t *v;
+    size_t vlen;
+    struct bs_key *k;
+    char note[192];
+
+    /* On a decoding failure whatever decoded before the fault stays in @m: clear it
+     * first so nothing from an earlier message can be mistaken for it. */
+    bs_iso_msg_init(m, "0000");
+    m->mti[0] = '\0';
+    if (bs_iso_unpack(d, buf, n, m, &err) != 0) {
+        bs_iso_error_format(&err, note, sizeof(note));
+        node->env->ops->stat(node->env, BS_STAT_FORMAT_ERROR, 1);
+        journal(node, BS_J_FORMAT_ERROR, from, NULL, trace, NULL, NULL, note);
+        *ret_sig = BS_SIGST_NONE;
+        return BS_EFORMAT;
+    }
+    if (!node->keys) {
+        *ret_sig = BS_SIGST_NONE;
+        journal(node, BS_J_MSG_IN, from, m, trace, NULL, NULL, NULL);
+        return 0;
+    }
+
+    envl.key_id[0] = '\0';
+    v = bs_iso_msg_get(m, 127, &vlen);
+    if (!v) {
+        st = BS_SIGST_MISSING;
+    } else if (bs_sig_envelope_decode(v, vlen, &envl) != 0) {
+        st = BS_SIGST_BAD;
+    } else if (!(k = bs_keystore_get(node->keys, envl.key_id))) {
+        st = BS_SIGST_UNKNOWN_KEY;
+    } else if (!key_owned_by(envl.key_id, node->env->ops->node_name(node->env, from))) {
+        st = BS_SIGST_WRONG_OWNER;
+    } else if (bs_key_alg(k) != envl.alg ||
+               bs_verify(k, buf, m->wire_off[127], envl.sig, envl.sig_len) != 0) {
+        st = BS_SIGST_BAD;
+    } else {
+        st = BS_SIGST_OK;
+    }
+    *ret_sig = st;
+    if (st != BS_SIGST_OK) {
+        node->env->ops->stat(node->env, BS_STAT_SIG_FAILURE, 1);
+        journal(node, BS_J_SIG_FAILURE, from, m, trace, bs_sig_status_name(st),
+                envl.key_id[0] ? envl.key_id : NULL, NULL);
+        return BS_ESIG;
+    }
+    journal(node, BS_J_MSG_IN, from, m, trace, "ok", envl.key_id, NULL);
+    return 0;
+}
+
+int bs_node_send(struct bs_node *node, const struct bs_iso_dialect *d, uint32_t to,
+                 struct bs_iso_msg *m, uint64_t trace)
+{
+    uint8_t wire[BS_WIRE_MAX];
+    uint8_t sig[BS_SIG_MAX];
+    uint8_t envl[BS_SIG_MAX + BS_KEY_ID_MAX + 8];
+    struct bs_iso_error err;
+    size_t len, tail, siglen;
+    int envlen, rc;
+    char note[192];
+
+    bs_iso_msg_unset(m, 128);
+    if (!node->key) {
+        bs_iso_msg_unset(m, 127);
+        rc = bs_iso_pack(d, m, wire, sizeof(wire), &len, &err);
+        if (rc != 0)
+            goto fail_pack;
+    } else {
+        /*
+         * Pack with a one-byte placeholder in DE 127 so bit 127 is set in the bitmap that
+         * the signature covers; everything before DE 127 is then final. Replace the
+         * placeholder's bytes with the real envelope.
+         */
+        static const uint8_t placeholder = 0;
+        rc = bs_iso_msg_set(m, 127, &placeholder, 1);
+        if (rc == 0)
+            rc = bs_iso_pack(d, m, wire, sizeof(wire), &len, &err);
+        if (rc != 0)
+            goto fail_pack;
+        rc = bs_iso_pack_field(d, 127, &placeholder, 1, envl, sizeof(envl), &tail, &err);
+        if (rc != 0)
+            goto fail_pack;
+        len -= tail;
+        rc = bs_sign(node->key, wire, len, sig, sizeof(sig), &siglen);
+        if (rc != 0)
+            goto fail_sign;
+        envlen = bs_sig_envelope_encode(bs_key_alg(node->key), bs_key_id(node->key), sig, siglen,
+                                        envl, sizeof(envl));
+        if (envlen < 0) {
+            rc = envlen;
+            goto fail_sign;
+        }
+        rc = bs_iso_pack_field(d, 127, envl, (size_t)envlen, wire + len, sizeof(wire) - len, &tail,
+                               &err);
+        if (rc != 0)
+            goto fail_pack;
+        len += tail;
+        rc = bs_iso_msg_set(m, 127, envl, (size_t)envlen);
+        if (rc != 0)
+            goto fail_pack_nomsg;
+    }
+    node->env->ops->send(node->env, node->id, to, wire, len, trace);
+    journal(node, BS_J_MSG_OUT, to, m, trace, node->key ? "signed" : NULL,
+            node->key ? bs_key_id(node->key) : NULL, NULL);
+    return 0;
+
+fail_pack:
+    bs_iso_error_format(&err, note, sizeof(note));
+    journal(node, BS_J_INTERNAL, to, m, trace, NULL, NULL, note);
+    return BS_EFORMAT;
+fail_pack_nomsg:
+    journal(node, BS_J_INTERNAL, to, NULL, trace, NULL, NULL, bs_strerror(rc));
+    return rc;
+fail_sign:
+    journal(node, BS_J_INTERNAL, to, m, trace, NULL, NULL, "signing failed");
+    return BS_ECRYPTO;
+}
+
+int bs_mti_response(const char *mti, char out[5])
+{
+    if (strlen(mti) != 4 || (mti[2] != '0' && mti[2] != '2'))
+        return BS_EINVAL;
+    out[0] = mti[0];
+    out[1] = mti[1];
+    out[2] = (char)(mti[2] + 1);
+    /* A repeat (origin digit 1) is answered like the original: 0421 → 0430. */
+    out[3] = '0';
+    out[4] = '\0';
+    return 0;
+}
+
+bool bs_mti_is_response(const char *mti)
+{
+    return mti[2] == '1' || mti[2] == '3';
+}
+
+static void put2(char *p, int v)
+{
+    p[0] = (char)('0' + v / 10 % 10);
+    p[1] = (char)('0' + v % 10);
+}
+
+void bs_format_times(bs_time_us t, int utc_offset_min, char de7[11], char de12[7], char de13[5])
+{
+    int y, mo, d, h, mi, s;
+
+    if (de7) {
+        bs_civil_from_us(t, 0, &y, &mo, &d, &h, &mi, &s, NULL);
+        put2(de7, mo);
+        put2(de7 + 2, d);
+        put2(de7 + 4, h);
+        put2(de7 + 6, mi);
+        put2(de7 + 8, s);
+        de7[10] = '\0';
+    }
+    if (de12 || de13) {
+        bs_civil_from_us(t, utc_offset_min, &y, &mo, &d, &h, &mi, &s, NULL);
+        if (de12) {
+            put2(de12, h);
+            put2(de12 + 2, mi);
+            put2(de12 + 4, s);
+            de12[6] = '\0';
+        }
+        if (de13) {
+            put2(de13, mo);
+            put2(de13 + 2, d);
+            de13[4] = '\0';
+        }
+    }
+}
+
+int bs_node_reject(struct bs_node *node, const struct bs_iso_dialect *d, uint32_t to,
+                   const struct bs_iso_msg *req, const char *rc, uint64_t trace)
+{
+    struct bs_iso_msg resp;
+    int err;
+
+    /* Only requests and advices with a STAN can be answered: anything else (a response,
+     * or bytes so broken that not even DE 11 decoded) is journaled and dropped. */
+    if (!req->mti[0] || bs_mti_is_response(req->mti) || !bs_iso_msg_has(req, 11))
+        return BS_EINVAL;
+    err = bs_msg_make_response(req, &resp, rc);
+    if (err)
+        return err;
+    return bs_node_send(node, d, to, &resp, trace);
+}

@@ -1,0 +1,213 @@
+/*
+ * Terminal pool: the POS terminals and ATMs behind one acquirer. Each transaction the
+ * workload starts becomes a 0200 to the acquirer host; the terminal waits for the 0210 up
+ * to its timer and reports the outcome (RC and end-to-end latency) to the environment.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <bridgesim/network.h>
+
+#include "common/map.h"
+#include "common/pool.h"
+
+enum { TIMER_RESPONSE = 1 };
+
+struct term_txn {
+    struct bs__pool_hdr hdr;
+    uint32_t stan;
+    uint32_t flow;
+    uint64_t trace;
+    bs_time_us started;
+};
+
+struct terminal {
+    struct bs_node base;
+    struct bs_terminal_cfg cfg;
+    char location[41];
+    struct bs__pool txns;
+    struct bs__map by_stan;
+    uint32_t next_stan;
+};
+
+static bool stan_eq(const void *ctx, uint32_t idx)
+{
+    (void)ctx;
+    (void)idx;
+    return true; /* the hash is the STAN itself: one entry per in-flight STAN */
+}
+
+/* Next STAN 000001–999999, wrapping, skipping any still in flight (issue #3). */
+static int next_stan(struct terminal *t, uint32_t *ret)
+{
+    uint32_t idx;
+
+    for (uint32_t tries = 0; tries < 999999; tries++) {
+        uint32_t s = t->next_stan;
+        t->next_stan = s >= 999999 ? 1 : s + 1;
+        if (bs__map_get(&t->by_stan, s, stan_eq, NULL, &idx) != 0) {
+            *ret = s;
+            return 0;
+        }
+    }
+    return BS_ELIMIT;
+}
+
+static void finish(struct terminal *t, uint32_t idx)
+{
+    struct term_txn *x = bs__pool_at(&t->txns, idx);
+
+    bs__map_del(&t->by_stan, x->stan, idx);
+    bs__pool_release(&t->txns, idx);
+}
+
+int bs_terminal_start(struct bs_node *node, const struct bs_txn_request *req)
+{
+    struct terminal *t = (struct terminal *)node;
+    struct bs_env *env = node->env;
+    struct bs_iso_msg m;
+    struct term_txn *x;
+    uint32_t idx, stan;
+    char de7[11], de12[7], de13[5], tid[9], mid[16], track2[40];
+    int rc;
+
+    rc = next_stan(t, &stan);
+    if (rc)
+        return rc;
+    rc = bs__pool_alloc(&t->txns, &idx);
+    if (rc)
+        return rc;
+    rc = bs__map_put(&t->by_stan, stan, idx);
+    if (rc) {
+        bs__pool_release(&t->txns, idx);
+        return rc;
+    }
+    x = bs__pool_at(&t->txns, idx);
+    x->stan = stan;
+    x->flow = req->flow;
+    x->trace = req->trace;
+    x->started = env->now;
+
+    bs_format_times(env->now, t->cfg.utc_offset_min, de7, de12, de13);
+    snprintf(tid, sizeof(tid), "T%07u", (unsigned)(req->terminal % 10000000u));
+    snprintf(mid, sizeof(mid), "M%014u",
+             (unsigned)(req->terminal % (t->cfg.merchants ? t->cfg.merchants : 1)));
+    /* Track 2 equivalent: PAN '=' YYMM service code 201, discretionary data. It travels
+     * to the issuer as on a real chip read and is never journaled (PCI DSS 3.2). */
+    snprintf(track2, sizeof(track2), "%s=%s2010000000", req->pan, req->expiry);
+
+    bs_iso_msg_init(&m, "0200");
+    rc = bs_iso_msg_set_str(&m, 2, req->pan);
+    rc = rc ? rc : bs_iso_msg_set_str(&m, 3, req->channel == BS_CH_ATM ? "010000" : "000000");
+    rc = rc ? rc : bs_iso_msg_set_num(&m, 4, req->amount, 12);
+    rc = rc ? rc : bs_iso_msg_set_str(&m, 7, de7);
+    rc = rc ? rc : bs_iso_msg_set_num(&m, 11, stan, 6);
+    rc = rc ? rc : bs_iso_msg_set_str(&m, 12, de12);
+    rc = rc ? rc : bs_iso_msg_set_str(&m, 13, de13);
+    rc = rc ? rc : bs_iso_msg_set_str(&m, 14, req->expiry);
+    rc = rc ? rc : bs_iso_msg_set_num(&m, 18, req->channel == BS_CH_ATM ? 6011 : t->cfg.mcc, 4);
+    rc = rc ? rc : bs_iso_msg_set_str(&m, 22, "051");
+    rc = rc ? rc : bs_iso_msg_set_str(&m, 25, req->channel == BS_CH_ATM ? "02" : "00");
+    rc = rc ? rc : bs_iso_msg_set_str(&m, 35, track2);
+    rc = rc ? rc : bs_iso_msg_set_str(&m, 41, tid);
+    rc = rc ? rc : bs_iso_msg_set_str(&m, 42, mid);
+    rc = rc ? rc : bs_iso_msg_set_str(&m, 43, t->location);
+    rc = rc ? rc : bs_iso_msg_set_num(&m, 49, t->cfg.currency, 3);
+    if (rc == 0)
+        rc = bs_node_send(node, t->cfg.dialect, t->cfg.acquirer, &m, req->trace);
+    bs_wipe(track2, sizeof(track2));
+    if (rc) {
+        finish(t, idx);
+        return rc;
+    }
+    env->ops->timer(env, node->id, t->cfg.timers[req->channel].terminal, TIMER_RESPONSE,
+                    bs__cookie(idx, ((struct term_txn *)bs__pool_at(&t->txns, idx))->hdr.gen));
+    return 0;
+}
+
+static void on_message(struct bs_node *node, uint32_t from, const uint8_t *buf, size_t n,
+                       uint64_t trace)
+{
+    struct terminal *t = (struct terminal *)node;
+    struct bs_env *env = node->env;
+    struct bs_iso_msg m;
+    enum bs_sig_status st;
+    int64_t stan;
+    uint32_t idx;
+    char rc[3] = "";
+    struct term_txn *x;
+
+    if (bs_node_recv(node, t->cfg.dialect, from, buf, n, trace, &m, &st) != 0)
+        return; /* journaled; the terminal times out, as a real one would */
+    if (strcmp(m.mti, "0210") != 0 || bs_iso_msg_get_num(&m, 11, &stan) != 0 ||
+        bs__map_get(&t->by_stan, (uint64_t)stan, stan_eq, NULL, &idx) != 0) {
+        env->ops->stat(env, BS_STAT_UNMATCHED, 1);
+        bs_node_note(node, BS_J_UNMATCHED, from, &m, trace, "no transaction in flight");
+        return;
+    }
+    x = bs__pool_at(&t->txns, idx);
+    bs_iso_msg_get_str(&m, 39, rc, sizeof(rc));
+    env->ops->outcome(env, x->flow, rc[0] ? rc : "96", env->now - x->started);
+    finish(t, idx);
+}
+
+static void on_timer(struct bs_node *node, uint32_t kind, uint64_t cookie)
+{
+    struct terminal *t = (struct terminal *)node;
+    struct bs_env *env = node->env;
+    uint32_t idx = (uint32_t)cookie;
+    struct term_txn *x = bs__pool_live(&t->txns, idx, (uint32_t)(cookie >> 32));
+
+    if (kind != TIMER_RESPONSE || !x)
+        return;
+    env->ops->stat(env, BS_STAT_TERM_TIMEOUT, 1);
+    bs_node_note(node, BS_J_TIMEOUT, t->cfg.acquirer, NULL, x->trace, "no response from acquirer");
+    env->ops->outcome(env, x->flow, NULL, env->now - x->started);
+    finish(t, idx);
+}
+
+static void term_free(struct bs_node *node)
+{
+    struct terminal *t = (struct terminal *)node;
+
+    bs__pool_deinit(&t->txns);
+    bs__map_deinit(&t->by_stan);
+    bs_free(t);
+}
+
+static const struct bs_node_ops terminal_ops = { on_message, on_timer, term_free };
+
+int bs_terminal_new(const struct bs_terminal_cfg *cfg, struct bs_key *key, struct bs_keystore *keys,
+                    struct bs_node **ret)
+{
+    struct terminal *t;
+    int rc;
+
+    if (!cfg || !cfg->dialect || !cfg->name)
+        return BS_EINVAL;
+    t = bs_calloc(1, sizeof(*t));
+    if (!t)
+        return BS_ENOMEM;
+    rc = bs_node_base_init(&t->base, &terminal_ops, cfg->name, key, keys);
+    if (rc)
+        goto fail_free;
+    t->cfg = *cfg;
+    snprintf(t->location, sizeof(t->location), "%s", cfg->location ? cfg->location : "");
+    t->cfg.location = t->location;
+    t->next_stan = 1;
+    bs__pool_init(&t->txns, sizeof(struct term_txn), 999999);
+    rc = bs__map_init(&t->by_stan, 1024, 999999);
+    if (rc)
+        goto fail_free;
+    *ret = &t->base;
+    return 0;
+
+fail_free:
+    bs_free(t);
+    return rc;
+}
+
+size_t bs_terminal_in_flight(const struct bs_node *node)
+{
+    return ((const struct terminal *)node)->txns.live;
+}

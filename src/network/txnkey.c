@@ -1,0 +1,98 @@
+/* Transaction matching keys; see txnkey.h. */
+#include <string.h>
+
+#include <bridgesim/network.h>
+
+#include "common/map.h"
+#include "network/txnkey.h"
+
+static void copy_field(const struct bs_iso_msg *m, unsigned de, char *out, size_t cap,
+                       bool strip_zeros)
+{
+    size_t n;
+    const uint8_t *v = bs_iso_msg_get(m, de, &n);
+
+    out[0] = '\0';
+    if (!v)
+        return;
+    if (strip_zeros)
+        while (n > 1 && *v == '0') {
+            v++;
+            n--;
+        }
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(out, v, n);
+    out[n] = '\0';
+}
+
+void bs__tkey_from_msg(const struct bs_iso_msg *m, struct bs__tkey *k)
+{
+    memset(k, 0, sizeof(*k));
+    k->cls = m->mti[1];
+    copy_field(m, 32, k->acq, sizeof(k->acq), true);
+    copy_field(m, 11, k->stan, sizeof(k->stan), false);
+    copy_field(m, 7, k->dt, sizeof(k->dt), false);
+}
+
+int bs__tkey_from_de90(const struct bs_iso_msg *m, struct bs__tkey *k)
+{
+    size_t n;
+    const uint8_t *v = bs_iso_msg_get(m, 90, &n);
+    const char *p;
+
+    if (!v || n != 42)
+        return BS_EFORMAT;
+    for (size_t i = 0; i < n; i++)
+        if (v[i] < '0' || v[i] > '9')
+            return BS_EFORMAT;
+    p = (const char *)v;
+    memset(k, 0, sizeof(*k));
+    k->cls = p[1];
+    memcpy(k->stan, p + 4, 6);
+    memcpy(k->dt, p + 10, 10);
+    p += 20;
+    n = 11;
+    while (n > 1 && *p == '0') {
+        p++;
+        n--;
+    }
+    memcpy(k->acq, p, n);
+    return 0;
+}
+
+void bs__de90_from_msg(const struct bs_iso_msg *orig, char out[43])
+{
+    size_t n;
+    const uint8_t *v;
+
+    memset(out, '0', 42);
+    out[42] = '\0';
+    memcpy(out, orig->mti, 4);
+    if ((v = bs_iso_msg_get(orig, 11, &n)) && n <= 6)
+        memcpy(out + 4 + (6 - n), v, n);
+    if ((v = bs_iso_msg_get(orig, 7, &n)) && n <= 10)
+        memcpy(out + 10 + (10 - n), v, n);
+    if ((v = bs_iso_msg_get(orig, 32, &n)) && n <= 11)
+        memcpy(out + 20 + (11 - n), v, n);
+    if ((v = bs_iso_msg_get(orig, 33, &n)) && n <= 11)
+        memcpy(out + 31 + (11 - n), v, n);
+}
+
+uint64_t bs__tkey_hash(const struct bs__tkey *k)
+{
+    return bs__hash(k, sizeof(*k), 0);
+}
+
+bool bs__tkey_eq(const struct bs__tkey *a, const struct bs__tkey *b)
+{
+    return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+uint64_t bs_txn_key(const struct bs_iso_msg *m)
+{
+    struct bs__tkey k;
+
+    bs__tkey_from_msg(m, &k);
+    return bs__tkey_hash(&k);
+}
