@@ -207,8 +207,7 @@ int bs_iso_dialect_set_field(struct bs_iso_dialect *d, unsigned de,
  * bs_iso_dialect_field() - the spec of DE @de, or NULL when @de is out of 1..192.
  * The returned pointer lives as long as the dialect.
  */
-const struct bs_iso_field_spec *bs_iso_dialect_field(const struct bs_iso_dialect *d,
-                                                     unsigned de);
+const struct bs_iso_field_spec *bs_iso_dialect_field(const struct bs_iso_dialect *d, unsigned de);
 
 /** bs_iso_dialect_name() - the dialect's name; never NULL. */
 const char *bs_iso_dialect_name(const struct bs_iso_dialect *d);
@@ -324,8 +323,8 @@ int bs_iso_pack_field(const struct bs_iso_dialect *d, unsigned de, const uint8_t
  *
  * Return: 0; BS_EFORMAT; BS_ELIMIT when the values exceed BS_ISO_MSG_DATA_MAX.
  */
-int bs_iso_unpack(const struct bs_iso_dialect *d, const uint8_t *in, size_t n,
-                  struct bs_iso_msg *m, struct bs_iso_error *err);
+int bs_iso_unpack(const struct bs_iso_dialect *d, const uint8_t *in, size_t n, struct bs_iso_msg *m,
+                  struct bs_iso_error *err);
 
 /**
  * bs_iso_error_format() - "field N, offset K: reason" (or "MTI, offset K: …",
@@ -576,8 +575,8 @@ size_t bs_iso_frame_header_len(const struct bs_iso_frame_cfg *cfg);
  * Return: 0 with *@ret_len set; BS_ELIMIT when the payload exceeds cfg->max_len;
  * BS_ENOSPC; BS_EINVAL for a bad @cfg.
  */
-int bs_iso_frame_encode(const struct bs_iso_frame_cfg *cfg, const uint8_t *tpdu,
-                        const uint8_t *msg, size_t n, uint8_t *out, size_t cap, size_t *ret_len);
+int bs_iso_frame_encode(const struct bs_iso_frame_cfg *cfg, const uint8_t *tpdu, const uint8_t *msg,
+                        size_t n, uint8_t *out, size_t cap, size_t *ret_len);
 
 /**
  * struct bs_iso_frame - one frame cut from a stream.
