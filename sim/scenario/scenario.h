@@ -19,6 +19,9 @@
 #define BS_SC_MAX_LINKS   256
 #define BS_SC_MAX_FLOWS   16
 #define BS_SC_MAX_EXPECT  32
+/* Every node a scenario can have: per network a switch, issuers, acquirers and their
+ * terminal groups; plus the bridge. Bounds bs_scenario_node_names(). */
+#define BS_SC_MAX_NODES (BS_SC_MAX_NETWORKS * (1 + BS_SC_MAX_ISSUERS + 2 * BS_SC_MAX_ACQUIRERS) + 1)
 
 /** Probability distributions; the loader converts units so values are µs or minor units. */
 enum bs_dist_kind {
@@ -188,6 +191,17 @@ struct bs_scenario {
  * Return: 0; BS_EIO when the file cannot be read; BS_EFORMAT for a syntax, schema or
  * consistency error (unknown key — with the nearest valid key suggested —, wrong type,
  * out-of-range value, undefined node in a link, non-nesting timers); BS_ENOMEM.
+ *
+ * Details: @errbuf (may be NULL when @errlen is 0) receives at most 20 error lines, sorted by
+ * file and position, then "... and N more errors"; no trailing newline. Every error found
+ * is reported, not just the first. A file may start with `extends: base.yaml` (relative to
+ * its directory): the base is loaded first and this file's mappings are deep-merged over it
+ * (lists replace). @sets are applied to the merged YAML tree before validation, so an
+ * override is checked exactly like the file; the value is parsed as YAML ("[a, b]" is a
+ * list); a missing intermediate path segment is an error naming it, a missing last segment
+ * of a mapping adds the key. Errors in overrides are located as "(--set ARG):1:COLUMN".
+ * Input bounds: files up to 4 MiB, 200000 YAML nodes (aliases expanded), nesting depth 64,
+ * extends chains of 8. BS_EINVAL for a NULL @path/@ret or a path of 512 bytes or more.
  */
 int bs_scenario_load(const char *path, const char *const *sets, size_t nsets,
                      struct bs_scenario **ret, char *errbuf, size_t errlen);
@@ -196,12 +210,34 @@ int bs_scenario_load(const char *path, const char *const *sets, size_t nsets,
 void bs_scenario_free(struct bs_scenario *sc);
 
 /**
+ * bs_scenario_node_names() - the name of every node of @sc, in this order: for each network
+ * "<net>.switch", "<net>.<issuer id>" for each issuer, then for each acquirer
+ * "<net>.<acquirer id>" and "<net>.<acquirer id>.terminals"; last "bridge". These are the
+ * names links may join.
+ * @names: receives the first @cap names (may be NULL when @cap is 0); BS_SC_MAX_NODES
+ *         entries always suffice.
+ *
+ * Return: the total number of nodes, which may exceed @cap.
+ */
+size_t bs_scenario_node_names(const struct bs_scenario *sc, char (*names)[BS_SC_NAME_MAX],
+                              size_t cap);
+
+/**
  * bs_dist_sample() - draw from @d with uniform deviates from @next (a PRNG stream), then
  * clamp. Deterministic for a given stream state.
+ *
+ * Details: each deviate is the top 53 bits of one next(stream) call, u in [0, 1). Draws per
+ * sample are fixed by kind: constant 0; uniform, exponential and pareto 1; normal and
+ * lognormal 2 (Box–Muller, the second variate is discarded so no state is kept between
+ * calls). The result is clamped to [min, max] when set, then to ≥ 0; a non-finite draw
+ * becomes max (when set) or DBL_MAX.
  */
 double bs_dist_sample(const struct bs_dist *d, uint64_t (*next)(void *), void *stream);
 
-/** bs_dist_mean() - the distribution's mean before clamping (used for sanity checks). */
+/**
+ * bs_dist_mean() - the distribution's mean before clamping (used for sanity checks):
+ * lognormal median·exp(sigma²/2); pareto shape·scale/(shape−1), INFINITY when shape ≤ 1.
+ */
 double bs_dist_mean(const struct bs_dist *d);
 
 #endif /* BRIDGESIM_SCENARIO_H */

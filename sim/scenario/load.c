@@ -1,0 +1,2231 @@
+/*
+ * bs_scenario_load(): read a scenario file (and the files it extends), apply --set
+ * overrides, and convert the YAML tree into struct bs_scenario with strict validation.
+ *
+ * The schema lives in configs/README.md; this file is its executable form. Validation
+ * reports every problem it finds (up to BS__SC_ERRORS_SHOWN lines) rather than the first,
+ * each as "file:line:column: what is wrong; how to fix it".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "scenario/scenario.h"
+#include "sc_internal.h"
+
+/* Bounds on what a scenario may ask for (GUIDE §5: everything has a limit). */
+#define MAX_CARDS     10000000u /* per issuer */
+#define MAX_TERMINALS 1000000u  /* per acquirer */
+#define MAX_TPS       1e6
+#define MAX_MONEY     9007199254740992.0 /* 2^53: every integer below is exact in a double */
+#define DE4_MAX       999999999999.0     /* DE 4 is n 12 */
+
+/* Defaults for omitted optional keys; configs/README.md documents each. */
+#define DEFAULT_SEED       UINT64_C(1)
+#define DEFAULT_START      "2026-01-01T00:00:00Z"
+#define DEFAULT_DRAIN      (5 * 60 * BS_US_PER_SEC)
+#define DEFAULT_PROCESSING (1 * BS_US_PER_MS)
+#define DEFAULT_LATENCY    (1 * BS_US_PER_MS)
+#define DEFAULT_PAN_LENGTH 16
+#define DEFAULT_MCC        5999
+
+struct ld {
+    struct sc_errs *e;
+    struct bs_scenario *sc;
+    char path[256]; /* dotted path of the node being converted, as --set spells it */
+    size_t plen;
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- paths and messages ---------------------------------------------------------------- */
+
+static size_t enter(struct ld *l, const char *seg)
+{
+    size_t old = l->plen;
+    int n = snprintf(l->path + l->plen, sizeof(l->path) - l->plen, "%s%s", l->plen ? "." : "", seg);
+
+    if (n > 0)
+        l->plen += (size_t)n;
+    if (l->plen >= sizeof(l->path))
+        l->plen = sizeof(l->path) - 1;
+    return old;
+}
+
+static size_t enter_idx(struct ld *l, size_t i)
+{
+    char buf[24];
+
+    snprintf(buf, sizeof(buf), "%zu", i);
+    return enter(l, buf);
+}
+
+static void leave(struct ld *l, size_t old)
+{
+    l->plen = old;
+    l->path[old] = '\0';
+}
+
+/* A short description of what a node is, for "expected X, got Y". */
+static const char *describe(const struct yn *n, char *buf, size_t cap)
+{
+    if (!n || (n->type == YN_SCALAR && n->null))
+        return "nothing";
+    if (n->type == YN_MAP)
+        return "a mapping";
+    if (n->type == YN_SEQ)
+        return "a list";
+    snprintf(buf, cap, "%s'%.40s%s'", n->plain ? "" : "the quoted string ", n->str,
+             n->len > 40 ? "..." : "");
+    return buf;
+}
+
+static void type_error(struct ld *l, const struct yn *n, const char *expected)
+{
+    char buf[96];
+
+    bs__errf(l->e, &n->loc, "%s%sexpected %s, got %s", l->path, l->plen ? ": " : "", expected,
+             describe(n, buf, sizeof(buf)));
+}
+
+static bool is_scalar(const struct yn *n)
+{
+    return n->type == YN_SCALAR && !n->null;
+}
+
+/*
+ * Report keys of @map that are not in @allowed, each with the nearest valid key when one
+ * is close, or the list of valid keys.
+ */
+static void check_keys(struct ld *l, const struct yn *map, const char *const *allowed, size_t n)
+{
+    for (size_t i = 0; i < map->n; i++) {
+        const struct yn *k = map->keys[i];
+        const char *near;
+        bool ok = false;
+        char list[256];
+        size_t len = 0;
+
+        for (size_t j = 0; j < n && !ok; j++)
+            ok = strcmp(k->str, allowed[j]) == 0;
+        if (ok)
+            continue;
+        near = bs__suggest(k->str, allowed, n);
+        if (near) {
+            bs__errf(l->e, &k->loc, "unknown key '%s' %s%s; did you mean '%s'?", k->str,
+                     l->plen ? "in " : "at the top level", l->path, near);
+            continue;
+        }
+        list[0] = '\0';
+        for (size_t j = 0; j < n && len < sizeof(list); j++) {
+            int w = snprintf(list + len, sizeof(list) - len, "%s%s", j ? ", " : "", allowed[j]);
+
+            if (w > 0)
+                len += (size_t)w;
+        }
+        bs__errf(l->e, &k->loc, "unknown key '%s' %s%s; valid keys: %s", k->str,
+                 l->plen ? "in " : "at the top level", l->path, list);
+    }
+}
+
+/* The value of @key in @map; reports a missing required key at the mapping. */
+static const struct yn *field(struct ld *l, const struct yn *map, const char *key, bool required)
+{
+    const struct yn *v = bs__yn_get(map, key, NULL);
+
+    if (!v && required)
+        bs__errf(l->e, &map->loc, "%s%smissing required key '%s'", l->path, l->plen ? ": " : "",
+                 key);
+    return v;
+}
+
+static bool want_map(struct ld *l, const struct yn *n)
+{
+    if (n->type == YN_MAP)
+        return true;
+    type_error(l, n, "a mapping");
+    return false;
+}
+
+static bool want_seq(struct ld *l, const struct yn *n, size_t min, size_t max)
+{
+    if (n->type != YN_SEQ) {
+        type_error(l, n, "a list");
+        return false;
+    }
+    if (n->n < min) {
+        bs__errf(l->e, &n->loc, "%s: needs at least %zu item%s", l->path, min, min == 1 ? "" : "s");
+        return false;
+    }
+    if (n->n > max) {
+        bs__errf(l->e, &n->loc, "%s: at most %zu items are allowed, found %zu", l->path, max, n->n);
+        return false;
+    }
+    return true;
+}
+
+/* ---- typed values: as_*() convert the node at l->path; opt_*() look a key up first ------ */
+
+static bool as_uint(struct ld *l, const struct yn *n, uint64_t min, uint64_t max, uint64_t *out)
+{
+    uint64_t v;
+    int rc;
+
+    if (!is_scalar(n) || !n->plain) {
+        type_error(l, n, "an integer");
+        return false;
+    }
+    rc = bs__parse_uint(n->str, UINT64_MAX, &v);
+    if (rc == BS_EFORMAT) {
+        type_error(l, n, "an integer");
+        return false;
+    }
+    if (rc || v < min || v > max) {
+        bs__errf(l->e, &n->loc, "%s: %s is out of range [%llu, %llu]", l->path, n->str,
+                 (unsigned long long)min, (unsigned long long)max);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static bool as_num(struct ld *l, const struct yn *n, double min, double max, bool min_open,
+                   double *out)
+{
+    double v;
+    int rc;
+
+    if (!is_scalar(n) || !n->plain) {
+        type_error(l, n, "a number");
+        return false;
+    }
+    rc = bs__parse_number(n->str, &v);
+    if (rc == BS_EFORMAT) {
+        type_error(l, n, "a number");
+        return false;
+    }
+    if (rc || v < min || v > max || (min_open && v <= min)) {
+        bs__errf(l->e, &n->loc, "%s: %s is out of range %c%g, %g]", l->path, n->str,
+                 min_open ? '(' : '[', min, max);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* A duration as an exact rational q / 10^scale µs; @bare_ms lets a plain number mean ms. */
+static bool as_dur_q(struct ld *l, const struct yn *n, bool bare_ms, int64_t *q, unsigned *scale)
+{
+    int rc;
+
+    if (!is_scalar(n)) {
+        type_error(l, n,
+                   bare_ms ? "a duration like '35ms' or a number of ms"
+                           : "a duration like '35ms', '1.5s' or '5min'");
+        return false;
+    }
+    rc = bs__parse_duration(n->str, bare_ms, q, scale);
+    switch (rc) {
+    case 0:
+        return true;
+    case BS_EINVAL:
+        bs__errf(l->e, &n->loc, "%s: '%s' needs a unit: us, ms, s, min or h (e.g. '%sms')", l->path,
+                 n->str, n->str);
+        return false;
+    case BS_ERANGE:
+        bs__errf(l->e, &n->loc, "%s: negative time '%s'", l->path, n->str);
+        return false;
+    case BS_EOVERFLOW:
+        bs__errf(l->e, &n->loc, "%s: duration '%s' is too large", l->path, n->str);
+        return false;
+    default:
+        type_error(l, n,
+                   bare_ms ? "a duration like '35ms' or a number of ms"
+                           : "a duration like '35ms', '1.5s' or '5min'");
+        return false;
+    }
+}
+
+static double pow10i(unsigned e)
+{
+    double p = 1;
+
+    while (e--)
+        p *= 10;
+    return p;
+}
+
+/* A duration in whole microseconds. */
+static bool as_dur(struct ld *l, const struct yn *n, bool positive, bs_time_us *out)
+{
+    int64_t q;
+    unsigned scale;
+
+    if (!as_dur_q(l, n, false, &q, &scale))
+        return false;
+    if (scale) {
+        bs__errf(l->e, &n->loc, "%s: '%s' is not a whole number of microseconds", l->path, n->str);
+        return false;
+    }
+    if (positive && q == 0) {
+        bs__errf(l->e, &n->loc, "%s: must be longer than 0", l->path);
+        return false;
+    }
+    *out = q;
+    return true;
+}
+
+static bool as_str(struct ld *l, const struct yn *n, char *out, size_t cap)
+{
+    if (!is_scalar(n)) {
+        type_error(l, n, "a string");
+        return false;
+    }
+    if (n->len >= cap) {
+        bs__errf(l->e, &n->loc, "%s: longer than %zu characters", l->path, cap - 1);
+        return false;
+    }
+    memcpy(out, n->str, n->len + 1);
+    return true;
+}
+
+/* One of @names; unknown values get a suggestion. */
+static bool as_enum(struct ld *l, const struct yn *n, const char *const *names, size_t count,
+                    int *out)
+{
+    const char *near;
+
+    if (!is_scalar(n)) {
+        type_error(l, n, "a name");
+        return false;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(n->str, names[i]) == 0) {
+            *out = (int)i;
+            return true;
+        }
+    }
+    near = bs__suggest(n->str, names, count);
+    if (near) {
+        bs__errf(l->e, &n->loc, "%s: unknown value '%s'; did you mean '%s'?", l->path, n->str,
+                 near);
+    } else {
+        char list[256];
+        size_t len = 0;
+
+        list[0] = '\0';
+        for (size_t i = 0; i < count && len < sizeof(list); i++) {
+            int w = snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "", names[i]);
+
+            if (w > 0)
+                len += (size_t)w;
+        }
+        bs__errf(l->e, &n->loc, "%s: unknown value '%s'; one of: %s", l->path, n->str, list);
+    }
+    return false;
+}
+
+/* Institution ids (DE 32/33/100, n..11): 1 to 11 digits. */
+static bool as_inst_id(struct ld *l, const struct yn *n, char out[12])
+{
+    size_t i;
+
+    if (!is_scalar(n)) {
+        type_error(l, n, "an institution id of 1 to 11 digits");
+        return false;
+    }
+    for (i = 0; n->str[i]; i++)
+        if (n->str[i] < '0' || n->str[i] > '9')
+            break;
+    if (n->str[i] || n->len < 1 || n->len > 11) {
+        bs__errf(l->e, &n->loc, "%s: institution id '%s' must be 1 to 11 digits", l->path, n->str);
+        return false;
+    }
+    memcpy(out, n->str, n->len + 1);
+    return true;
+}
+
+/* Node ids and network names: a letter, then letters, digits, '_' or '-'. */
+static bool as_ident(struct ld *l, const struct yn *n, char *out, size_t cap, const char *what)
+{
+    bool ok;
+
+    if (!is_scalar(n)) {
+        type_error(l, n, what);
+        return false;
+    }
+    ok = n->len > 0 && n->len < cap &&
+         ((n->str[0] >= 'A' && n->str[0] <= 'Z') || (n->str[0] >= 'a' && n->str[0] <= 'z'));
+    for (size_t i = 0; ok && i < n->len; i++) {
+        char c = n->str[i];
+
+        ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+             c == '_' || c == '-';
+    }
+    if (!ok) {
+        bs__errf(l->e, &n->loc,
+                 "%s: '%s' is not a valid %s: a letter, then letters, digits, '_' or '-', at "
+                 "most %zu characters",
+                 l->path, n->str, what, cap - 1);
+        return false;
+    }
+    memcpy(out, n->str, n->len + 1);
+    return true;
+}
+
+static int opt_uint(struct ld *l, const struct yn *map, const char *key, bool required,
+                    uint64_t min, uint64_t max, uint64_t *out)
+{
+    const struct yn *n = field(l, map, key, required);
+    size_t old;
+    bool ok;
+
+    if (!n)
+        return 0;
+    old = enter(l, key);
+    ok = as_uint(l, n, min, max, out);
+    leave(l, old);
+    return ok ? 1 : -1;
+}
+
+static int opt_num(struct ld *l, const struct yn *map, const char *key, bool required, double min,
+                   double max, bool min_open, double *out)
+{
+    const struct yn *n = field(l, map, key, required);
+    size_t old;
+    bool ok;
+
+    if (!n)
+        return 0;
+    old = enter(l, key);
+    ok = as_num(l, n, min, max, min_open, out);
+    leave(l, old);
+    return ok ? 1 : -1;
+}
+
+static int opt_dur(struct ld *l, const struct yn *map, const char *key, bool required,
+                   bool positive, bs_time_us *out)
+{
+    const struct yn *n = field(l, map, key, required);
+    size_t old;
+    bool ok;
+
+    if (!n)
+        return 0;
+    old = enter(l, key);
+    ok = as_dur(l, n, positive, out);
+    leave(l, old);
+    return ok ? 1 : -1;
+}
+
+static int opt_str(struct ld *l, const struct yn *map, const char *key, bool required, char *out,
+                   size_t cap)
+{
+    const struct yn *n = field(l, map, key, required);
+    size_t old;
+    bool ok;
+
+    if (!n)
+        return 0;
+    old = enter(l, key);
+    ok = as_str(l, n, out, cap);
+    leave(l, old);
+    return ok ? 1 : -1;
+}
+
+static int opt_enum(struct ld *l, const struct yn *map, const char *key, bool required,
+                    const char *const *names, size_t count, int *out)
+{
+    const struct yn *n = field(l, map, key, required);
+    size_t old;
+    bool ok;
+
+    if (!n)
+        return 0;
+    old = enter(l, key);
+    ok = as_enum(l, n, names, count, out);
+    leave(l, old);
+    return ok ? 1 : -1;
+}
+
+static int opt_inst_id(struct ld *l, const struct yn *map, const char *key, bool required,
+                       char out[12])
+{
+    const struct yn *n = field(l, map, key, required);
+    size_t old;
+    bool ok;
+
+    if (!n)
+        return 0;
+    old = enter(l, key);
+    ok = as_inst_id(l, n, out);
+    leave(l, old);
+    return ok ? 1 : -1;
+}
+
+/* ---- distributions ----------------------------------------------------------------------- */
+
+/* What a distribution's values measure. */
+enum dunit {
+    DU_TIME,  /* durations; plain numbers are milliseconds; stored as µs */
+    DU_MONEY, /* plain integers in minor units */
+};
+
+/* How one distribution parameter is read. */
+enum pkind {
+    PK_VALUE,  /* a time or money value, by the distribution's unit */
+    PK_SPREAD, /* normal sigma: a time value for time, any number ≥ 0 for money */
+    PK_REAL,   /* a dimensionless number ≥ 0 (lognormal sigma, pareto shape) */
+};
+
+static bool as_param(struct ld *l, const struct yn *n, enum dunit u, enum pkind k, double *out)
+{
+    if (k == PK_REAL || (k == PK_SPREAD && u == DU_MONEY))
+        return as_num(l, n, 0, HUGE_VAL, false, out);
+    if (u == DU_TIME) {
+        int64_t q;
+        unsigned scale;
+
+        if (!as_dur_q(l, n, true, &q, &scale))
+            return false;
+        *out = (double)q / pow10i(scale);
+        return true;
+    }
+    {
+        uint64_t v;
+
+        if (!is_scalar(n) || !n->plain || bs__parse_uint(n->str, UINT64_MAX, &v) == BS_EFORMAT) {
+            if (is_scalar(n) && n->plain && n->str[0] == '-')
+                bs__errf(l->e, &n->loc, "%s: an amount of money must not be negative (got %s)",
+                         l->path, n->str);
+            else
+                type_error(l, n, "an integer amount in minor units");
+            return false;
+        }
+        if (bs__parse_uint(n->str, UINT64_MAX, &v) || (double)v > MAX_MONEY) {
+            bs__errf(l->e, &n->loc, "%s: %s is too large (at most 2^53)", l->path, n->str);
+            return false;
+        }
+        *out = (double)v;
+        return true;
+    }
+}
+
+static int opt_param(struct ld *l, const struct yn *map, const char *key, bool required,
+                     enum dunit u, enum pkind k, double *out)
+{
+    const struct yn *n = field(l, map, key, required);
+    size_t old;
+    bool ok;
+
+    if (!n)
+        return 0;
+    old = enter(l, key);
+    ok = as_param(l, n, u, k, out);
+    leave(l, old);
+    return ok ? 1 : -1;
+}
+
+static const char *const dist_names[] = {
+    [BS_DIST_CONSTANT] = "constant",       [BS_DIST_UNIFORM] = "uniform",
+    [BS_DIST_NORMAL] = "normal",           [BS_DIST_LOGNORMAL] = "lognormal",
+    [BS_DIST_EXPONENTIAL] = "exponential", [BS_DIST_PARETO] = "pareto",
+};
+
+/* z of the standard normal's 99th percentile: sigma = ln(p99 / median) / Z99. */
+#define Z99 2.3263478740
+
+/*
+ * A distribution at the current path: a mapping {dist: KIND, ...} or a bare scalar, which
+ * means {dist: constant, value: SCALAR}. @currency (amounts only) receives the optional
+ * `currency:` key's node.
+ */
+static bool as_dist(struct ld *l, const struct yn *n, enum dunit u, struct bs_dist *out,
+                    const struct yn **currency)
+{
+    static const char *const keys[][7] = {
+        [BS_DIST_CONSTANT] = { "dist", "min", "max", "currency", "value" },
+        [BS_DIST_UNIFORM] = { "dist", "min", "max", "currency", "low", "high" },
+        [BS_DIST_NORMAL] = { "dist", "min", "max", "currency", "mean", "sigma" },
+        [BS_DIST_LOGNORMAL] = { "dist", "min", "max", "currency", "median", "sigma", "p99" },
+        [BS_DIST_EXPONENTIAL] = { "dist", "min", "max", "currency", "mean" },
+        [BS_DIST_PARETO] = { "dist", "min", "max", "currency", "scale", "shape" },
+    };
+    static const size_t nkeys[] = { 5, 6, 6, 7, 5, 6 };
+    struct bs_dist d = { 0 };
+    const struct yn *kind_node;
+    int kind, bad = 0, has_sigma = 0, has_p99 = 0;
+    double p99 = 0;
+
+    if (n->type == YN_SCALAR && !n->null) {
+        d.kind = BS_DIST_CONSTANT;
+        if (!as_param(l, n, u, PK_VALUE, &d.a))
+            return false;
+        *out = d;
+        return true;
+    }
+    if (n->type != YN_MAP) {
+        type_error(l, n, "a distribution like {dist: normal, mean: ..., sigma: ...}");
+        return false;
+    }
+    kind_node = field(l, n, "dist", true);
+    if (!kind_node)
+        return false;
+    {
+        size_t old = enter(l, "dist");
+        bool ok = as_enum(l, kind_node, dist_names, ARRAY_SIZE(dist_names), &kind);
+
+        leave(l, old);
+        if (!ok)
+            return false;
+    }
+    d.kind = (enum bs_dist_kind)kind;
+    /* `currency` is only a key of amounts; offer it to the key check only there. */
+    if (currency) {
+        check_keys(l, n, keys[kind], nkeys[kind]);
+    } else {
+        const char *k[6];
+        size_t m = 0;
+
+        for (size_t i = 0; i < nkeys[kind]; i++)
+            if (strcmp(keys[kind][i], "currency") != 0)
+                k[m++] = keys[kind][i];
+        check_keys(l, n, k, m);
+    }
+
+    switch (d.kind) {
+    case BS_DIST_CONSTANT:
+        bad |= opt_param(l, n, "value", true, u, PK_VALUE, &d.a) <= 0;
+        break;
+    case BS_DIST_UNIFORM:
+        bad |= opt_param(l, n, "low", true, u, PK_VALUE, &d.a) <= 0;
+        bad |= opt_param(l, n, "high", true, u, PK_VALUE, &d.b) <= 0;
+        if (!bad && d.a > d.b) {
+            bs__errf(l->e, &n->loc, "%s: low must not exceed high", l->path);
+            bad = 1;
+        }
+        break;
+    case BS_DIST_NORMAL:
+        bad |= opt_param(l, n, "mean", true, u, PK_VALUE, &d.a) <= 0;
+        bad |= opt_param(l, n, "sigma", true, u, PK_SPREAD, &d.b) <= 0;
+        break;
+    case BS_DIST_LOGNORMAL:
+        bad |= opt_param(l, n, "median", true, u, PK_VALUE, &d.a) <= 0;
+        has_sigma = opt_param(l, n, "sigma", false, u, PK_REAL, &d.b);
+        has_p99 = opt_param(l, n, "p99", false, u, PK_VALUE, &p99);
+        bad |= has_sigma < 0 || has_p99 < 0;
+        if (!bad && d.a <= 0) {
+            bs__errf(l->e, &n->loc, "%s: median must be greater than 0", l->path);
+            bad = 1;
+        }
+        if (has_sigma > 0 && has_p99 > 0) {
+            bs__errf(l->e, &n->loc, "%s: give sigma or p99, not both", l->path);
+            bad = 1;
+        } else if (has_sigma == 0 && has_p99 == 0) {
+            bs__errf(l->e, &n->loc, "%s: lognormal needs sigma (of ln X) or p99", l->path);
+            bad = 1;
+        } else if (!bad && has_p99 > 0) {
+            if (p99 < d.a) {
+                bs__errf(l->e, &n->loc, "%s: p99 must not be below the median", l->path);
+                bad = 1;
+            } else {
+                d.b = log(p99 / d.a) / Z99;
+            }
+        }
+        break;
+    case BS_DIST_EXPONENTIAL:
+        bad |= opt_param(l, n, "mean", true, u, PK_VALUE, &d.a) <= 0;
+        if (!bad && d.a <= 0) {
+            bs__errf(l->e, &n->loc, "%s: mean must be greater than 0", l->path);
+            bad = 1;
+        }
+        break;
+    case BS_DIST_PARETO:
+        bad |= opt_param(l, n, "scale", true, u, PK_VALUE, &d.a) <= 0;
+        bad |= opt_param(l, n, "shape", true, u, PK_REAL, &d.b) <= 0;
+        if (!bad && (d.a <= 0 || d.b <= 0)) {
+            bs__errf(l->e, &n->loc, "%s: scale and shape must be greater than 0", l->path);
+            bad = 1;
+        }
+        break;
+    }
+    {
+        int hmin = opt_param(l, n, "min", false, u, PK_VALUE, &d.min);
+        int hmax = opt_param(l, n, "max", false, u, PK_VALUE, &d.max);
+
+        bad |= hmin < 0 || hmax < 0;
+        d.has_min = hmin > 0;
+        d.has_max = hmax > 0;
+        if (d.has_min && d.has_max && d.min > d.max) {
+            bs__errf(l->e, &n->loc, "%s: min must not exceed max", l->path);
+            bad = 1;
+        }
+    }
+    if (currency)
+        *currency = bs__yn_get(n, "currency", NULL);
+    if (bad)
+        return false;
+    *out = d;
+    return true;
+}
+
+static int opt_dist(struct ld *l, const struct yn *map, const char *key, bool required,
+                    enum dunit u, struct bs_dist *out, const struct yn **currency)
+{
+    const struct yn *n = field(l, map, key, required);
+    size_t old;
+    bool ok;
+
+    if (!n)
+        return 0;
+    old = enter(l, key);
+    ok = as_dist(l, n, u, out, currency);
+    leave(l, old);
+    return ok ? 1 : -1;
+}
+
+static struct bs_dist constant_dist(double v)
+{
+    struct bs_dist d = { .kind = BS_DIST_CONSTANT, .a = v };
+
+    return d;
+}
+
+/* ---- sections --------------------------------------------------------------------------- */
+
+static const char *const sig_alg_names[] = {
+    /* Indexed by enum bs_sig_alg; the same spellings as bs_sig_alg_name(). Parsed here so
+     * the loader does not depend on libcrypto-backed code. */
+    [BS_SIG_NONE] = "none",
+    [BS_SIG_ED25519] = "ed25519",
+    [BS_SIG_ECDSA_P256] = "ecdsa-p256",
+    [BS_SIG_HMAC_SHA256] = "hmac-sha256",
+    [BS_SIG_AES_CMAC] = "aes-cmac",
+};
+
+static void conv_time(struct ld *l, const struct yn *n)
+{
+    static const char *const keys[] = { "mode", "start", "drain" };
+    static const char *const modes[] = { "virtual", "realtime" };
+    const struct yn *v;
+    int mode = 0;
+
+    if (!want_map(l, n))
+        return;
+    check_keys(l, n, keys, ARRAY_SIZE(keys));
+    if (opt_enum(l, n, "mode", false, modes, ARRAY_SIZE(modes), &mode) > 0)
+        l->sc->realtime = mode == 1;
+    v = field(l, n, "start", false);
+    if (v) {
+        size_t old = enter(l, "start");
+
+        if (!is_scalar(v) || bs__parse_utc(v->str, &l->sc->start_time))
+            type_error(l, v, "an ISO 8601 UTC time like \"2026-03-02T09:00:00Z\"");
+        leave(l, old);
+    }
+    opt_dur(l, n, "drain", false, false, &l->sc->drain);
+}
+
+static void conv_signing(struct ld *l, const struct yn *n)
+{
+    static const char *const keys[] = { "algorithm" };
+    int alg;
+
+    if (!want_map(l, n))
+        return;
+    check_keys(l, n, keys, ARRAY_SIZE(keys));
+    if (opt_enum(l, n, "algorithm", false, sig_alg_names, ARRAY_SIZE(sig_alg_names), &alg) > 0)
+        l->sc->sig_alg = (enum bs_sig_alg)alg;
+}
+
+static void conv_currency(struct ld *l, const struct yn *n, struct bs_sc_currency *cur)
+{
+    static const char *const keys[] = { "code", "exponent" };
+    const struct sc_iso_currency *iso;
+    const struct yn *code = n;
+    size_t ncodes, old = l->plen;
+    const char *const *codes = bs__currency_codes(&ncodes);
+    uint64_t exp = 0;
+    int has_exp = 0;
+
+    if (n->type == YN_MAP) {
+        check_keys(l, n, keys, ARRAY_SIZE(keys));
+        code = field(l, n, "code", true);
+        has_exp = opt_uint(l, n, "exponent", false, 0, 4, &exp);
+        if (!code)
+            return;
+        old = enter(l, "code");
+    }
+    iso = is_scalar(code) ? bs__currency_find(code->str) : NULL;
+    if (!is_scalar(code)) {
+        type_error(l, code, "an ISO 4217 currency code like RUB");
+    } else if (!iso) {
+        const char *near = bs__suggest(code->str, codes, ncodes);
+
+        if (near)
+            bs__errf(l->e, &code->loc, "%s: unknown currency '%s'; did you mean '%s'?", l->path,
+                     code->str, near);
+        else
+            bs__errf(l->e, &code->loc, "%s: unknown ISO 4217 currency '%s'", l->path, code->str);
+    }
+    leave(l, old);
+    if (!iso)
+        return;
+    memcpy(cur->code, iso->code, 4);
+    cur->numeric = iso->numeric;
+    cur->exponent = iso->exponent;
+    if (has_exp > 0) {
+        /* ISO's exponent, or 0: whole units, as Iran uses rials in practice (GUIDE §3). */
+        if (exp != iso->exponent && exp != 0) {
+            const struct yn *en = bs__yn_get(n, "exponent", NULL);
+
+            bs__errf(l->e, &en->loc,
+                     "%s.exponent: %s uses exponent %u (ISO 4217) or 0 (whole units), not %llu",
+                     l->path, iso->code, iso->exponent, (unsigned long long)exp);
+        } else {
+            cur->exponent = (uint8_t)exp;
+        }
+    }
+}
+
+/* Parse one BIN or BIN range: "603799" or "2200-2204" (same digit count, lo ≤ hi). */
+static bool as_bin(struct ld *l, const struct yn *n, struct bs_sc_bin_range *out)
+{
+    const char *s, *dash;
+    size_t dlo, dhi;
+    uint64_t lo, hi;
+    char buf[20];
+
+    if (!is_scalar(n)) {
+        type_error(l, n, "a BIN like \"603799\" or a range like \"2200-2204\"");
+        return false;
+    }
+    s = n->str;
+    dash = strchr(s, '-');
+    dlo = dash ? (size_t)(dash - s) : n->len;
+    dhi = dash ? strlen(dash + 1) : dlo;
+    if (dlo == 0 || dhi == 0 || dlo >= sizeof(buf) || dhi >= sizeof(buf) ||
+        strspn(s, "0123456789") != dlo || (dash && strspn(dash + 1, "0123456789") != dhi)) {
+        type_error(l, n, "a BIN like \"603799\" or a range like \"2200-2204\"");
+        return false;
+    }
+    if (dlo > 8 || dhi > 8) {
+        bs__errf(l->e, &n->loc, "%s: BIN '%s' is longer than 8 digits", l->path, s);
+        return false;
+    }
+    if (dlo != dhi) {
+        bs__errf(l->e, &n->loc,
+                 "%s: both ends of BIN range '%s' need the same number of digits (%zu and %zu)",
+                 l->path, s, dlo, dhi);
+        return false;
+    }
+    memcpy(buf, s, dlo);
+    buf[dlo] = '\0';
+    bs__parse_uint(buf, UINT64_MAX, &lo);
+    hi = lo;
+    if (dash)
+        bs__parse_uint(dash + 1, UINT64_MAX, &hi);
+    if (lo > hi) {
+        bs__errf(l->e, &n->loc, "%s: BIN range '%s' runs backwards (low end above high end)",
+                 l->path, s);
+        return false;
+    }
+    out->lo = lo;
+    out->hi = hi;
+    out->digits = (uint8_t)dlo;
+    return true;
+}
+
+static void conv_issuer(struct ld *l, const struct yn *n, struct bs_sc_issuer *is)
+{
+    static const char *const keys[] = { "id",         "inst_id", "bins",          "cards",
+                                        "pan_length", "balance", "expired_share", "processing" };
+    const struct yn *v;
+    uint64_t u;
+
+    if (!want_map(l, n))
+        return;
+    check_keys(l, n, keys, ARRAY_SIZE(keys));
+    v = field(l, n, "id", true);
+    if (v) {
+        size_t old = enter(l, "id");
+
+        as_ident(l, v, is->id, sizeof(is->id), "issuer id");
+        leave(l, old);
+    }
+    opt_inst_id(l, n, "inst_id", true, is->inst_id);
+    is->pan_length = DEFAULT_PAN_LENGTH;
+    if (opt_uint(l, n, "pan_length", false, 16, 19, &u) > 0)
+        is->pan_length = (uint8_t)u;
+    v = field(l, n, "bins", true);
+    if (v) {
+        size_t old = enter(l, "bins");
+
+        if (want_seq(l, v, 1, BS_SC_MAX_BINS)) {
+            for (size_t i = 0; i < v->n; i++) {
+                size_t o2 = enter_idx(l, i);
+
+                if (as_bin(l, v->items[i], &is->bins[is->nbins]))
+                    is->nbins++;
+                leave(l, o2);
+            }
+        }
+        leave(l, old);
+    }
+    /*
+     * No capacity check against the BIN space is needed: a BIN has at most 8 digits and a
+     * PAN at least 16, leaving at least 7 account digits (10^7 = MAX_CARDS) per prefix.
+     */
+    if (opt_uint(l, n, "cards", true, 1, MAX_CARDS, &u) > 0)
+        is->cards = (uint32_t)u;
+    opt_dist(l, n, "balance", true, DU_MONEY, &is->balance, NULL);
+    opt_num(l, n, "expired_share", false, 0, 1, false, &is->expired_share);
+    is->processing = constant_dist(DEFAULT_PROCESSING);
+    opt_dist(l, n, "processing", false, DU_TIME, &is->processing, NULL);
+}
+
+static bool printable_ascii(const char *s)
+{
+    for (; *s; s++)
+        if (*s < 0x20 || *s > 0x7e)
+            return false;
+    return true;
+}
+
+static void conv_acquirer(struct ld *l, const struct yn *n, struct bs_sc_acquirer *aq)
+{
+    static const char *const keys[] = { "id",  "inst_id",  "terminals", "merchants",
+                                        "mcc", "location", "processing" };
+    const struct yn *v;
+    uint64_t u;
+    int has_merchants;
+
+    if (!want_map(l, n))
+        return;
+    check_keys(l, n, keys, ARRAY_SIZE(keys));
+    v = field(l, n, "id", true);
+    if (v) {
+        size_t old = enter(l, "id");
+
+        as_ident(l, v, aq->id, sizeof(aq->id), "acquirer id");
+        leave(l, old);
+    }
+    opt_inst_id(l, n, "inst_id", true, aq->inst_id);
+    if (opt_uint(l, n, "terminals", true, 1, MAX_TERMINALS, &u) > 0)
+        aq->terminals = (uint32_t)u;
+    has_merchants = opt_uint(l, n, "merchants", false, 1, MAX_TERMINALS, &u);
+    aq->merchants = has_merchants > 0 ? (uint32_t)u : aq->terminals;
+    if (has_merchants > 0 && aq->terminals && aq->merchants > aq->terminals) {
+        v = bs__yn_get(n, "merchants", NULL);
+        bs__errf(l->e, &v->loc, "%s.merchants: %u merchants cannot share %u terminals", l->path,
+                 aq->merchants, aq->terminals);
+    }
+    aq->mcc = DEFAULT_MCC;
+    if (opt_uint(l, n, "mcc", false, 0, 9999, &u) > 0)
+        aq->mcc = (uint16_t)u;
+    memcpy(aq->location, aq->id, strlen(aq->id) + 1); /* ids are shorter than DE 43 */
+    if (opt_str(l, n, "location", false, aq->location, sizeof(aq->location)) > 0 &&
+        !printable_ascii(aq->location)) {
+        v = bs__yn_get(n, "location", NULL);
+        bs__errf(l->e, &v->loc, "%s.location: only printable ASCII fits DE 43", l->path);
+    }
+    aq->processing = constant_dist(DEFAULT_PROCESSING);
+    opt_dist(l, n, "processing", false, DU_TIME, &aq->processing, NULL);
+}
+
+/*
+ * Ids share one namespace per network: they become node names "<net>.<id>". @issuers and
+ * @acquirers may be NULL when absent; then net->nissuers / net->nacquirers are 0.
+ */
+static void check_unique_ids(struct ld *l, const struct yn *issuers, const struct yn *acquirers,
+                             struct bs_sc_network *net)
+{
+    for (size_t i = 0; i < net->nissuers + net->nacquirers; i++) {
+        const char *id =
+            i < net->nissuers ? net->issuers[i].id : net->acquirers[i - net->nissuers].id;
+        const struct yn *src =
+            i < net->nissuers ? issuers->items[i] : acquirers->items[i - net->nissuers];
+        const struct yn *at = bs__yn_get(src, "id", NULL);
+
+        if (!id[0] || !at)
+            continue;
+        if (strcmp(id, "switch") == 0) {
+            bs__errf(l->e, &at->loc, "networks.%s: id 'switch' is reserved for the network switch",
+                     net->name);
+            continue;
+        }
+        for (size_t j = 0; j < i; j++) {
+            const char *other =
+                j < net->nissuers ? net->issuers[j].id : net->acquirers[j - net->nissuers].id;
+            const struct yn *osrc =
+                j < net->nissuers ? issuers->items[j] : acquirers->items[j - net->nissuers];
+
+            if (strcmp(id, other) == 0) {
+                bs__errf(l->e, &at->loc, "networks.%s: duplicate id '%s' (first used at line %d)",
+                         net->name, id, osrc->loc.line);
+                break;
+            }
+        }
+    }
+}
+
+static void conv_network(struct ld *l, const struct yn *n, struct bs_sc_network *net)
+{
+    static const char *const keys[] = { "dialect", "currency", "switch", "issuers", "acquirers" };
+    static const char *const sw_keys[] = { "inst_id", "processing" };
+    const struct yn *v, *issuers = NULL, *acquirers = NULL;
+
+    if (!want_map(l, n))
+        return;
+    check_keys(l, n, keys, ARRAY_SIZE(keys));
+    memcpy(net->dialect, net->name, strlen(net->name) + 1); /* names are shorter */
+    opt_str(l, n, "dialect", false, net->dialect, sizeof(net->dialect));
+    v = field(l, n, "currency", true);
+    if (v) {
+        size_t old = enter(l, "currency");
+
+        if (v->type == YN_MAP || is_scalar(v))
+            conv_currency(l, v, &net->currency);
+        else
+            type_error(l, v, "a currency like RUB or {code: IRR, exponent: 0}");
+        leave(l, old);
+    }
+    net->switch_processing = constant_dist(DEFAULT_PROCESSING);
+    v = field(l, n, "switch", true);
+    if (v) {
+        size_t old = enter(l, "switch");
+
+        if (want_map(l, v)) {
+            check_keys(l, v, sw_keys, ARRAY_SIZE(sw_keys));
+            opt_inst_id(l, v, "inst_id", true, net->switch_inst_id);
+            opt_dist(l, v, "processing", false, DU_TIME, &net->switch_processing, NULL);
+        }
+        leave(l, old);
+    }
+    v = field(l, n, "issuers", true);
+    if (v) {
+        size_t old = enter(l, "issuers");
+
+        if (want_seq(l, v, 1, BS_SC_MAX_ISSUERS)) {
+            issuers = v;
+            for (size_t i = 0; i < v->n; i++) {
+                size_t o2 = enter_idx(l, i);
+
+                conv_issuer(l, v->items[i], &net->issuers[net->nissuers++]);
+                leave(l, o2);
+            }
+        }
+        leave(l, old);
+    }
+    v = field(l, n, "acquirers", true);
+    if (v) {
+        size_t old = enter(l, "acquirers");
+
+        if (want_seq(l, v, 1, BS_SC_MAX_ACQUIRERS)) {
+            acquirers = v;
+            for (size_t i = 0; i < v->n; i++) {
+                size_t o2 = enter_idx(l, i);
+
+                conv_acquirer(l, v->items[i], &net->acquirers[net->nacquirers++]);
+                leave(l, o2);
+            }
+        }
+        leave(l, old);
+    }
+    check_unique_ids(l, issuers, acquirers, net);
+}
+
+static int network_index(const struct bs_scenario *sc, const char *name)
+{
+    for (size_t i = 0; i < sc->nnetworks; i++)
+        if (strcmp(sc->networks[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* A network name at the current path; unknown names get a suggestion. */
+static bool as_network(struct ld *l, const struct yn *n, int *out)
+{
+    const char *names[BS_SC_MAX_NETWORKS];
+    const char *near;
+
+    if (!is_scalar(n)) {
+        type_error(l, n, "a network name");
+        return false;
+    }
+    *out = network_index(l->sc, n->str);
+    if (*out >= 0)
+        return true;
+    for (size_t i = 0; i < l->sc->nnetworks; i++)
+        names[i] = l->sc->networks[i].name;
+    near = bs__suggest(n->str, names, l->sc->nnetworks);
+    if (near)
+        bs__errf(l->e, &n->loc, "%s: '%s' is not a network of this scenario; did you mean '%s'?",
+                 l->path, n->str, near);
+    else
+        bs__errf(l->e, &n->loc, "%s: '%s' is not a network of this scenario", l->path, n->str);
+    return false;
+}
+
+static void conv_networks(struct ld *l, const struct yn *n)
+{
+    if (!want_map(l, n))
+        return;
+    if (n->n != BS_SC_MAX_NETWORKS)
+        bs__errf(l->e, &n->loc, "networks: a scenario joins exactly %d networks, found %zu",
+                 BS_SC_MAX_NETWORKS, n->n);
+    for (size_t i = 0; i < n->n && i < BS_SC_MAX_NETWORKS; i++) {
+        struct bs_sc_network *net = &l->sc->networks[l->sc->nnetworks];
+        size_t old = enter(l, n->keys[i]->str);
+
+        if (!as_ident(l, n->keys[i], net->name, sizeof(net->name), "network name")) {
+            leave(l, old);
+            continue;
+        }
+        if (strcmp(net->name, "bridge") == 0) {
+            bs__errf(l->e, &n->keys[i]->loc, "networks: 'bridge' is reserved for the bridge node");
+            net->name[0] = '\0';
+            leave(l, old);
+            continue;
+        }
+        l->sc->nnetworks++;
+        conv_network(l, n->items[i], net);
+        leave(l, old);
+    }
+}
+
+/* Institution ids are unique within a network: they route DE 32/33 (GUIDE §3). */
+static void check_inst_ids(struct ld *l, const struct yn *root)
+{
+    for (size_t ni = 0; ni < l->sc->nnetworks; ni++) {
+        const struct bs_sc_network *net = &l->sc->networks[ni];
+        const char *ids[2 + BS_SC_MAX_ISSUERS + BS_SC_MAX_ACQUIRERS];
+        const char *who[2 + BS_SC_MAX_ISSUERS + BS_SC_MAX_ACQUIRERS];
+        size_t n = 0;
+
+        ids[n] = net->switch_inst_id;
+        who[n++] = "switch";
+        for (size_t i = 0; i < net->nissuers; i++) {
+            ids[n] = net->issuers[i].inst_id;
+            who[n++] = net->issuers[i].id;
+        }
+        for (size_t i = 0; i < net->nacquirers; i++) {
+            ids[n] = net->acquirers[i].inst_id;
+            who[n++] = net->acquirers[i].id;
+        }
+        ids[n] = l->sc->bridge.inst_id[ni];
+        who[n++] = "bridge";
+        for (size_t i = 1; i < n; i++) {
+            for (size_t j = 0; j < i; j++) {
+                if (ids[i][0] && strcmp(ids[i], ids[j]) == 0) {
+                    const struct yn *nets = bs__yn_get(root, "networks", NULL);
+                    const struct yn *at = nets ? bs__yn_get(nets, net->name, NULL) : NULL;
+
+                    bs__errf(l->e, at ? &at->loc : NULL,
+                             "networks.%s: '%s' and '%s' share institution id %s", net->name,
+                             who[j], who[i], ids[i]);
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/* BIN ranges must not overlap anywhere: the bridge routes by BIN across both networks. */
+static void check_bins(struct ld *l, const struct yn *root)
+{
+    struct {
+        uint64_t lo, hi;
+        int net;
+        size_t is;
+    } r[BS_SC_MAX_NETWORKS * BS_SC_MAX_ISSUERS * BS_SC_MAX_BINS];
+    size_t n = 0;
+    const struct yn *nets = bs__yn_get(root, "networks", NULL);
+
+    for (size_t ni = 0; ni < l->sc->nnetworks; ni++) {
+        const struct bs_sc_network *net = &l->sc->networks[ni];
+
+        for (size_t i = 0; i < net->nissuers; i++) {
+            for (size_t b = 0; b < net->issuers[i].nbins; b++) {
+                const struct bs_sc_bin_range *br = &net->issuers[i].bins[b];
+                uint64_t scale = 1;
+
+                /* Compare as 8-digit prefixes so "2200-2204" and "22010000" meet. */
+                for (int k = br->digits; k < 8; k++)
+                    scale *= 10;
+                r[n].lo = br->lo * scale;
+                r[n].hi = (br->hi + 1) * scale - 1;
+                r[n].net = (int)ni;
+                r[n].is = i;
+                for (size_t j = 0; j < n; j++) {
+                    if (r[j].lo <= r[n].hi && r[n].lo <= r[j].hi) {
+                        const struct yn *nn = nets ? bs__yn_get(nets, net->name, NULL) : NULL;
+                        const struct yn *iss = nn ? bs__yn_get(nn, "issuers", NULL) : NULL;
+                        const struct yn *at = iss && iss->type == YN_SEQ && i < iss->n
+                                                  ? bs__yn_get(iss->items[i], "bins", NULL)
+                                                  : NULL;
+                        const struct bs_sc_network *onet = &l->sc->networks[r[j].net];
+
+                        bs__errf(l->e, at ? &at->loc : NULL,
+                                 "networks.%s.issuers.%zu.bins: BIN range of %s overlaps one "
+                                 "of %s.%s; card routing by BIN would be ambiguous",
+                                 net->name, i, net->issuers[i].id, onet->name,
+                                 onet->issuers[r[j].is].id);
+                        break;
+                    }
+                }
+                n++;
+            }
+        }
+    }
+}
+
+static void conv_bridge(struct ld *l, const struct yn *n)
+{
+    static const char *const keys[] = { "inst_id", "fx", "processing" };
+    static const char *const fx_keys[] = { "pair", "rate", "markup_bps" };
+    struct bs_sc_bridge *br = &l->sc->bridge;
+    const struct yn *v;
+
+    if (!want_map(l, n))
+        return;
+    check_keys(l, n, keys, ARRAY_SIZE(keys));
+    v = field(l, n, "inst_id", true);
+    if (v) {
+        size_t old = enter(l, "inst_id");
+
+        if (want_map(l, v)) {
+            for (size_t i = 0; i < v->n; i++) {
+                int ni;
+
+                /* The key is checked at bridge.inst_id, its value one level down. */
+                if (as_network(l, v->keys[i], &ni)) {
+                    size_t o2 = enter(l, v->keys[i]->str);
+
+                    as_inst_id(l, v->items[i], br->inst_id[ni]);
+                    leave(l, o2);
+                }
+            }
+            for (size_t i = 0; i < l->sc->nnetworks; i++)
+                if (!bs__yn_get(v, l->sc->networks[i].name, NULL))
+                    bs__errf(l->e, &v->loc,
+                             "bridge.inst_id: missing the bridge's institution id in network '%s'",
+                             l->sc->networks[i].name);
+        }
+        leave(l, old);
+    }
+    v = field(l, n, "fx", true);
+    if (v) {
+        size_t old = enter(l, "fx");
+        uint64_t bps;
+
+        if (want_map(l, v)) {
+            const struct yn *pair = field(l, v, "pair", true);
+            const struct yn *rate = field(l, v, "rate", true);
+
+            check_keys(l, v, fx_keys, ARRAY_SIZE(fx_keys));
+            if (pair) {
+                size_t o2 = enter(l, "pair");
+
+                if (!is_scalar(pair) || pair->len != 7 || pair->str[3] != '/') {
+                    type_error(l, pair, "a currency pair like \"RUB/IRR\"");
+                } else {
+                    memcpy(br->fx_base, pair->str, 3);
+                    memcpy(br->fx_quote, pair->str + 4, 3);
+                    br->fx_base[3] = br->fx_quote[3] = '\0';
+                    if (l->sc->nnetworks == 2 &&
+                        !((strcmp(br->fx_base, l->sc->networks[0].currency.code) == 0 &&
+                           strcmp(br->fx_quote, l->sc->networks[1].currency.code) == 0) ||
+                          (strcmp(br->fx_base, l->sc->networks[1].currency.code) == 0 &&
+                           strcmp(br->fx_quote, l->sc->networks[0].currency.code) == 0)) &&
+                        l->sc->networks[0].currency.code[0] && l->sc->networks[1].currency.code[0])
+                        bs__errf(l->e, &pair->loc,
+                                 "%s: the pair must join the networks' currencies %s and %s, "
+                                 "got %s",
+                                 l->path, l->sc->networks[0].currency.code,
+                                 l->sc->networks[1].currency.code, pair->str);
+                }
+                leave(l, o2);
+            }
+            if (rate) {
+                size_t o2 = enter(l, "rate");
+                int rc = is_scalar(rate)
+                             ? bs__parse_decimal(rate->str, 8, &br->rate_num, &br->rate_scale)
+                             : BS_EFORMAT;
+
+                if (rc == BS_ERANGE)
+                    bs__errf(l->e, &rate->loc, "%s: at most 8 fractional digits, got '%s'", l->path,
+                             rate->str);
+                else if (rc == BS_EOVERFLOW)
+                    bs__errf(l->e, &rate->loc, "%s: '%s' is too large", l->path, rate->str);
+                else if (rc)
+                    type_error(l, rate,
+                               "a decimal rate like \"4510.25\" (quote units per base "
+                               "unit)");
+                else if (br->rate_num == 0)
+                    bs__errf(l->e, &rate->loc, "%s: the rate must be greater than 0", l->path);
+                leave(l, o2);
+            }
+            if (opt_uint(l, v, "markup_bps", false, 0, 10000, &bps) > 0)
+                br->markup_bps = (uint32_t)bps;
+        }
+        leave(l, old);
+    }
+    br->processing = constant_dist(DEFAULT_PROCESSING);
+    opt_dist(l, n, "processing", false, DU_TIME, &br->processing, NULL);
+}
+
+static const char *const timer_names[] = { "issuer", "stand_in", "bridge", "acquirer", "terminal" };
+static const char *const channel_names[] = { [BS_CH_POS] = "pos", [BS_CH_ATM] = "atm" };
+
+static bs_time_us *timer_slot(struct bs_sc_timers *t, size_t i)
+{
+    bs_time_us *slots[] = { &t->issuer, &t->stand_in, &t->bridge, &t->acquirer, &t->terminal };
+
+    return slots[i];
+}
+
+static void conv_timers(struct ld *l, const struct yn *n)
+{
+    if (n && !want_map(l, n))
+        return;
+    if (n)
+        check_keys(l, n, channel_names, ARRAY_SIZE(channel_names));
+    for (size_t c = 0; c < BS_CH_COUNT; c++) {
+        const struct yn *ch = n ? bs__yn_get(n, channel_names[c], NULL) : NULL;
+        struct bs_sc_timers *t = &l->sc->timers[c];
+        bool ok = true;
+        size_t old;
+
+        if (!ch)
+            continue;
+        old = enter(l, channel_names[c]);
+        if (!want_map(l, ch)) {
+            leave(l, old);
+            continue;
+        }
+        check_keys(l, ch, timer_names, ARRAY_SIZE(timer_names));
+        for (size_t i = 0; i < ARRAY_SIZE(timer_names); i++)
+            ok &= opt_dur(l, ch, timer_names[i], false, true, timer_slot(t, i)) >= 0;
+        /* GUIDE §3: each budget must expire before the one of the hop that waits on it. */
+        for (size_t i = 0; ok && i + 1 < ARRAY_SIZE(timer_names); i++) {
+            bs_time_us a = *timer_slot(t, i), b = *timer_slot(t, i + 1);
+            const struct yn *at = bs__yn_get(ch, timer_names[i + 1], NULL);
+            char sa[32], sb[32];
+
+            if (a < b)
+                continue;
+            if (!at)
+                at = bs__yn_get(ch, timer_names[i], NULL);
+            bs__format_duration(a, sa, sizeof(sa));
+            bs__format_duration(b, sb, sizeof(sb));
+            bs__errf(l->e, at ? &at->loc : &ch->loc,
+                     "%s: %s (%s) must be shorter than %s (%s); timers nest issuer < stand_in "
+                     "< bridge < acquirer < terminal",
+                     l->path, timer_names[i], sa, timer_names[i + 1], sb);
+        }
+        leave(l, old);
+    }
+}
+
+/* Every node of a scenario, in the order bs_scenario_node_names() documents. */
+size_t bs_scenario_node_names(const struct bs_scenario *sc, char (*names)[BS_SC_NAME_MAX],
+                              size_t cap)
+{
+    size_t n = 0;
+
+#define EMIT(...)                                            \
+    do {                                                     \
+        if (n < cap)                                         \
+            snprintf(names[n], BS_SC_NAME_MAX, __VA_ARGS__); \
+        n++;                                                 \
+    } while (0)
+    for (size_t i = 0; i < sc->nnetworks; i++) {
+        const struct bs_sc_network *net = &sc->networks[i];
+
+        EMIT("%s.switch", net->name);
+        for (size_t j = 0; j < net->nissuers; j++)
+            if (net->issuers[j].id[0])
+                EMIT("%s.%s", net->name, net->issuers[j].id);
+        for (size_t j = 0; j < net->nacquirers; j++) {
+            if (!net->acquirers[j].id[0])
+                continue;
+            EMIT("%s.%s", net->name, net->acquirers[j].id);
+            EMIT("%s.%s.terminals", net->name, net->acquirers[j].id);
+        }
+    }
+    EMIT("bridge");
+#undef EMIT
+    return n;
+}
+
+static void conv_link(struct ld *l, const struct yn *n, struct bs_sc_link *lk,
+                      char (*nodes)[BS_SC_NAME_MAX], size_t nnodes)
+{
+    static const char *const keys[] = { "between", "latency", "loss" };
+    static const char *const loss_keys[] = { "model", "p" };
+    static const char *const loss_models[] = { "bernoulli" };
+    const char *cands[BS_SC_MAX_NODES];
+    const struct yn *v;
+
+    for (size_t i = 0; i < nnodes; i++)
+        cands[i] = nodes[i];
+    lk->line = n->loc.line;
+    lk->column = n->loc.col;
+    if (!want_map(l, n))
+        return;
+    check_keys(l, n, keys, ARRAY_SIZE(keys));
+    v = field(l, n, "between", true);
+    if (v) {
+        size_t old = enter(l, "between");
+
+        if (v->type != YN_SEQ || v->n != 2) {
+            type_error(l, v, "a list of two node names like [mir.switch, bridge]");
+        } else {
+            for (size_t e = 0; e < 2; e++) {
+                const struct yn *ep = v->items[e];
+                char *dst = e ? lk->b : lk->a;
+                const char *near;
+                bool known = false;
+
+                if (!is_scalar(ep)) {
+                    size_t o2 = enter_idx(l, e);
+
+                    type_error(l, ep, "a node name");
+                    leave(l, o2);
+                    continue;
+                }
+                for (size_t i = 0; i < nnodes && !known; i++)
+                    known = strcmp(ep->str, nodes[i]) == 0;
+                if (known) {
+                    snprintf(dst, BS_SC_NAME_MAX, "%s", ep->str);
+                    continue;
+                }
+                near = bs__suggest(ep->str, cands, nnodes);
+                if (near)
+                    bs__errf(l->e, &ep->loc, "link endpoint '%s' is not a node; did you mean '%s'?",
+                             ep->str, near);
+                else
+                    bs__errf(l->e, &ep->loc,
+                             "link endpoint '%s' is not a node; nodes are <net>.switch, "
+                             "<net>.<issuer id>, <net>.<acquirer id>, "
+                             "<net>.<acquirer id>.terminals and bridge",
+                             ep->str);
+            }
+            if (lk->a[0] && strcmp(lk->a, lk->b) == 0)
+                bs__errf(l->e, &v->loc, "%s: a link joins two different nodes, not '%s' to itself",
+                         l->path, lk->a);
+        }
+        leave(l, old);
+    }
+    lk->latency = l->sc->default_latency;
+    opt_dist(l, n, "latency", false, DU_TIME, &lk->latency, NULL);
+    v = field(l, n, "loss", false);
+    if (v) {
+        size_t old = enter(l, "loss");
+
+        if (v->type == YN_MAP) {
+            int model;
+
+            check_keys(l, v, loss_keys, ARRAY_SIZE(loss_keys));
+            opt_enum(l, v, "model", true, loss_models, ARRAY_SIZE(loss_models), &model);
+            opt_num(l, v, "p", true, 0, 1, false, &lk->loss);
+        } else {
+            as_num(l, v, 0, 1, false, &lk->loss);
+        }
+        leave(l, old);
+    }
+}
+
+static void conv_links(struct ld *l, const struct yn *n)
+{
+    static const char *const keys[] = { "defaults", "list" };
+    static const char *const def_keys[] = { "latency" };
+    char(*nodes)[BS_SC_NAME_MAX];
+    size_t nnodes;
+    const struct yn *v;
+
+    l->sc->default_latency = constant_dist(DEFAULT_LATENCY);
+    if (!n)
+        return;
+    if (!want_map(l, n))
+        return;
+    check_keys(l, n, keys, ARRAY_SIZE(keys));
+    v = field(l, n, "defaults", false);
+    if (v) {
+        size_t old = enter(l, "defaults");
+
+        if (want_map(l, v)) {
+            check_keys(l, v, def_keys, ARRAY_SIZE(def_keys));
+            opt_dist(l, v, "latency", false, DU_TIME, &l->sc->default_latency, NULL);
+        }
+        leave(l, old);
+    }
+    v = field(l, n, "list", false);
+    if (!v)
+        return;
+    nodes = bs_calloc(BS_SC_MAX_NODES, sizeof(*nodes));
+    if (!nodes) {
+        l->e->nomem = true;
+        return;
+    }
+    nnodes = bs_scenario_node_names(l->sc, nodes, BS_SC_MAX_NODES);
+    {
+        size_t old = enter(l, "list");
+
+        if (want_seq(l, v, 0, BS_SC_MAX_LINKS)) {
+            for (size_t i = 0; i < v->n; i++) {
+                size_t o2 = enter_idx(l, i);
+                struct bs_sc_link *lk = &l->sc->links[l->sc->nlinks];
+
+                conv_link(l, v->items[i], lk, nodes, nnodes);
+                if (lk->a[0] && lk->b[0]) {
+                    for (size_t j = 0; j < l->sc->nlinks; j++) {
+                        const struct bs_sc_link *o = &l->sc->links[j];
+
+                        if ((strcmp(o->a, lk->a) == 0 && strcmp(o->b, lk->b) == 0) ||
+                            (strcmp(o->a, lk->b) == 0 && strcmp(o->b, lk->a) == 0)) {
+                            bs__errf(l->e, &v->items[i]->loc,
+                                     "%s: duplicate link between '%s' and '%s' (first at line "
+                                     "%d)",
+                                     l->path, lk->a, lk->b, o->line);
+                            break;
+                        }
+                    }
+                }
+                l->sc->nlinks++;
+                leave(l, o2);
+            }
+        }
+        leave(l, old);
+    }
+    bs_free(nodes);
+}
+
+static void conv_flow(struct ld *l, const struct yn *n, struct bs_sc_flow *f, int *has_share)
+{
+    static const char *const keys[] = { "from", "cards",  "share",
+                                        "mix",  "amount", "unknown_card_share" };
+    static const char *const mix_keys[] = {
+        [BS_TXN_PURCHASE] = "purchase", [BS_TXN_ATM_WITHDRAWAL] = "atm_withdrawal"
+    };
+    const struct yn *v, *cur = NULL;
+    bool have_from = false, have_cards = false;
+
+    f->from = f->cards = -1;
+    *has_share = 0;
+    if (!want_map(l, n))
+        return;
+    check_keys(l, n, keys, ARRAY_SIZE(keys));
+    v = field(l, n, "from", true);
+    if (v) {
+        size_t old = enter(l, "from");
+
+        have_from = as_network(l, v, &f->from);
+        leave(l, old);
+    }
+    v = field(l, n, "cards", true);
+    if (v) {
+        size_t old = enter(l, "cards");
+
+        have_cards = as_network(l, v, &f->cards);
+        leave(l, old);
+    }
+    if (have_from && have_cards && f->from == f->cards)
+        bs__errf(l->e, &v->loc, "%s: a flow must be cross-network: from and cards are both '%s'",
+                 l->path, l->sc->networks[f->from].name);
+    *has_share = opt_num(l, n, "share", false, 0, 1, true, &f->share);
+    f->mix[BS_TXN_PURCHASE] = 1;
+    v = field(l, n, "mix", false);
+    if (v) {
+        size_t old = enter(l, "mix");
+
+        if (want_map(l, v)) {
+            bool ok = true;
+            double sum = 0;
+
+            check_keys(l, v, mix_keys, ARRAY_SIZE(mix_keys));
+            f->mix[BS_TXN_PURCHASE] = 0;
+            for (size_t i = 0; i < BS_TXN_TYPE_COUNT; i++) {
+                ok &= opt_num(l, v, mix_keys[i], false, 0, 1, false, &f->mix[i]) >= 0;
+                sum += f->mix[i];
+            }
+            if (ok && fabs(sum - 1) > 1e-6)
+                bs__errf(l->e, &v->loc, "%s: shares sum to %.9g, not 1", l->path, sum);
+        }
+        leave(l, old);
+    }
+    if (opt_dist(l, n, "amount", true, DU_MONEY, &f->amount, &cur) > 0) {
+        const struct yn *an = bs__yn_get(n, "amount", NULL);
+
+        if ((f->amount.has_max && f->amount.max > DE4_MAX) ||
+            (f->amount.kind == BS_DIST_CONSTANT && f->amount.a > DE4_MAX))
+            bs__errf(l->e, &an->loc, "%s.amount: amounts above %.0f do not fit DE 4 (n 12)",
+                     l->path, DE4_MAX);
+    }
+    if (cur) {
+        size_t old = enter(l, "amount.currency");
+
+        if (!is_scalar(cur))
+            type_error(l, cur, "a currency code");
+        else if (have_from && strcmp(cur->str, l->sc->networks[f->from].currency.code) != 0 &&
+                 l->sc->networks[f->from].currency.code[0])
+            bs__errf(l->e, &cur->loc,
+                     "%s: amounts are in the acquirer's currency %s (network '%s'), not %s",
+                     l->path, l->sc->networks[f->from].currency.code, l->sc->networks[f->from].name,
+                     cur->str);
+        leave(l, old);
+    }
+    opt_num(l, n, "unknown_card_share", false, 0, 1, false, &f->unknown_card_share);
+}
+
+static void conv_workload(struct ld *l, const struct yn *n)
+{
+    static const char *const keys[] = { "rate_tps", "count", "duration", "arrivals", "flows" };
+    static const char *const arrivals[] = {
+        [BS_ARRIVAL_POISSON] = "poisson", [BS_ARRIVAL_CONSTANT] = "constant"
+    };
+    struct bs_sc_workload *w = &l->sc->workload;
+    const struct yn *v;
+    int has_count, has_dur, arr;
+
+    if (!want_map(l, n))
+        return;
+    check_keys(l, n, keys, ARRAY_SIZE(keys));
+    opt_num(l, n, "rate_tps", true, 0, MAX_TPS, true, &w->rate_tps);
+    has_count = opt_uint(l, n, "count", false, 0, UINT64_MAX, &w->count);
+    has_dur = opt_dur(l, n, "duration", false, false, &w->duration);
+    if (has_count >= 0 && has_dur >= 0 && w->count == 0 && w->duration == 0) {
+        const struct yn *at = bs__yn_get(n, "count", NULL);
+
+        if (!at)
+            at = bs__yn_get(n, "duration", NULL);
+        bs__errf(l->e, at ? &at->loc : &n->loc,
+                 "workload: set count (transactions to offer) or duration; both are 0 or omitted");
+    }
+    if (opt_enum(l, n, "arrivals", false, arrivals, ARRAY_SIZE(arrivals), &arr) > 0)
+        w->arrivals = (enum bs_arrival)arr;
+    v = field(l, n, "flows", true);
+    if (v) {
+        size_t old = enter(l, "flows");
+
+        if (want_seq(l, v, 1, BS_SC_MAX_FLOWS)) {
+            int given = 0, absent = 0, bad = 0;
+            double sum = 0;
+
+            for (size_t i = 0; i < v->n; i++) {
+                size_t o2 = enter_idx(l, i);
+                int has;
+
+                conv_flow(l, v->items[i], &w->flows[w->nflows], &has);
+                sum += w->flows[w->nflows].share;
+                given += has > 0;
+                absent += has == 0;
+                bad += has < 0;
+                w->nflows++;
+                leave(l, o2);
+            }
+            /* Shares are all given or all omitted (then split evenly). */
+            if (!bad && given && absent)
+                bs__errf(l->e, &v->loc, "%s: give share on every flow or on none", l->path);
+            else if (!bad && given && fabs(sum - 1) > 1e-6)
+                bs__errf(l->e, &v->loc, "%s: shares sum to %.9g, not 1", l->path, sum);
+            else if (!bad && !given)
+                for (size_t i = 0; i < w->nflows; i++)
+                    w->flows[i].share = 1.0 / (double)w->nflows;
+        }
+        leave(l, old);
+    }
+}
+
+enum mkind {
+    MK_RATE,    /* a fraction in [0, 1]; "93%" allowed */
+    MK_LATENCY, /* milliseconds; units allowed */
+    MK_COUNT,   /* a whole number */
+};
+
+static const struct {
+    const char *name;
+    enum mkind kind;
+} metrics[] = {
+    { "approval_rate", MK_RATE },     { "decline_rate", MK_RATE },
+    { "timeout_rate", MK_RATE },      { "latency_p50_ms", MK_LATENCY },
+    { "latency_p90_ms", MK_LATENCY }, { "latency_p99_ms", MK_LATENCY },
+    { "latency_max_ms", MK_LATENCY }, { "transactions", MK_COUNT },
+    { "approved", MK_COUNT },         { "declined", MK_COUNT },
+    { "timeouts", MK_COUNT },         { "reversals", MK_COUNT },
+};
+
+static void conv_expect_one(struct ld *l, const struct yn *key, const struct yn *val)
+{
+    static const char *const ops[] = {
+        [BS_OP_GE] = ">=", [BS_OP_LE] = "<=", [BS_OP_EQ] = "==", [BS_OP_GT] = ">", [BS_OP_LT] = "<"
+    };
+    static const enum bs_expect_op order[] = { BS_OP_GE, BS_OP_LE, BS_OP_EQ, BS_OP_GT, BS_OP_LT };
+    const char *names[ARRAY_SIZE(metrics)];
+    struct bs_sc_expect *x;
+    const char *s, *near;
+    char num[64];
+    size_t m, len;
+    int op = -1;
+    double value;
+    bool ok;
+
+    for (m = 0; m < ARRAY_SIZE(metrics); m++) {
+        names[m] = metrics[m].name;
+        if (strcmp(key->str, metrics[m].name) == 0)
+            break;
+    }
+    if (m == ARRAY_SIZE(metrics)) {
+        for (size_t i = 0; i < ARRAY_SIZE(metrics); i++)
+            names[i] = metrics[i].name;
+        near = bs__suggest(key->str, names, ARRAY_SIZE(metrics));
+        if (near)
+            bs__errf(l->e, &key->loc, "expect: unknown metric '%s'; did you mean '%s'?", key->str,
+                     near);
+        else
+            bs__errf(l->e, &key->loc, "expect: unknown metric '%s'", key->str);
+        return;
+    }
+    if (!is_scalar(val))
+        goto syntax;
+    s = val->str;
+    while (*s == ' ')
+        s++;
+    for (size_t i = 0; i < ARRAY_SIZE(order) && op < 0; i++)
+        if (strncmp(s, ops[order[i]], strlen(ops[order[i]])) == 0)
+            op = (int)order[i];
+    if (op < 0)
+        goto syntax;
+    s += strlen(ops[op]);
+    while (*s == ' ')
+        s++;
+    len = strlen(s);
+    while (len && s[len - 1] == ' ')
+        len--;
+    if (len == 0 || len >= sizeof(num))
+        goto syntax;
+    memcpy(num, s, len);
+    num[len] = '\0';
+    switch (metrics[m].kind) {
+    case MK_RATE: {
+        bool pct = num[len - 1] == '%';
+
+        if (pct)
+            num[--len] = '\0';
+        if (bs__parse_number(num, &value))
+            goto syntax;
+        if (pct)
+            value /= 100;
+        ok = value >= 0 && value <= 1;
+        if (!ok) {
+            bs__errf(l->e, &val->loc, "expect.%s: a rate is between 0 and 1 (or 0%% and 100%%)",
+                     key->str);
+            return;
+        }
+        break;
+    }
+    case MK_LATENCY: {
+        int64_t q;
+        unsigned scale;
+
+        if (bs__parse_duration(num, true, &q, &scale))
+            goto syntax;
+        value = (double)q / pow10i(scale) / 1000.0;
+        break;
+    }
+    case MK_COUNT: {
+        uint64_t u;
+
+        if (bs__parse_uint(num, UINT64_MAX, &u))
+            goto syntax;
+        value = (double)u;
+        break;
+    }
+    }
+    if (l->sc->nexpect >= BS_SC_MAX_EXPECT) {
+        bs__errf(l->e, &key->loc, "expect: at most %d expectations", BS_SC_MAX_EXPECT);
+        return;
+    }
+    x = &l->sc->expect[l->sc->nexpect++];
+    snprintf(x->metric, sizeof(x->metric), "%s", key->str);
+    x->op = (enum bs_expect_op)op;
+    x->value = value;
+    x->line = key->loc.line;
+    x->column = key->loc.col;
+    return;
+
+syntax:
+    bs__errf(l->e, is_scalar(val) ? &val->loc : &key->loc,
+             "expect.%s: expected \"OP VALUE\" with OP one of >= <= > < ==, like \"%s\"", key->str,
+             metrics[m].kind == MK_RATE      ? ">= 0.95"
+             : metrics[m].kind == MK_LATENCY ? "<= 2s"
+                                             : ">= 1000");
+}
+
+static void conv_expect(struct ld *l, const struct yn *n)
+{
+    if (!want_map(l, n))
+        return;
+    for (size_t i = 0; i < n->n; i++) {
+        /* Invariants are always checked; `invariants: all` (GUIDE §6) says so explicitly. */
+        if (strcmp(n->keys[i]->str, "invariants") == 0) {
+            if (!is_scalar(n->items[i]) || strcmp(n->items[i]->str, "all") != 0)
+                bs__errf(l->e, &n->items[i]->loc,
+                         "expect.invariants: the only value is 'all' (invariants are always "
+                         "checked)");
+            continue;
+        }
+        conv_expect_one(l, n->keys[i], n->items[i]);
+    }
+}
+
+/* The file name without directory and .yaml/.yml extension: the default scenario name. */
+static void default_name(const char *path, char *out, size_t cap)
+{
+    const char *base = strrchr(path, '/');
+    size_t len;
+
+    base = base ? base + 1 : path;
+    len = strlen(base);
+    if (len > 5 && strcmp(base + len - 5, ".yaml") == 0)
+        len -= 5;
+    else if (len > 4 && strcmp(base + len - 4, ".yml") == 0)
+        len -= 4;
+    if (len >= cap)
+        len = cap - 1;
+    memcpy(out, base, len);
+    out[len] = '\0';
+}
+
+static void conv_root(struct ld *l, const struct yn *root, const char *file)
+{
+    static const char *const keys[] = { "extends", "name",     "seed",   "time",
+                                        "signing", "networks", "bridge", "timers",
+                                        "links",   "workload", "expect" };
+    static const struct bs_sc_timers def_timers[BS_CH_COUNT] = {
+        /* Visa-like budgets (GUIDE §3): the issuer answers within 10 s POS, 25 s ATM. */
+        [BS_CH_POS] = { 8 * BS_US_PER_SEC, 10 * BS_US_PER_SEC, 15 * BS_US_PER_SEC,
+                        20 * BS_US_PER_SEC, 30 * BS_US_PER_SEC },
+        [BS_CH_ATM] = { 20 * BS_US_PER_SEC, 25 * BS_US_PER_SEC, 30 * BS_US_PER_SEC,
+                        35 * BS_US_PER_SEC, 45 * BS_US_PER_SEC },
+    };
+    struct bs_scenario *sc = l->sc;
+    const struct yn *v;
+
+    default_name(file, sc->name, sizeof(sc->name));
+    sc->seed = DEFAULT_SEED;
+    bs__parse_utc(DEFAULT_START, &sc->start_time);
+    sc->drain = DEFAULT_DRAIN;
+    sc->sig_alg = BS_SIG_ED25519;
+    memcpy(sc->timers, def_timers, sizeof(def_timers));
+    sc->default_latency = constant_dist(DEFAULT_LATENCY);
+
+    if (!root || (root->type == YN_SCALAR && root->null)) {
+        struct sc_loc loc = { bs__errs_file(l->e, file), 1, 1 };
+
+        bs__errf(l->e, &loc,
+                 "empty scenario: expected a mapping with networks, bridge and "
+                 "workload (see configs/README.md)");
+        return;
+    }
+    if (root->type != YN_MAP) {
+        type_error(l, root, "a mapping of scenario keys (see configs/README.md)");
+        return;
+    }
+    check_keys(l, root, keys, ARRAY_SIZE(keys));
+    v = bs__yn_get(root, "extends", NULL);
+    if (v)
+        bs__errf(l->e, &v->loc, "extends: only a file can extend another, at its top level");
+    opt_str(l, root, "name", false, sc->name, sizeof(sc->name));
+    opt_uint(l, root, "seed", false, 0, UINT64_MAX, &sc->seed);
+
+#define SECTION(key, required, fn)         \
+    do {                                   \
+        v = field(l, root, key, required); \
+        if (v) {                           \
+            size_t old = enter(l, key);    \
+            fn(l, v);                      \
+            leave(l, old);                 \
+        }                                  \
+    } while (0)
+    SECTION("time", false, conv_time);
+    SECTION("signing", false, conv_signing);
+    SECTION("networks", true, conv_networks);
+    SECTION("bridge", true, conv_bridge);
+    SECTION("timers", false, conv_timers);
+    SECTION("links", false, conv_links);
+    SECTION("workload", true, conv_workload);
+    SECTION("expect", false, conv_expect);
+#undef SECTION
+    check_inst_ids(l, root);
+    check_bins(l, root);
+}
+
+/* ---- files, extends and --set ------------------------------------------------------------ */
+
+struct loadctx {
+    struct sc_errs e;
+    struct sc_budget budget;
+    bool io_error; /* the top-level file could not be read */
+};
+
+/*
+ * Read @path whole. Return: 0 and a heap buffer; BS_EIO with the reason in *@why (an errno
+ * value, or EFBIG when larger than BS__SC_FILE_MAX); BS_ENOMEM.
+ */
+static int read_file(const char *path, char **ret, size_t *ret_len, int *why)
+{
+    struct stat st;
+    char *buf = NULL;
+    size_t len = 0, cap;
+    int fd, rc = BS_EIO;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        *why = errno;
+        return BS_EIO;
+    }
+    if (fstat(fd, &st) < 0) {
+        *why = errno;
+        goto close_fd;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        *why = EISDIR;
+        goto close_fd;
+    }
+    /* Size the buffer from the file when it says; pipes and devices grow it as they go. */
+    cap = S_ISREG(st.st_mode) && st.st_size >= 0 && (uintmax_t)st.st_size < BS__SC_FILE_MAX
+              ? (size_t)st.st_size + 1
+              : 65536;
+    for (;;) {
+        ssize_t n;
+
+        if (!buf || len == cap) {
+            char *nb;
+
+            if (buf)
+                cap = cap * 2 > BS__SC_FILE_MAX + 1 ? BS__SC_FILE_MAX + 1 : cap * 2;
+            nb = bs_realloc(buf, cap);
+            if (!nb) {
+                rc = BS_ENOMEM;
+                goto free_buf;
+            }
+            buf = nb;
+        }
+        n = read(fd, buf + len, cap - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            *why = errno;
+            goto free_buf;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+        if (len > BS__SC_FILE_MAX) {
+            *why = EFBIG;
+            goto free_buf;
+        }
+    }
+    close(fd);
+    *ret = buf;
+    *ret_len = len;
+    return 0;
+
+free_buf:
+    bs_free(buf);
+close_fd:
+    close(fd);
+    return rc;
+}
+
+static const char *why_text(int why)
+{
+    static char buf[64];
+
+    if (why == EFBIG) {
+        snprintf(buf, sizeof(buf), "larger than %u bytes", BS__SC_FILE_MAX);
+        return buf;
+    }
+    return strerror(why);
+}
+
+/*
+ * Load @path into a tree, resolving `extends:` (relative to @path's directory). @from is
+ * where the file was named (the extends key), NULL for the top-level file.
+ * Return: 0 and *@ret (NULL for an empty file); BS_EFORMAT/BS_EIO with errors recorded;
+ * BS_ENOMEM.
+ */
+static int load_tree(struct loadctx *c, const char *path, const struct sc_loc *from, unsigned depth,
+                     struct yn **ret)
+{
+    const char *label = bs__errs_file(&c->e, path);
+    struct yn *root = NULL, *base = NULL, *ext;
+    char *text = NULL, *bpath = NULL;
+    size_t len, idx;
+    int why = 0, rc;
+
+    if (!label)
+        return BS_ENOMEM;
+    rc = read_file(path, &text, &len, &why);
+    if (rc == BS_EIO) {
+        if (from)
+            bs__errf(&c->e, from, "extends: cannot read '%s': %s", path, why_text(why));
+        else
+            bs__errf(&c->e, NULL, "%s: cannot read: %s", path, why_text(why));
+        if (!from)
+            c->io_error = true;
+        return BS_EIO;
+    }
+    if (rc)
+        return rc;
+    rc = bs__yaml_parse(text, len, label, 0, 0, &c->budget, &c->e, &root);
+    bs_free(text);
+    if (rc)
+        return rc;
+    ext = bs__yn_get(root, "extends", &idx);
+    if (ext) {
+        const char *slash = strrchr(path, '/');
+        struct sc_loc at = ext->loc;
+
+        if (!is_scalar(ext)) {
+            bs__errf(&c->e, &ext->loc, "extends: expected a file name, got %s",
+                     ext->type == YN_SCALAR ? "nothing" : "a collection");
+            rc = BS_EFORMAT;
+            goto free_root;
+        }
+        if (depth + 1 >= BS__SC_EXTENDS_MAX) {
+            bs__errf(&c->e, &ext->loc,
+                     "extends: chain longer than %u files (does it extend itself?)",
+                     BS__SC_EXTENDS_MAX);
+            rc = BS_EFORMAT;
+            goto free_root;
+        }
+        if (ext->str[0] == '/' || !slash) {
+            bpath = bs_strdup(ext->str);
+        } else {
+            size_t dlen = (size_t)(slash - path) + 1;
+
+            bpath = bs_malloc(dlen + ext->len + 1);
+            if (bpath) {
+                memcpy(bpath, path, dlen);
+                memcpy(bpath + dlen, ext->str, ext->len + 1);
+            }
+        }
+        if (!bpath) {
+            rc = BS_ENOMEM;
+            goto free_root;
+        }
+        rc = load_tree(c, bpath, &at, depth + 1, &base);
+        bs_free(bpath);
+        if (rc == BS_EIO)
+            rc = BS_EFORMAT;
+        if (rc)
+            goto free_root;
+        bs__yn_map_remove(root, idx);
+        root = bs__yn_merge(base, root);
+        if (!root)
+            return BS_ENOMEM;
+    }
+    *ret = root;
+    return 0;
+
+free_root:
+    bs__yn_free(root);
+    return rc;
+}
+
+/* Apply one --set "path.to.key=value" to the tree; errors name the missing segment. */
+static int apply_set(struct loadctx *c, struct yn **root, const char *set)
+{
+    char label[300];
+    const char *file, *eq = strchr(set, '=');
+    struct yn *val = NULL, *cur;
+    struct sc_loc loc;
+    char seg[128], done[256];
+    const char *p;
+    int rc;
+
+    snprintf(label, sizeof(label), "(--set %.256s)", set);
+    file = bs__errs_file(&c->e, label);
+    if (!file)
+        return BS_ENOMEM;
+    loc = (struct sc_loc){ file, 1, 1 };
+    if (!eq || eq == set) {
+        bs__errf(&c->e, &loc, "expected 'path.to.key=value', like 'workload.rate_tps=100'");
+        return BS_EFORMAT;
+    }
+    rc = bs__yaml_parse(eq + 1, strlen(eq + 1), file, 0, (int)(eq + 1 - set), &c->budget, &c->e,
+                        &val);
+    if (rc)
+        return rc;
+    if (!val) {
+        struct sc_loc vloc = { file, 1, (int)(eq - set) + 2 };
+
+        val = bs__yn_new_scalar("", &vloc);
+        if (!val)
+            return BS_ENOMEM;
+    }
+    cur = *root;
+    if (!cur || cur->type != YN_MAP) {
+        bs__errf(&c->e, &loc, "the scenario is not a mapping, nothing to override");
+        goto fail;
+    }
+    done[0] = '\0';
+    for (p = set; p < eq;) {
+        const char *end = memchr(p, '.', (size_t)(eq - p));
+        size_t slen;
+        bool last;
+        struct sc_loc sloc = { file, 1, (int)(p - set) + 1 };
+
+        if (!end)
+            end = eq;
+        slen = (size_t)(end - p);
+        last = end == eq;
+        if (slen == 0 || slen >= sizeof(seg)) {
+            bs__errf(&c->e, &sloc, "empty or overlong path segment");
+            goto fail;
+        }
+        memcpy(seg, p, slen);
+        seg[slen] = '\0';
+        if (cur->type == YN_MAP) {
+            size_t idx;
+            struct yn *child = bs__yn_get(cur, seg, &idx);
+
+            if (!child && last) {
+                /* A key the file omits may be added; validation judges it like any other. */
+                if (bs__yn_map_put(cur, seg, &sloc, val))
+                    return BS_ENOMEM;
+                return 0;
+            }
+            if (!child) {
+                const char *cands[64];
+                size_t nc = 0;
+                const char *near;
+
+                for (size_t i = 0; i < cur->n && nc < 64; i++)
+                    cands[nc++] = cur->keys[i]->str;
+                near = bs__suggest(seg, cands, nc);
+                bs__errf(&c->e, &sloc, "no key '%s' %s%s%s%s%s%s", seg,
+                         done[0] ? "under '" : "at the top level", done, done[0] ? "'" : "",
+                         near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+                goto fail;
+            }
+            if (last) {
+                bs__yn_free(cur->items[idx]);
+                cur->items[idx] = val;
+                return 0;
+            }
+            cur = child;
+        } else if (cur->type == YN_SEQ) {
+            uint64_t idx;
+
+            if (bs__parse_uint(seg, UINT64_MAX, &idx)) {
+                bs__errf(&c->e, &sloc, "'%s' is a list; '%s' is not an index 0..%zu", done, seg,
+                         cur->n ? cur->n - 1 : 0);
+                goto fail;
+            }
+            if (idx >= cur->n) {
+                bs__errf(&c->e, &sloc, "no item %s in '%s': it has %zu item%s", seg, done, cur->n,
+                         cur->n == 1 ? "" : "s");
+                goto fail;
+            }
+            if (last) {
+                bs__yn_free(cur->items[idx]);
+                cur->items[idx] = val;
+                return 0;
+            }
+            cur = cur->items[idx];
+        } else {
+            bs__errf(&c->e, &sloc, "'%s' is a value, not a mapping or list; no '%s' under it", done,
+                     seg);
+            goto fail;
+        }
+        snprintf(done + strlen(done), sizeof(done) - strlen(done), "%s%s", done[0] ? "." : "", seg);
+        p = end + 1;
+    }
+    /* Only a path ending in '.' gets here: its last segment is empty. */
+    loc.col = (int)(eq - set) + 1;
+    bs__errf(&c->e, &loc, "empty path segment before '='");
+fail:
+    bs__yn_free(val);
+    return BS_EFORMAT;
+}
+
+int bs_scenario_load(const char *path, const char *const *sets, size_t nsets,
+                     struct bs_scenario **ret, char *errbuf, size_t errlen)
+{
+    struct loadctx c;
+    struct ld l;
+    struct yn *root = NULL;
+    struct bs_scenario *sc;
+    int rc;
+
+    if (errbuf && errlen)
+        errbuf[0] = '\0';
+    if (!path || !ret || (nsets && !sets))
+        return BS_EINVAL;
+    memset(&c, 0, sizeof(c));
+    bs__errs_init(&c.e);
+    sc = bs_calloc(1, sizeof(*sc));
+    if (!sc) {
+        rc = BS_ENOMEM;
+        goto deinit;
+    }
+    if (strlen(path) >= sizeof(sc->path)) {
+        bs__errf(&c.e, NULL, "%.64s...: path longer than %zu characters", path,
+                 sizeof(sc->path) - 1);
+        rc = BS_EINVAL;
+        goto render;
+    }
+    memcpy(sc->path, path, strlen(path) + 1);
+
+    rc = load_tree(&c, path, NULL, 0, &root);
+    if (rc == BS_ENOMEM)
+        goto render;
+    if (rc) {
+        rc = c.io_error ? BS_EIO : BS_EFORMAT;
+        goto render;
+    }
+    /* An override that cannot be applied is reported and skipped; the rest still count. */
+    for (size_t i = 0; i < nsets; i++) {
+        if (!sets[i])
+            continue;
+        if (apply_set(&c, &root, sets[i]) == BS_ENOMEM) {
+            rc = BS_ENOMEM;
+            goto render;
+        }
+    }
+    memset(&l, 0, sizeof(l));
+    l.e = &c.e;
+    l.sc = sc;
+    conv_root(&l, root, path);
+    rc = c.e.nomem ? BS_ENOMEM : c.e.total ? BS_EFORMAT : 0;
+
+render:
+    if (rc == 0) {
+        *ret = sc;
+        sc = NULL;
+    } else if (rc == BS_ENOMEM) {
+        if (errbuf && errlen)
+            snprintf(errbuf, errlen, "%s: out of memory", path);
+    } else {
+        bs__errs_render(&c.e, errbuf, errlen);
+    }
+    bs__yn_free(root);
+    bs_free(sc);
+deinit:
+    bs__errs_deinit(&c.e);
+    return rc;
+}
+
+void bs_scenario_free(struct bs_scenario *sc)
+{
+    bs_free(sc);
+}
