@@ -30,6 +30,36 @@ struct bs_bridge_side {
     uint8_t exponent;    /* minor-unit digits in this scenario */
 };
 
+/** What a clearing record reports (issue #4 §12). */
+enum bs_clearing_kind {
+    BS_CLR_FINANCIAL = 0, /* an approved 0200 answered to the acquiring side: committed */
+    BS_CLR_REVERSAL,      /* an acknowledged reversal of a committed transaction */
+};
+
+/**
+ * struct bs_clearing_record - one committed change the bridge reports for clearing.
+ * @kind:      financial or reversal.
+ * @t:         commit time, µs since the Unix epoch (virtual or wall clock).
+ * @acq_side:  the side (0/1) whose acquirer accepted the card; @iss_side the card's side.
+ * @req:       the acquiring side's request as the bridge received it (DE 32 acquirer id,
+ *             DE 2 PAN for the issuer's BIN, DE 3, DE 4, DE 49, DE 37, DE 7...). Track data
+ *             is already wiped. Borrowed for the call.
+ * @amount:    transaction amount, minor units of the acquirer's currency (@acq_currency).
+ * @billing:   cardholder billing amount, minor units of the issuer's currency.
+ * @rate:      DE 10 of the applied rate.
+ * @stand_in:  the bridge approved it in stand-in (an advice goes to the issuer later).
+ */
+struct bs_clearing_record {
+    enum bs_clearing_kind kind;
+    bs_time_us t;
+    int acq_side, iss_side;
+    const struct bs_canon *req;
+    int64_t amount, billing;
+    uint16_t acq_currency, iss_currency;
+    char rate[9];
+    bool stand_in;
+};
+
 struct bs_bridge_cfg {
     const char *name;
     struct bs_bridge_side side[2];
@@ -38,7 +68,11 @@ struct bs_bridge_cfg {
     uint16_t base_currency;            /* ISO 4217 numeric of the rate's base (RUB) */
     uint32_t markup_bps;               /* charged to the cardholder, on the rate */
     struct bs_timer_set timers[2];
-    bs_time_us retention;          /* how long a leg is kept for reversals/late replies */
+    bs_time_us retention; /* how long a leg is kept for reversals/late replies */
+    /* Called for every committed financial transaction and every acknowledged reversal
+     * of one, in commit order; may be NULL. */
+    void (*clearing)(void *ctx, const struct bs_clearing_record *rec);
+    void *clearing_ctx;
     unsigned reversal_max_repeats; /* the bridge reverses towards a scheme it gave up */
     bs_time_us reversal_backoff;   /* on (0420, then 0421 with doubling backoff) */
     bs_time_us reversal_backoff_max;

@@ -33,6 +33,10 @@ struct leg {
     char rate[9];
     char out_rrn[13];
     char rc[3], auth[7];
+    bool committed; /* an approval was answered to the acquiring side */
+    bool reversed;  /* a reversal of this committed leg was acknowledged */
+    uint32_t orig;  /* reversal legs: the original leg's index and generation */
+    uint32_t orig_gen;
     struct bs_canon req; /* the inbound request, track data wiped */
 };
 
@@ -126,6 +130,26 @@ static void make_rrn(struct bridge *b, bs_time_us now, char out[13])
     bs_civil_from_us(now, 0, NULL, NULL, NULL, &h, &mi, NULL, NULL);
     b->rrn_seq = b->rrn_seq >= 9999999 ? 1 : b->rrn_seq + 1;
     snprintf(out, 13, "B%02d%02d%07u", h, mi, b->rrn_seq);
+}
+
+static void report_clearing(struct bridge *b, const struct leg *l, enum bs_clearing_kind kind)
+{
+    struct bs_clearing_record r;
+
+    if (!b->cfg.clearing)
+        return;
+    memset(&r, 0, sizeof(r));
+    r.kind = kind;
+    r.t = b->base.env->now;
+    r.acq_side = l->from;
+    r.iss_side = !l->from;
+    r.req = &l->req;
+    r.amount = l->req.amount;
+    r.billing = l->billing;
+    r.acq_currency = b->cfg.side[l->from].currency;
+    r.iss_currency = b->cfg.side[!l->from].currency;
+    memcpy(r.rate, l->rate, sizeof(r.rate));
+    b->cfg.clearing(b->cfg.clearing_ctx, &r);
 }
 
 static void answer(struct bridge *b, struct leg *l, const struct bs_iso_msg *resp)
@@ -289,6 +313,8 @@ static void handle_request(struct bridge *b, int from, struct bs_iso_msg *m, uin
     l->hout = bs__tkey_hash(&l->out);
     if (reversal) {
         o = bs__pool_at(&b->legs, oidx);
+        l->orig = oidx;
+        l->orig_gen = o->hdr.gen;
         memcpy(l->out_rrn, o->out_rrn, sizeof(l->out_rrn));
         /* DE 90 names the original as the other scheme saw it: the bridge's leg. */
         snprintf(l->req.orig, sizeof(l->req.orig), "0200%s%s%011llu%011u", o->out.stan, o->out.dt,
@@ -343,6 +369,14 @@ static void handle_response(struct bridge *b, int from, struct bs_iso_msg *m, ui
         l->auth[0] = '\0';
     l->state = LEG_DONE;
     answer(b, l, m);
+    if (l->is_reversal) {
+        struct leg *o = bs__pool_live(&b->legs, l->orig, l->orig_gen);
+        /* Clearing undoes a committed transaction once, however many reversals name it. */
+        if (o && o->committed && !o->reversed) {
+            o->reversed = true;
+            report_clearing(b, o, BS_CLR_REVERSAL);
+        }
+    }
 }
 
 static void on_message(struct bs_node *node, uint32_t from, const uint8_t *buf, size_t n,
