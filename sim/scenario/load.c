@@ -698,16 +698,6 @@ static struct bs_dist constant_dist(double v)
 
 /* ---- sections --------------------------------------------------------------------------- */
 
-static const char *const sig_alg_names[] = {
-    /* Indexed by enum bs_sig_alg; the same spellings as bs_sig_alg_name(). Parsed here so
-     * the loader does not depend on libcrypto-backed code. */
-    [BS_SIG_NONE] = "none",
-    [BS_SIG_ED25519] = "ed25519",
-    [BS_SIG_ECDSA_P256] = "ecdsa-p256",
-    [BS_SIG_HMAC_SHA256] = "hmac-sha256",
-    [BS_SIG_AES_CMAC] = "aes-cmac",
-};
-
 static void conv_time(struct ld *l, const struct yn *n)
 {
     static const char *const keys[] = { "mode", "start", "drain" };
@@ -734,13 +724,28 @@ static void conv_time(struct ld *l, const struct yn *n)
 static void conv_signing(struct ld *l, const struct yn *n)
 {
     static const char *const keys[] = { "algorithm" };
-    int alg;
+    const char *names[BS_SIG_AES_CMAC + 1];
+    const struct yn *v;
+    enum bs_sig_alg alg;
+    size_t old;
+    int unused;
 
     if (!want_map(l, n))
         return;
     check_keys(l, n, keys, ARRAY_SIZE(keys));
-    if (opt_enum(l, n, "algorithm", false, sig_alg_names, ARRAY_SIZE(sig_alg_names), &alg) > 0)
-        l->sc->sig_alg = (enum bs_sig_alg)alg;
+    v = field(l, n, "algorithm", false);
+    if (!v)
+        return;
+    old = enter(l, "algorithm");
+    if (is_scalar(v) && bs_sig_alg_parse(v->str, &alg) == 0) {
+        l->sc->sig_alg = alg;
+    } else {
+        /* Not a name crypto knows: let as_enum() explain, with the nearest name. */
+        for (int i = BS_SIG_NONE; i <= BS_SIG_AES_CMAC; i++)
+            names[i] = bs_sig_alg_name((enum bs_sig_alg)i);
+        as_enum(l, v, names, ARRAY_SIZE(names), &unused);
+    }
+    leave(l, old);
 }
 
 static void conv_currency(struct ld *l, const struct yn *n, struct bs_sc_currency *cur)

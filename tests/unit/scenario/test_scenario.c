@@ -737,6 +737,23 @@ static void set_overrides(void **state)
     bs_scenario_free(sc);
 }
 
+/* The loader accepts exactly the names crypto gives the algorithms. */
+static void signing_algorithms(void **state)
+{
+    (void)state;
+    for (int alg = BS_SIG_NONE; alg <= BS_SIG_AES_CMAC; alg++) {
+        char set[64];
+        const char *sets[1] = { set };
+        struct bs_scenario *sc;
+
+        snprintf(set, sizeof(set), "signing={algorithm: %s}",
+                 bs_sig_alg_name((enum bs_sig_alg)alg));
+        sc = load_ok(tpath("base.yaml"), sets, 1);
+        assert_int_equal(sc->sig_alg, alg);
+        bs_scenario_free(sc);
+    }
+}
+
 static void set_errors(void **state)
 {
     struct bs_scenario *sc = NULL;
@@ -1173,6 +1190,7 @@ int main(void)
     const struct CMUnitTest override_tests[] = {
         cmocka_unit_test(set_overrides),
         cmocka_unit_test(set_errors),
+        cmocka_unit_test(signing_algorithms),
         cmocka_unit_test(extends_merges),
     };
     const struct CMUnitTest dist_tests[] = {
