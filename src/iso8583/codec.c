@@ -75,6 +75,48 @@ static inline bool bit_test(const uint64_t p[3], unsigned de)
     return (p[(de - 1) >> 6] >> ((de - 1) & 63)) & 1u;
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define BS_ISO_SWAR 1
+#else
+#define BS_ISO_SWAR 0
+#endif
+
+/*
+ * Word-at-a-time helpers: the codec spends most of its time checking and converting
+ * digits, eight bytes per step here instead of one. Loads and stores go through memcpy,
+ * which compilers turn into single unaligned moves.
+ */
+#define ONES  UINT64_C(0x0101010101010101)
+#define HIGHS (ONES * 0x80)
+
+static inline uint64_t load64(const uint8_t *p)
+{
+    uint64_t x;
+
+    memcpy(&x, p, 8);
+    return x;
+}
+
+/* The high bit of every byte of @x that is not an ASCII digit. No carry crosses a byte:
+ * each sum is at most 0x7F + 0x50. */
+static inline uint64_t nondigits8(uint64_t x)
+{
+    uint64_t low = x & ~HIGHS;
+    uint64_t ge0 = low + ONES * (0x80 - '0');
+    uint64_t gt9 = low + ONES * (0x80 - '9' - 1);
+
+    return (~ge0 | gt9 | x) & HIGHS;
+}
+
+/* Reverse the bits inside every byte of @x: wire bitmaps number bits from the top of
+ * each byte, struct bs_iso_msg from the bottom; the byte order is the same. */
+static inline uint64_t rev_bytes(uint64_t x)
+{
+    x = ((x >> 1) & UINT64_C(0x5555555555555555)) | ((x & UINT64_C(0x5555555555555555)) << 1);
+    x = ((x >> 2) & UINT64_C(0x3333333333333333)) | ((x & UINT64_C(0x3333333333333333)) << 2);
+    return ((x >> 4) & UINT64_C(0x0F0F0F0F0F0F0F0F)) | ((x & UINT64_C(0x0F0F0F0F0F0F0F0F)) << 4);
+}
+
 /* ---- bitmaps --------------------------------------------------------------------------- */
 
 size_t bs__iso_bitmap_wire(enum bs_iso_bitmap_enc enc)
@@ -94,8 +136,12 @@ int bs__iso_bitmap_read(enum bs_iso_bitmap_enc enc, const uint8_t *in, size_t n,
         return BS_EFORMAT;
     }
     if (enc == BS_ISO_BITMAP_BINARY) {
+#if BS_ISO_SWAR
+        bits = rev_bytes(load64(p));
+#else
         for (unsigned i = 0; i < 8; i++)
             bits |= (uint64_t)rev8[p[i]] << (8 * i);
+#endif
     } else {
         const uint8_t *t = enc == BS_ISO_BITMAP_HEX_ASCII ? hex_ascii : hex_ebcdic;
         unsigned bad = 0;
@@ -119,8 +165,13 @@ int bs__iso_bitmap_read(enum bs_iso_bitmap_enc enc, const uint8_t *in, size_t n,
 size_t bs__iso_bitmap_write(enum bs_iso_bitmap_enc enc, uint64_t bits, uint8_t *out)
 {
     if (enc == BS_ISO_BITMAP_BINARY) {
+#if BS_ISO_SWAR
+        bits = rev_bytes(bits);
+        memcpy(out, &bits, 8);
+#else
         for (unsigned i = 0; i < 8; i++)
             out[i] = rev8[(bits >> (8 * i)) & 0xFF];
+#endif
         return 8;
     }
     for (unsigned i = 0; i < 8; i++) {
@@ -311,8 +362,85 @@ static void prefix_write(const struct bs__iso_fd *f, uint32_t v, uint8_t *p)
 
 /* ---- character checks -------------------------------------------------------------------- */
 
-/* Index of the first non-digit in @v, or @n. */
-static inline size_t first_nondigit(const uint8_t *v, size_t n)
+static inline uint32_t load32(const uint8_t *p)
+{
+    uint32_t x;
+
+    memcpy(&x, p, 4);
+    return x;
+}
+
+static inline __attribute__((always_inline)) bool all_digits(const uint8_t *v, size_t n)
+{
+    uint64_t bad = 0;
+    size_t i = 0;
+
+    /* Overlapping loads cover the tails, so every length takes a few word steps. */
+    if (n >= 8) {
+        for (; i + 8 <= n; i += 8)
+            bad |= nondigits8(load64(v + i));
+        if (i < n)
+            bad |= nondigits8(load64(v + n - 8));
+        return bad == 0;
+    }
+    if (n >= 4)
+        return nondigits8((uint64_t)load32(v) << 32 | load32(v + n - 4)) == 0;
+    for (; i < n; i++)
+        bad |= (unsigned)(uint8_t)(v[i] - '0') > 9;
+    return bad == 0;
+}
+
+/*
+ * memcpy for the short values that make up most fields: overlapping word moves instead
+ * of a library call. @dst and @src do not overlap.
+ */
+static inline __attribute__((always_inline)) void copy_bytes(uint8_t *dst, const uint8_t *src,
+                                                             size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a = load64(src), b = load64(src + n - 8);
+
+        memcpy(dst, &a, 8);
+        memcpy(dst + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a = load32(src), b = load32(src + n - 4);
+
+        memcpy(dst, &a, 4);
+        memcpy(dst + n - 4, &b, 4);
+    } else if (n < 4) {
+        for (size_t i = 0; i < n; i++)
+            dst[i] = src[i];
+    } else {
+        memcpy(dst, src, n);
+    }
+}
+
+/* The high bit of every zero byte of @x (exact: no false positives). */
+static inline uint64_t zero_bytes8(uint64_t x)
+{
+    uint64_t t = (x & ~HIGHS) + ~HIGHS;
+
+    return ~(t | x | ~HIGHS);
+}
+
+/* Track 2/3 content (ISO 7813): digits and the field separator, '=' or 'D'. */
+static inline bool all_track(const uint8_t *v, size_t n)
+{
+    uint64_t bad = 0;
+    size_t i = 0;
+
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x = load64(v + i);
+
+        bad |= nondigits8(x) & ~(zero_bytes8(x ^ (ONES * '=')) | zero_bytes8(x ^ (ONES * 'D')));
+    }
+    for (; i < n; i++)
+        bad |= !((unsigned)(v[i] - '0') <= 9 || v[i] == '=' || v[i] == 'D');
+    return bad == 0;
+}
+
+/* Index of the first non-digit in @v, or @n (error paths). */
+static size_t first_nondigit(const uint8_t *v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if ((unsigned)(v[i] - '0') > 9)
@@ -326,11 +454,22 @@ static inline bool track_char(uint8_t c)
     return (unsigned)(c - '0') <= 9 || c == '=' || c == 'D';
 }
 
-static inline size_t first_nontrack(const uint8_t *v, size_t n)
+static size_t first_nontrack(const uint8_t *v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (!track_char(v[i]))
             return i;
+    return n;
+}
+
+/* Index of the first byte breaking @check, or @n. */
+static inline __attribute__((always_inline)) size_t check_chars(unsigned check, const uint8_t *v,
+                                                                size_t n)
+{
+    if (check == BS__CHECK_DIGITS)
+        return all_digits(v, n) ? n : first_nondigit(v, n);
+    if (check == BS__CHECK_TRACK)
+        return all_track(v, n) ? n : first_nontrack(v, n);
     return n;
 }
 
@@ -369,12 +508,45 @@ static long bcd_unpack(const struct bs__iso_fd *f, const uint8_t *p, size_t wire
     return 0;
 }
 
-/* Fast path for the common case: even digit count, numeric. */
+#if BS_ISO_SWAR
+/* Four BCD bytes (little-endian in @b) to eight digit values 0..15, one per byte. */
+static inline uint64_t bcd_spread4(uint32_t b)
+{
+    uint64_t x = b;
+
+    x = (x | x << 16) & UINT64_C(0x0000FFFF0000FFFF);
+    x = (x | x << 8) & UINT64_C(0x00FF00FF00FF00FF);
+    return ((x >> 4) & UINT64_C(0x000F000F000F000F)) | ((x & UINT64_C(0x000F000F000F000F)) << 8);
+}
+#endif
+
+/* Fast path for the common case: even digit count, numeric. Return: all nibbles valid. */
 static inline bool bcd_unpack_even(const uint8_t *p, size_t wire, uint8_t *dst)
 {
     unsigned bad = 0;
+    size_t i = 0;
 
-    for (size_t i = 0; i < wire; i++) {
+#if BS_ISO_SWAR
+    if (wire >= 4) {
+        uint64_t badw = 0, x;
+
+        /* Four bytes at a time; the last step overlaps the previous one and rewrites the
+         * same digits. */
+        for (;;) {
+            size_t at = i + 4 <= wire ? i : wire - 4;
+
+            x = bcd_spread4(load32(p + at));
+            badw |= (x + ONES * 6) & (ONES * 0xF0);
+            x += ONES * '0';
+            memcpy(dst + 2 * at, &x, 8);
+            i += 4;
+            if (at + 4 >= wire)
+                break;
+        }
+        return badw == 0;
+    }
+#endif
+    for (; i < wire; i++) {
         unsigned hi = p[i] >> 4, lo = p[i] & 15;
 
         bad |= (hi > 9) | (lo > 9);
@@ -382,6 +554,91 @@ static inline bool bcd_unpack_even(const uint8_t *p, size_t wire, uint8_t *dst)
         dst[2 * i + 1] = (uint8_t)('0' + lo);
     }
     return bad == 0;
+}
+
+#if BS_ISO_SWAR
+/* Eight validated ASCII digits to four BCD bytes: pair each digit with its right
+ * neighbour, then keep the even bytes. Subtracting '0' never borrows. */
+static inline uint32_t bcd_pack8(uint64_t x)
+{
+    x -= ONES * '0';
+    x = (x << 4 | x >> 8) & UINT64_C(0x00FF00FF00FF00FF);
+    x = (x | x >> 8) & UINT64_C(0x0000FFFF0000FFFF);
+    return (uint32_t)((x | x >> 16) & UINT64_C(0xFFFFFFFF));
+}
+#endif
+
+/* Pack @n (even) validated ASCII digits into n / 2 BCD bytes. */
+static inline void bcd_pack_even(const uint8_t *v, size_t n, uint8_t *out)
+{
+    size_t i = 0;
+
+#if BS_ISO_SWAR
+    if (n >= 8) {
+        /* The last step overlaps the previous one and rewrites the same bytes. */
+        for (;;) {
+            size_t at = i + 8 <= n ? i : n - 8;
+            uint32_t b = bcd_pack8(load64(v + at));
+
+            memcpy(out + at / 2, &b, 4);
+            i += 8;
+            if (at + 8 >= n)
+                return;
+        }
+    }
+#endif
+    for (; i < n; i += 2)
+        out[i >> 1] = (uint8_t)((v[i] - '0') << 4 | (v[i + 1] - '0'));
+}
+
+/*
+ * Numeric BCD with no bad nibble and a correct pad: the common case, word at a time.
+ * Return false for anything else; bcd_unpack() then finds and names the problem.
+ */
+static inline bool bcd_unpack_fast(const struct bs__iso_fd *f, const uint8_t *p, size_t wire,
+                                   size_t digits, uint8_t *dst)
+{
+    unsigned hi, lo;
+
+    if (f->dkind != BS__DK_BCD_DIGITS)
+        return false;
+    if (!(digits & 1))
+        return bcd_unpack_even(p, wire, dst);
+    if (f->pad_left) {
+        hi = p[0] >> 4;
+        lo = p[0] & 15;
+        dst[0] = (uint8_t)('0' + lo);
+        return hi == f->pad_nibble && lo <= 9 && bcd_unpack_even(p + 1, wire - 1, dst + 1);
+    }
+    hi = p[wire - 1] >> 4;
+    lo = p[wire - 1] & 15;
+    dst[digits - 1] = (uint8_t)('0' + hi);
+    return lo == f->pad_nibble && hi <= 9 && bcd_unpack_even(p, wire - 1, dst);
+}
+
+/* BCD track data (z): digits and nibble D for the separator '='; false on anything else
+ * or a wrong pad, for bcd_unpack() to word. */
+static inline bool bcd_track_fast(const struct bs__iso_fd *f, const uint8_t *p, size_t wire,
+                                  size_t digits, uint8_t *dst)
+{
+    static const uint8_t ch[16] = { '0', '1', '2', '3', '4', '5', '6', '7',
+                                    '8', '9', 0,   0,   0,   '=', 0,   0 };
+    size_t nib = 2 * wire, first = 0, k = 0;
+    unsigned ok = 1;
+
+    if (digits & 1) {
+        if ((f->pad_left ? p[0] >> 4 : p[wire - 1] & 15) != f->pad_nibble)
+            return false;
+        first = f->pad_left;
+        nib--;
+    }
+    for (size_t i = first; i < first + nib; i++) {
+        uint8_t c = ch[(i & 1) ? p[i >> 1] & 15 : p[i >> 1] >> 4];
+
+        ok &= c != 0;
+        dst[k++] = c;
+    }
+    return ok;
 }
 
 static inline unsigned digit_nibble(uint8_t c)
@@ -393,15 +650,35 @@ static inline unsigned digit_nibble(uint8_t c)
  * Pack @zeros '0' digits followed by @n digits of @v as BCD into @out (ceil(total / 2)
  * bytes), padding an odd total with the dialect's nibble on its side.
  */
-static void bcd_pack(const struct bs__iso_fd *f, size_t zeros, const uint8_t *v, size_t n,
-                     uint8_t *out)
+static inline void bcd_pack(const struct bs__iso_fd *f, size_t zeros, const uint8_t *v, size_t n,
+                            uint8_t *out)
 {
     size_t total = zeros + n, nib = total + (total & 1), k = 0;
     bool lead_pad = (total & 1) && f->pad_left;
 
-    if (!(total & 1) && zeros == 0) {
-        for (size_t i = 0; i < n; i += 2)
-            out[i >> 1] = (uint8_t)(digit_nibble(v[i]) << 4 | digit_nibble(v[i + 1]));
+    if (zeros == 0 && f->dkind == BS__DK_BCD_TRACK) {
+        size_t i = 0;
+
+        if (lead_pad) {
+            *out++ = (uint8_t)(f->pad_nibble << 4 | digit_nibble(v[0]));
+            i = 1;
+        }
+        for (; i + 1 < n; i += 2)
+            *out++ = (uint8_t)(digit_nibble(v[i]) << 4 | digit_nibble(v[i + 1]));
+        if (i < n)
+            *out = (uint8_t)(digit_nibble(v[i]) << 4 | f->pad_nibble);
+        return;
+    }
+    if (zeros == 0 && f->dkind == BS__DK_BCD_DIGITS) {
+        if (!(total & 1)) {
+            bcd_pack_even(v, n, out);
+        } else if (lead_pad) {
+            out[0] = (uint8_t)(f->pad_nibble << 4 | (v[0] - '0'));
+            bcd_pack_even(v + 1, n - 1, out + 1);
+        } else {
+            bcd_pack_even(v, n - 1, out);
+            out[n / 2] = (uint8_t)((v[n - 1] - '0') << 4 | f->pad_nibble);
+        }
         return;
     }
     for (size_t i = 0; i < nib; i++) {
@@ -422,10 +699,18 @@ static void bcd_pack(const struct bs__iso_fd *f, size_t zeros, const uint8_t *v,
 
 /* ---- one field ------------------------------------------------------------------------- */
 
-static int unpack_one(const struct bs__iso_fd *f, unsigned de, const uint8_t *in, size_t n,
-                      size_t *ppos, size_t base, struct bs_iso_msg *m, struct bs_iso_error *err)
+/*
+ * Decode one field at *@ppos into the storage at *@pused. Position and fill level are
+ * passed in and out by the caller's locals, and the descriptor is copied: the byte
+ * stores below could otherwise alias them, forcing a reload after every store.
+ */
+static __attribute__((noinline)) int unpack_one(const struct bs__iso_fd *fp, unsigned de,
+                                                const uint8_t *in, size_t n, size_t *ppos,
+                                                size_t base, struct bs_iso_msg *m, size_t *pused,
+                                                struct bs_iso_error *err)
 {
-    size_t pos = *ppos, start = pos, len, wire;
+    const struct bs__iso_fd fl = *fp, *f = &fl;
+    size_t pos = *ppos, start = pos, len, wire, used = *pused;
     uint8_t *dst;
 
     if (f->len_digits) {
@@ -473,50 +758,40 @@ static int unpack_one(const struct bs__iso_fd *f, unsigned de, const uint8_t *in
                     "length exceeds the bytes left: field needs %zu, %zu left", wire, n - pos);
         return BS_EFORMAT;
     }
-    if (len > (size_t)(BS_ISO_MSG_DATA_MAX - m->used)) {
+    if (len > BS_ISO_MSG_DATA_MAX - used) {
         bs__iso_err(err, (int)de, -1, base + start, "message values exceed %u bytes",
                     BS_ISO_MSG_DATA_MAX);
         return BS_ELIMIT;
     }
-    dst = m->data + m->used;
+    dst = m->data + used;
     const uint8_t *src = in + pos;
     size_t bad = len;
 
     switch (f->dkind) {
     case BS__DK_COPY:
-        memcpy(dst, src, len);
+        copy_bytes(dst, src, len);
         break;
     case BS__DK_ASCII_DIGITS:
-        memcpy(dst, src, len);
-        bad = first_nondigit(dst, len);
-        break;
     case BS__DK_ASCII_TRACK:
-        memcpy(dst, src, len);
-        bad = first_nontrack(dst, len);
+        bad = check_chars(f->check, src, len);
+        copy_bytes(dst, src, len);
         break;
     case BS__DK_EBCDIC:
         for (size_t i = 0; i < len; i++)
             dst[i] = bs__iso_e2a[src[i]];
         break;
     case BS__DK_EBCDIC_DIGITS:
-        for (size_t i = 0; i < len; i++)
-            dst[i] = bs__iso_e2a[src[i]];
-        bad = first_nondigit(dst, len);
-        break;
     case BS__DK_EBCDIC_TRACK:
         for (size_t i = 0; i < len; i++)
             dst[i] = bs__iso_e2a[src[i]];
-        bad = first_nontrack(dst, len);
+        bad = check_chars(f->check, dst, len);
         break;
     case BS__DK_BCD_DIGITS:
     case BS__DK_BCD_TRACK:
     default: {
         long r;
 
-        if (!(len & 1) && f->dkind == BS__DK_BCD_DIGITS)
-            r = bcd_unpack_even(src, wire, dst) ? 0 : bcd_unpack(f, src, wire, len, dst);
-        else
-            r = bcd_unpack(f, src, wire, len, dst);
+        r = bcd_unpack_fast(f, src, wire, len, dst) ? 0 : bcd_unpack(f, src, wire, len, dst);
         if (r > 0) {
             unsigned nibble = (r - 1) & 1 ? src[(r - 1) >> 1] & 15 : src[(r - 1) >> 1] >> 4;
 
@@ -543,39 +818,130 @@ static int unpack_one(const struct bs__iso_fd *f, unsigned de, const uint8_t *in
                     bad);
         return BS_EFORMAT;
     }
-    m->off[de] = m->used;
+    m->off[de] = (uint16_t)used;
     m->len[de] = (uint16_t)len;
     m->wire_off[de] = (uint16_t)(base + start);
-    m->used = (uint16_t)(m->used + len);
+    *pused = used + len;
     *ppos = pos + wire;
     return 0;
 }
 
+/* A length prefix in ASCII or BCD (the fast kinds); false when not all digits. */
+static inline __attribute__((always_inline)) bool prefix_fast(const struct bs__iso_fd *f,
+                                                              const uint8_t *p, uint32_t *ret)
+{
+    uint32_t v = 0;
+    unsigned bad = 0;
+
+    if (f->prefix_enc == BS_ISO_ENC_ASCII) {
+        for (unsigned i = 0; i < f->prefix_bytes; i++) {
+            unsigned c = (unsigned)p[i] - '0';
+
+            bad |= c > 9;
+            v = v * 10 + c;
+        }
+    } else {
+        for (unsigned i = 0; i < f->prefix_bytes; i++) {
+            unsigned hi = p[i] >> 4, lo = p[i] & 15;
+
+            bad |= (hi > 9) | (lo > 9);
+            v = v * 100 + hi * 10 + lo;
+        }
+    }
+    *ret = v;
+    return bad == 0;
+}
+
+/*
+ * The decode loop. Fields of the common kinds (enum bs__iso_fast) take a short path that
+ * only decides "fine" or "not fine"; anything unusual, including every error, goes to
+ * unpack_one(), which handles all kinds and words the error. The split keeps the hot
+ * loop small enough to live in registers.
+ */
 int bs__iso_unpack_fields(const struct bs_iso_dialect *d, const uint64_t present[3],
                           const uint8_t *in, size_t n, size_t *pos, size_t base,
                           struct bs_iso_msg *m, int *last_de, struct bs_iso_error *err)
 {
-    for (unsigned w = 0; w < 3; w++) {
+    size_t p = *pos, used = m->used;
+    int last = *last_de, r = 0;
+
+    for (unsigned w = 0; w < 3 && r == 0; w++) {
         uint64_t bits = present[w];
 
         while (bits) {
             unsigned de = w * 64 + (unsigned)__builtin_ctzll(bits) + 1;
             const struct bs__iso_fd *f = &d->fd[de];
-            int r;
+            unsigned fast = f->fast;
+            size_t len, wire, at = p;
+            uint8_t *dst;
 
             bits &= bits - 1;
-            if (!f->defined) {
-                bs__iso_err(err, (int)de, -1, base + *pos,
-                            "bit set for a DE the dialect does not define");
-                return BS_EFORMAT;
+            if (fast >= BS__FAST_VAR_COPY) {
+                uint32_t v;
+
+                if (n - p < f->prefix_bytes || !prefix_fast(f, in + p, &v) || v > f->max_prefix)
+                    goto slow;
+                at = p + f->prefix_bytes;
+                len = v;
+                wire = fast >= BS__FAST_VAR_BCD ? (v + 1) / 2 : v;
+            } else if (fast != BS__FAST_NONE) {
+                len = f->size;
+                wire = f->fixed_wire;
+            } else {
+                goto slow;
             }
-            r = unpack_one(f, de, in, n, pos, base, m, err);
+            if (wire > n - at || len > BS_ISO_MSG_DATA_MAX - used)
+                goto slow;
+            dst = m->data + used;
+            switch (fast) {
+            case BS__FAST_FIX_COPY:
+            case BS__FAST_VAR_COPY:
+                copy_bytes(dst, in + at, len);
+                break;
+            case BS__FAST_FIX_DIGITS:
+            case BS__FAST_VAR_DIGITS:
+                if (!all_digits(in + at, len))
+                    goto slow;
+                copy_bytes(dst, in + at, len);
+                break;
+            case BS__FAST_VAR_TRACK:
+                if (!all_track(in + at, len))
+                    goto slow;
+                copy_bytes(dst, in + at, len);
+                break;
+            case BS__FAST_VAR_BCD_TRACK:
+                if (!bcd_track_fast(f, in + at, wire, len, dst))
+                    goto slow;
+                break;
+            default: /* BS__FAST_FIX_BCD, BS__FAST_VAR_BCD */
+                if (!bcd_unpack_fast(f, in + at, wire, len, dst))
+                    goto slow;
+                break;
+            }
+            m->off[de] = (uint16_t)used;
+            m->len[de] = (uint16_t)len;
+            m->wire_off[de] = (uint16_t)(base + p);
+            used += len;
+            p = at + wire;
+            last = (int)de;
+            continue;
+        slow:
+            if (!f->defined) {
+                bs__iso_err(err, (int)de, -1, base + p,
+                            "bit set for a DE the dialect does not define");
+                r = BS_EFORMAT;
+                break;
+            }
+            r = unpack_one(f, de, in, n, &p, base, m, &used, err);
             if (r < 0)
-                return r;
-            *last_de = (int)de;
+                break;
+            last = (int)de;
         }
     }
-    return 0;
+    *pos = p;
+    *last_de = last;
+    m->used = (uint16_t)used;
+    return r;
 }
 
 int bs_iso_unpack(const struct bs_iso_dialect *d, const uint8_t *in, size_t n, struct bs_iso_msg *m,
@@ -651,16 +1017,15 @@ int bs_iso_unpack(const struct bs_iso_dialect *d, const uint8_t *in, size_t n, s
 
 /* ---- pack -------------------------------------------------------------------------------- */
 
-static int pack_one(const struct bs__iso_fd *f, unsigned de, const uint8_t *v, size_t n,
-                    uint8_t *out, size_t cap, size_t *ppos, struct bs_iso_error *err)
+static __attribute__((noinline)) int pack_one(const struct bs__iso_fd *fp, unsigned de,
+                                              const uint8_t *v, size_t n, uint8_t *out, size_t cap,
+                                              size_t *ppos, struct bs_iso_error *err)
 {
+    const struct bs__iso_fd fl = *fp, *f = &fl; /* a copy: stores to @out cannot alias it */
     size_t pos = *ppos, pad = 0, wire, bad = n;
     uint8_t *p;
 
-    if (f->check == BS__CHECK_DIGITS)
-        bad = first_nondigit(v, n);
-    else if (f->check == BS__CHECK_TRACK)
-        bad = first_nontrack(v, n);
+    bad = check_chars(f->check, v, n);
     if (bad != n) {
         bs__iso_err(err, (int)de, -1, pos, "%s at value byte %zu",
                     f->check == BS__CHECK_TRACK ? "non-track character in a z field"
@@ -709,7 +1074,7 @@ static int pack_one(const struct bs__iso_fd *f, unsigned de, const uint8_t *v, s
     case BS__DK_ASCII_DIGITS:
     case BS__DK_ASCII_TRACK:
         if (!pad) {
-            memcpy(p, v, n);
+            copy_bytes(p, v, n);
         } else if (f->check == BS__CHECK_DIGITS) {
             memset(p, '0', pad);
             memcpy(p + pad, v, n);
@@ -763,19 +1128,78 @@ int bs__iso_pack_fields(const struct bs_iso_dialect *d, const struct bs_iso_msg 
         bs__iso_err(err, (int)first_bit(undef), -1, *pos, "the dialect does not define this DE");
         return BS_EFORMAT;
     }
+    size_t p = *pos;
+
+    /* Fast kinds first, as in bs__iso_unpack_fields(); pack_one() handles the rest,
+     * including padding short fixed values and every error. */
     for (unsigned w = 0; w < 3; w++) {
         uint64_t bits = present[w];
 
         while (bits) {
             unsigned de = w * 64 + (unsigned)__builtin_ctzll(bits) + 1;
+            const struct bs__iso_fd *f = &d->fd[de];
+            const uint8_t *v = m->data + m->off[de];
+            size_t n = m->len[de], wire, room = cap - p;
+            unsigned fast = f->fast;
+            uint8_t *o = out + p;
             int r;
 
             bits &= bits - 1;
-            r = pack_one(&d->fd[de], de, m->data + m->off[de], m->len[de], out, cap, pos, err);
+            if (fast >= BS__FAST_VAR_COPY) {
+                uint32_t pv;
+
+                if (n > f->max_value)
+                    goto slow;
+                wire = fast >= BS__FAST_VAR_BCD ? (n + 1) / 2 : n;
+                if (room < f->prefix_bytes + wire)
+                    goto slow;
+                pv = (uint32_t)n;
+                if (f->prefix_enc == BS_ISO_ENC_ASCII) {
+                    for (unsigned i = f->prefix_bytes; i-- > 0;) {
+                        o[i] = (uint8_t)('0' + pv % 10);
+                        pv /= 10;
+                    }
+                } else {
+                    for (unsigned i = f->prefix_bytes; i-- > 0;) {
+                        o[i] = (uint8_t)((pv / 10 % 10) << 4 | pv % 10);
+                        pv /= 100;
+                    }
+                }
+                o += f->prefix_bytes;
+            } else if (fast != BS__FAST_NONE) {
+                wire = f->fixed_wire;
+                if (n != f->size || room < wire)
+                    goto slow;
+            } else {
+                goto slow;
+            }
+            switch (fast) {
+            case BS__FAST_FIX_COPY:
+            case BS__FAST_VAR_COPY:
+                break;
+            case BS__FAST_VAR_TRACK:
+            case BS__FAST_VAR_BCD_TRACK:
+                if (!all_track(v, n))
+                    goto slow;
+                break;
+            default:
+                if (!all_digits(v, n))
+                    goto slow;
+                break;
+            }
+            if (fast == BS__FAST_FIX_BCD || fast >= BS__FAST_VAR_BCD)
+                bcd_pack(f, 0, v, n, o);
+            else
+                copy_bytes(o, v, n);
+            p = (size_t)(o - out) + wire;
+            continue;
+        slow:
+            r = pack_one(f, de, v, n, out, cap, &p, err);
             if (r < 0)
                 return r;
         }
     }
+    *pos = p;
     return 0;
 }
 

@@ -184,6 +184,10 @@ static int build_fd(const struct bs_iso_field_spec *spec, struct bs__iso_fd *fd)
         if (spec->size > BS_ISO_MSG_DATA_MAX)
             return BS_EINVAL;
         fd->fixed_wire = bcd ? (spec->size + 1) / 2 : spec->size;
+        fd->fast = fd->dkind == BS__DK_COPY           ? BS__FAST_FIX_COPY
+                   : fd->dkind == BS__DK_ASCII_DIGITS ? BS__FAST_FIX_DIGITS
+                   : fd->dkind == BS__DK_BCD_DIGITS   ? BS__FAST_FIX_BCD
+                                                      : BS__FAST_NONE;
         return 0;
     }
 
@@ -209,7 +213,28 @@ static int build_fd(const struct bs_iso_field_spec *spec, struct bs__iso_fd *fd)
     if (spec->prefix_enc == BS_ISO_ENC_BINARY && fd->prefix_bytes < 4 &&
         fd->max_prefix >= (UINT32_C(1) << (8 * fd->prefix_bytes)))
         return BS_EINVAL;
+    if ((fd->prefix_enc == BS_ISO_ENC_ASCII || fd->prefix_enc == BS_ISO_ENC_BCD) && !fd->bcd_bytes)
+        fd->fast = fd->dkind == BS__DK_COPY           ? BS__FAST_VAR_COPY
+                   : fd->dkind == BS__DK_ASCII_DIGITS ? BS__FAST_VAR_DIGITS
+                   : fd->dkind == BS__DK_ASCII_TRACK  ? BS__FAST_VAR_TRACK
+                   : fd->dkind == BS__DK_BCD_DIGITS   ? BS__FAST_VAR_BCD
+                   : fd->dkind == BS__DK_BCD_TRACK    ? BS__FAST_VAR_BCD_TRACK
+                                                      : BS__FAST_NONE;
     return 0;
+}
+
+void bs__iso_dialect_set_fast(struct bs_iso_dialect *d, bool on)
+{
+    if (!d)
+        return;
+    d->no_fast = !on;
+    for (unsigned de = 1; de <= BS_ISO_MAX_DE; de++) {
+        struct bs__iso_fd fd;
+
+        if (d->fd[de].defined && build_fd(&d->spec[de], &fd) == 0)
+            d->fd[de].fast = on ? fd.fast : BS__FAST_NONE;
+        bs__iso_dialect_set_fast(d->sub[de], on);
+    }
 }
 
 static bool de_ok(const struct bs_iso_dialect *d, unsigned de)
@@ -249,6 +274,8 @@ int bs_iso_dialect_set_field(struct bs_iso_dialect *d, unsigned de,
         bs_iso_dialect_free(d->sub[de]);
         d->sub[de] = NULL;
     }
+    if (d->no_fast)
+        fd.fast = BS__FAST_NONE;
     d->fd[de] = fd;
     d->spec[de] = *spec;
     d->spec[de].pad_char = (char)fd.pad_char;
@@ -325,6 +352,7 @@ static int sub_get(struct bs_iso_dialect *d, unsigned de, struct bs_iso_dialect 
         r = bs__iso_dialect_new_role(d->name, role, &d->sub[de]);
         if (r < 0)
             return r;
+        d->sub[de]->no_fast = d->no_fast;
     }
     *ret = d->sub[de];
     return 0;

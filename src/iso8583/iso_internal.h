@@ -23,6 +23,23 @@ enum bs__iso_dkind {
     BS__DK_BCD_TRACK,  /* packed z: nibble D is the separator '=' */
 };
 
+/*
+ * Field kinds with a short path in the pack/unpack loops (codec.c); BS__FAST_NONE goes
+ * through the general code. Variable kinds come last, BCD ones after the rest: code
+ * tests ">= VAR_COPY" and ">= VAR_BCD".
+ */
+enum bs__iso_fast {
+    BS__FAST_NONE = 0,
+    BS__FAST_FIX_COPY,      /* fixed; ASCII a/an/ans or binary b */
+    BS__FAST_FIX_DIGITS,    /* fixed; ASCII n */
+    BS__FAST_FIX_BCD,       /* fixed; BCD n */
+    BS__FAST_VAR_COPY,      /* ASCII/BCD prefix; ASCII a/an/ans or binary b */
+    BS__FAST_VAR_DIGITS,    /* ASCII/BCD prefix; ASCII n */
+    BS__FAST_VAR_TRACK,     /* ASCII/BCD prefix; ASCII z */
+    BS__FAST_VAR_BCD,       /* ASCII/BCD prefix counting digits; BCD n */
+    BS__FAST_VAR_BCD_TRACK, /* ASCII/BCD prefix counting digits; BCD z */
+};
+
 /* Character checks for logical values. */
 enum bs__iso_check {
     BS__CHECK_NONE = 0,
@@ -52,6 +69,7 @@ enum bs__iso_role {
  * @justify_right: fixed a/an/ans padding side.
  * @pad_char:     fixed a/an/ans pad character.
  * @binary:       a b field (fixed b values are never padded).
+ * @fast:         enum bs__iso_fast.
  * @size:         fixed size or variable maximum (characters, digits or bytes).
  * @max_value:    for a variable field, the largest logical length accepted (digits for
  *                BCD; for byte-counted BCD this is 2 * ceil(size / 2), see DESIGN.md).
@@ -72,6 +90,7 @@ struct bs__iso_fd {
     uint8_t justify_right;
     uint8_t pad_char;
     uint8_t binary;
+    uint8_t fast;
     uint32_t size;
     uint32_t max_value;
     uint32_t max_prefix;
@@ -87,6 +106,7 @@ struct bs_iso_dialect {
     uint8_t bitmap_enc;
     uint8_t header_len;
     bool tertiary;
+    bool no_fast; /* bs__iso_dialect_set_fast(d, false) was called */
     struct bs_iso_frame_cfg frame;
     char name[BS_ISO_NAME_MAX];
     struct bs_iso_field_spec spec[BS_ISO_MAX_DE + 1];
@@ -97,6 +117,13 @@ struct bs_iso_dialect {
 /* Code page 500 tables (ebcdic.c). */
 extern const uint8_t bs__iso_e2a[256];
 extern const uint8_t bs__iso_a2e[256];
+
+/*
+ * Turn the short paths of the pack/unpack loops off (or back on) for every field of @d
+ * and its subfield layouts. For differential tests: both settings must give the same
+ * results, errors included.
+ */
+void bs__iso_dialect_set_fast(struct bs_iso_dialect *d, bool on);
 
 /* A new empty dialect of the given role (dialect.c). */
 int bs__iso_dialect_new_role(const char *name, enum bs__iso_role role, struct bs_iso_dialect **ret);
