@@ -105,6 +105,13 @@ int bs_ledger_open(struct bs_ledger *l, size_t idx, int64_t balance);
  */
 int bs_ledger_debit(struct bs_ledger *l, size_t idx, int64_t amount);
 
+/**
+ * bs_ledger_force_debit() - take @amount from account @idx even when that overdraws it:
+ * for stand-in advices, which report an approval already given and cannot be declined.
+ * Return: 0; BS_EINVAL; BS_EOVERFLOW.
+ */
+int bs_ledger_force_debit(struct bs_ledger *l, size_t idx, int64_t amount);
+
 /** bs_ledger_credit() - the reverse posting. Return: 0; BS_EINVAL; BS_EOVERFLOW. */
 int bs_ledger_credit(struct bs_ledger *l, size_t idx, int64_t amount);
 

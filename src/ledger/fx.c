@@ -8,7 +8,6 @@
 
 /* GCC/Clang 128-bit integers; __extension__ keeps -pedantic quiet about them. */
 __extension__ typedef __int128 i128;
-__extension__ typedef unsigned __int128 u128;
 
 static int64_t pow10_i64(unsigned e)
 {
@@ -17,17 +16,6 @@ static int64_t pow10_i64(unsigned e)
     while (e--)
         v *= 10;
     return v;
-}
-
-static unsigned digits_u128(u128 v)
-{
-    unsigned n = 1;
-
-    while (v >= 10) {
-        v /= 10;
-        n++;
-    }
-    return n;
 }
 
 /* Divide @n by @d (> 0) rounding half away from zero. */
@@ -69,41 +57,41 @@ int bs_rate_parse(const char *s, struct bs_rate *ret)
     return 0;
 }
 
-/* Round @num / 10^@scale to at most 7 significant digits and at most 7 decimals. */
-static int round_de10(i128 num, unsigned scale, struct bs_rate *ret)
+/*
+ * The value @n / @d (both > 0) rounded half up, once, to at most 7 significant digits and
+ * at most 7 decimal places: the largest scale s ≤ 7 whose rounded n·10^s/d still has at
+ * most 7 digits. Each candidate is rounded from the exact fraction, never from an earlier
+ * rounding, so there is no double rounding.
+ */
+static int round_de10(i128 n, i128 d, struct bs_rate *ret)
 {
-    unsigned nd = digits_u128((u128)num);
-
-    while ((nd > 7 || scale > 7) && scale > 0) {
-        num = div_round(num, 10);
-        scale--;
-        nd = digits_u128((u128)num);
+    for (int s = 7; s >= 0; s--) {
+        i128 num;
+        if (__builtin_mul_overflow(n, (i128)pow10_i64((unsigned)s), &num))
+            continue;
+        num = div_round(num, d);
+        if (num <= 0 || num > 9999999)
+            continue;
+        /* Drop trailing zeros so the representation is canonical. */
+        while (s > 0 && num % 10 == 0) {
+            num /= 10;
+            s--;
+        }
+        ret->num = (int64_t)num;
+        ret->scale = (uint8_t)s;
+        return 0;
     }
-    if (nd > 7 || num <= 0)
-        return BS_ERANGE;
-    /* Drop trailing zeros so the representation is canonical. */
-    while (scale > 0 && num % 10 == 0) {
-        num /= 10;
-        scale--;
-    }
-    ret->num = (int64_t)num;
-    ret->scale = (uint8_t)scale;
-    return 0;
+    return BS_ERANGE;
 }
 
 int bs_rate_markup(struct bs_rate mid, uint32_t bps, bool up, struct bs_rate *ret)
 {
-    i128 num;
-
     if (mid.num <= 0 || mid.scale > 18 || bps > 100000)
         return BS_EINVAL;
-    if (up) {
-        num = (i128)mid.num * (10000 + bps);
-        return round_de10(num, mid.scale + 4u, ret);
-    }
-    /* Ten extra decimal places keep the division exact well past DE 10's seven digits. */
-    num = div_round((i128)mid.num * 10000 * (i128)pow10_i64(10), (i128)(10000 + bps));
-    return round_de10(num, mid.scale + 10u, ret);
+    /* up: mid × (10000 + bps) / 10000; down: mid × 10000 / (10000 + bps). */
+    if (up)
+        return round_de10((i128)mid.num * (10000 + bps), (i128)pow10_i64(mid.scale) * 10000, ret);
+    return round_de10((i128)mid.num * 10000, (i128)pow10_i64(mid.scale) * (10000 + bps), ret);
 }
 
 int bs_rate_de10(struct bs_rate r, char out[9])

@@ -45,8 +45,12 @@ int bs_ledger_open(struct bs_ledger *l, size_t idx, int64_t balance)
         return BS_EINVAL;
     if (l->debits || l->credits)
         return BS_ESTATE;
-    if (__builtin_add_overflow(l->opening - l->balance[idx], balance, &l->opening))
+    int64_t opening;
+
+    /* Into a temporary first: __builtin_*_overflow stores the wrapped value. */
+    if (__builtin_add_overflow(l->opening - l->balance[idx], balance, &opening))
         return BS_EOVERFLOW;
+    l->opening = opening;
     l->balance[idx] = balance;
     return 0;
 }
@@ -63,12 +67,29 @@ int bs_ledger_debit(struct bs_ledger *l, size_t idx, int64_t amount)
     return 0;
 }
 
+int bs_ledger_force_debit(struct bs_ledger *l, size_t idx, int64_t amount)
+{
+    if (idx >= l->n || amount < 0)
+        return BS_EINVAL;
+    int64_t b;
+
+    if (__builtin_sub_overflow(l->balance[idx], amount, &b))
+        return BS_EOVERFLOW;
+    l->balance[idx] = b;
+    l->debited += amount;
+    l->debits++;
+    return 0;
+}
+
 int bs_ledger_credit(struct bs_ledger *l, size_t idx, int64_t amount)
 {
     if (idx >= l->n || amount < 0)
         return BS_EINVAL;
-    if (__builtin_add_overflow(l->balance[idx], amount, &l->balance[idx]))
+    int64_t b;
+
+    if (__builtin_add_overflow(l->balance[idx], amount, &b))
         return BS_EOVERFLOW;
+    l->balance[idx] = b;
     l->credited += amount;
     l->credits++;
     return 0;
