@@ -220,7 +220,10 @@ const char *bs_iso_dialect_name(const struct bs_iso_dialect *d);
  * @ret:        receives the dialect.
  * @errbuf, @errlen: on failure receives "file:line:column: what is wrong; how to fix".
  *
- * Return: 0; BS_EFORMAT for a syntax or schema error; BS_ENOMEM.
+ * The text must be UTF-8 without YAML directives or aliases (see the README).
+ *
+ * Return: 0; BS_EFORMAT for a syntax or schema error; BS_ELIMIT for a text over 1 MiB;
+ * BS_ENOMEM.
  */
 int bs_iso_dialect_parse(const char *text, size_t len, const char *filename,
                          struct bs_iso_dialect **ret, char *errbuf, size_t errlen);
@@ -319,9 +322,11 @@ int bs_iso_pack_field(const struct bs_iso_dialect *d, unsigned de, const uint8_t
  * A secondary bitmap with no DE above 64 is accepted.
  *
  * Never reads past @in + @n; never allocates. @m is left in an unspecified state on
- * failure.
+ * failure. Bytes after the last DE are reported against that DE (the bitmap when no DE
+ * is present), at the offset where the extra bytes begin.
  *
- * Return: 0; BS_EFORMAT; BS_ELIMIT when the values exceed BS_ISO_MSG_DATA_MAX.
+ * Return: 0; BS_EFORMAT; BS_ELIMIT when the values exceed BS_ISO_MSG_DATA_MAX or @n
+ * exceeds 65535 (wire_off is 16 bits).
  */
 int bs_iso_unpack(const struct bs_iso_dialect *d, const uint8_t *in, size_t n, struct bs_iso_msg *m,
                   struct bs_iso_error *err);
@@ -570,7 +575,8 @@ size_t bs_iso_frame_header_len(const struct bs_iso_frame_cfg *cfg);
 /**
  * bs_iso_frame_encode() - write length header, TPDU and message into @out.
  * @tpdu: cfg->tpdu_len bytes, or NULL for zeros.
- * @msg, @n: the packed message; @n may be 0 (a keep-alive when cfg->tpdu_len is 0).
+ * @msg, @n: the packed message. With @n == 0 and @tpdu NULL the frame is a keep-alive
+ *           (a bare zero length, no TPDU); with @n == 0 and a @tpdu, a TPDU-only frame.
  *
  * Return: 0 with *@ret_len set; BS_ELIMIT when the payload exceeds cfg->max_len;
  * BS_ENOSPC; BS_EINVAL for a bad @cfg.

@@ -70,11 +70,6 @@ static const uint8_t hex_ebcdic[256] = {
 };
 static const char hex_upper[] = "0123456789ABCDEF";
 
-static inline bool bit_test(const uint64_t p[3], unsigned de)
-{
-    return (p[(de - 1) >> 6] >> ((de - 1) & 63)) & 1u;
-}
-
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define BS_ISO_SWAR 1
 #else

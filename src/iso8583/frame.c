@@ -117,13 +117,13 @@ int bs_iso_frame_encode(const struct bs_iso_frame_cfg *cfg, const uint8_t *tpdu,
         return BS_EINVAL;
     hdr = bs_iso_frame_header_len(cfg);
     /* A keep-alive is a bare zero length: no TPDU rides on it. */
-    payload = n ? cfg->tpdu_len + n : 0;
+    payload = (n || tpdu) ? cfg->tpdu_len + n : 0;
     if (payload > cfg->max_len)
         return BS_ELIMIT;
     if (cap < hdr + payload)
         return BS_ENOSPC;
     header_write(cfg, payload, out);
-    if (n) {
+    if (payload) {
         if (tpdu)
             memcpy(out + hdr, tpdu, cfg->tpdu_len);
         else

@@ -134,6 +134,72 @@ static void diag_output(struct fy_diag *diag, void *user, const char *buf, size_
     dc->have = true;
 }
 
+/*
+ * Screen the text before libfyaml sees it. Dialect files are plain UTF-8 YAML with no
+ * directives; anything else is refused here, which also keeps the input away from
+ * libfyaml 0.7.12 bugs in exactly those corners: a directive followed by invalid UTF-8
+ * loops forever (pantoniou/libfyaml#101, found again by our fuzzer) or reads out of
+ * bounds (#175), and an invalid octet in a scalar loops (#370).
+ * Return: NULL when the text is acceptable, else the reason (position in @line, @col).
+ */
+static const char *screen_text(const char *text, size_t len, int *line, int *col)
+{
+    const uint8_t *p = (const uint8_t *)text;
+    bool bol = true;
+
+    *line = 1;
+    *col = 1;
+    for (size_t i = 0; i < len;) {
+        uint8_t c = p[i];
+        uint32_t cp;
+        size_t k;
+
+        if (bol && c == '%')
+            return "YAML directives ('%...') are not used in dialect files; remove the line";
+        bol = false;
+        if (c == '\n') {
+            (*line)++;
+            *col = 1;
+            bol = true;
+            i++;
+            continue;
+        }
+        if (c < 0x80) {
+            if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7F)
+                return "control character in the text; dialect files are plain text";
+            i++;
+            (*col)++;
+            continue;
+        }
+        /* UTF-8, strictly: no overlong forms, no surrogates, nothing above U+10FFFF. */
+        if (c >= 0xC2 && c <= 0xDF) {
+            k = 1;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            k = 2;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            k = 3;
+            cp = c & 0x07;
+        } else {
+            return "invalid UTF-8; save the file as UTF-8";
+        }
+        if (len - i - 1 < k)
+            return "invalid UTF-8; save the file as UTF-8";
+        for (size_t j = 1; j <= k; j++) {
+            if ((p[i + j] & 0xC0) != 0x80)
+                return "invalid UTF-8; save the file as UTF-8";
+            cp = cp << 6 | (p[i + j] & 0x3F);
+        }
+        if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return "invalid UTF-8; save the file as UTF-8";
+        i += k + 1;
+        (*col)++;
+    }
+    return NULL;
+}
+
 /* ---- scalar helpers --------------------------------------------------------------------- */
 
 static const char *kind_name(struct fy_node *n)
@@ -1032,6 +1098,15 @@ int bs_iso_dialect_parse(const char *text, size_t len, const char *filename,
     if (len == 0) {
         fail_lc(&c, 1, 1, "file is empty; start with 'dialect: NAME' and 'fields:'");
         return BS_EFORMAT;
+    }
+    {
+        int line, col;
+        const char *why = screen_text(text, len, &line, &col);
+
+        if (why) {
+            fail_lc(&c, line, col, "%s", why);
+            return BS_EFORMAT;
+        }
     }
     /* libfyaml prints diagnostics by default; the library never prints, so capture. */
     fy_diag_cfg_default(&dcfg);

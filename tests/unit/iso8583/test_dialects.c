@@ -293,6 +293,14 @@ static void test_yaml_errors(void **state)
     expect_yaml_error("dialect: x\nfields:\n  2: {format: n, length: LL, max: 19, unit: bytes}\n",
                       "'unit' applies to BCD data only");
     expect_yaml_error("", "t.yaml:1:1: file is empty");
+    /* Screened before libfyaml: directives and bad text (libfyaml#101, #175, #370). */
+    expect_yaml_error("%YAML 1.2\n---\ndialect: x\n", "t.yaml:1:1: YAML directives");
+    expect_yaml_error("dialect: x\n%\"\xa6", "t.yaml:2:1: YAML directives");
+    expect_yaml_error("dialect: x\xff\n", "t.yaml:1:11: invalid UTF-8");
+    expect_yaml_error("dialect: \xc0\x80\n", "t.yaml:1:10: invalid UTF-8");
+    expect_yaml_error("dialect: \xed\xa0\x80\n", "t.yaml:1:10: invalid UTF-8");
+    expect_yaml_error("dialect: x\x01\n", "t.yaml:1:11: control character");
+    expect_yaml_error("dialect: \"Ünïcode ok\"\n", "no 'fields' key");
     expect_yaml_error("- 1\n- 2\n", "a dialect file is a mapping");
     expect_yaml_error("fields: {2: {format: n, length: LL, max: 19}}\n", "no 'dialect' key");
     expect_yaml_error("dialect: x\n", "no 'fields' key");
