@@ -1,0 +1,587 @@
+/*
+ * The issuer host (src/network/issuer.c) in a fake environment: a plain node plays the
+ * scheme switch, signs requests with its own key and verifies the issuer's answers. After
+ * every exchange the ledger's conservation check must hold and balances are compared with
+ * exact expected values.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bridgesim/money.h>
+#include <bridgesim/network.h>
+
+#include "net_test.h"
+
+enum { SW = 0, ISS = 1 };
+
+/* 2025-06-15T12:00:00Z: current YYMM is 2506. */
+#define NOW       INT64_C(1749988800000000)
+#define RETENTION (2 * 3600 * BS_US_PER_SEC)
+
+struct iss_fx {
+    struct bs_iso_dialect *d;
+    struct bs_keystore *ks;
+    struct bs_key *sw_key, *iss_key;
+    struct t_env env;
+    struct bs_node sw;
+    struct bs_node *iss;
+    struct bs_card_population cards;
+    char pan[8][20];
+    uint32_t stan;
+};
+
+static const uint8_t seed7[8] = { 0, 0, 0, 0, 0, 0, 0, 7 };
+
+static struct bs_key *derive(const char *owner)
+{
+    struct bs_key *k = NULL;
+
+    assert_int_equal(bs_key_derive(BS_SIG_ED25519, seed7, sizeof(seed7), owner, 1, 0, &k), 0);
+    return k;
+}
+
+static void iss_build(struct iss_fx *f, bool signing)
+{
+    struct bs_issuer_cfg cfg = {
+        .name = "mir.MIRBANK1",
+        .inst_id = "220001",
+        .sw = SW,
+        .currency = 643,
+        .retention = RETENTION,
+    };
+
+    f->d = t_load_dialect("mir");
+    if (signing) {
+        assert_int_equal(bs_keystore_new(&f->ks), 0);
+        assert_int_equal(bs_keystore_add(f->ks, derive("mir.switch")), 0);
+        assert_int_equal(bs_keystore_add(f->ks, derive("mir.MIRBANK1")), 0);
+        f->sw_key = derive("mir.switch");
+        f->iss_key = derive("mir.MIRBANK1");
+    }
+    f->cards = (struct bs_card_population){ .nranges = 1, .cards = 8, .pan_length = 16 };
+    f->cards.ranges[0] = (struct bs_card_range){ 2200, 2204, 4 };
+    cfg.dialect = f->d;
+    cfg.cards = &f->cards;
+    t_env_init(&f->env, NOW);
+    t_plain_node(&f->sw, &f->env, SW, "mir.switch", f->sw_key, f->ks);
+    assert_int_equal(bs_issuer_new(&cfg, f->iss_key, f->ks, &f->iss), 0);
+    f->iss->env = &f->env.env;
+    f->iss->id = ISS;
+    f->env.names[ISS] = f->iss->name;
+    for (uint64_t i = 0; i < 8; i++) {
+        assert_int_equal(bs_card_pan(&f->cards, i, f->pan[i]), 0);
+        f->env.secrets[i] = NULL;
+    }
+    f->env.secrets[0] = f->pan[0];
+    f->env.secrets[1] = f->pan[1];
+    /* Card 0: rich; 1: 50.00 RUB; 2: expired last month; 3: expires this month. 4..7 unopened */
+    assert_int_equal(bs_issuer_card_open(f->iss, 0, 1000000, 2812), 0);
+    assert_int_equal(bs_issuer_card_open(f->iss, 1, 5000, 2812), 0);
+    assert_int_equal(bs_issuer_card_open(f->iss, 2, 1000000, 2505), 0);
+    assert_int_equal(bs_issuer_card_open(f->iss, 3, 1000000, 2506), 0);
+    assert_int_equal(bs_issuer_card_open(f->iss, 8, 1, 2812), BS_EINVAL);
+    assert_int_equal(bs_issuer_card_expiry(f->iss, 2), 2505);
+    assert_int_equal(bs_issuer_card_expiry(f->iss, 99), 0);
+    f->stan = 100;
+}
+
+/*
+ * cmocka counts memory allocated inside a test function and still held when it returns
+ * as a leak (even when teardown would free it), and the issuer allocates as it posts. So
+ * each test builds its issuer with start() and frees it with finish(); the teardown only
+ * cleans up after a test that failed halfway.
+ */
+static int iss_setup(void **state)
+{
+    *state = NULL;
+    return 0;
+}
+
+static void iss_free_fx(struct iss_fx *f)
+{
+    t_fail_calloc(-1);
+    bs_node_free(f->iss);
+    t_env_deinit(&f->env);
+    bs_key_free(f->sw_key);
+    bs_key_free(f->iss_key);
+    bs_keystore_free(f->ks);
+    bs_iso_dialect_free(f->d);
+    free(f);
+}
+
+static int iss_teardown(void **state)
+{
+    if (*state)
+        iss_free_fx(*state);
+    return 0;
+}
+
+static struct iss_fx *start(void **state, bool signing)
+{
+    struct iss_fx *f = calloc(1, sizeof(*f));
+
+    assert_non_null(f);
+    *state = f;
+    iss_build(f, signing);
+    return f;
+}
+
+static void finish(void **state)
+{
+    iss_free_fx(*state);
+    *state = NULL;
+}
+
+/* ---- helpers -------------------------------------------------------------------------- */
+
+static const struct bs_ledger *ledger(const struct iss_fx *f)
+{
+    return bs_issuer_ledger(f->iss);
+}
+
+static int64_t balance(const struct iss_fx *f, size_t card)
+{
+    return bs_ledger_balance(ledger(f), card);
+}
+
+static void conserved(const struct iss_fx *f)
+{
+    assert_int_equal(bs_ledger_check(ledger(f)), 0);
+}
+
+/* A 0200 for @pan and @amount kopecks with a fresh STAN. */
+static void make_0200(struct iss_fx *f, struct bs_iso_msg *m, const char *pan, int64_t amount)
+{
+    char stan[7];
+
+    snprintf(stan, sizeof(stan), "%06u", ++f->stan);
+    assert_int_equal(bs_iso_msg_init(m, "0200"), 0);
+    assert_int_equal(bs_iso_msg_set_str(m, 2, pan), 0);
+    assert_int_equal(bs_iso_msg_set_str(m, 3, "000000"), 0);
+    assert_int_equal(bs_iso_msg_set_num(m, 4, amount, 12), 0);
+    assert_int_equal(bs_iso_msg_set_str(m, 7, "0615115959"), 0);
+    assert_int_equal(bs_iso_msg_set_str(m, 11, stan), 0);
+    assert_int_equal(bs_iso_msg_set_str(m, 14, "2812"), 0);
+    assert_int_equal(bs_iso_msg_set_str(m, 32, "12345"), 0);
+    assert_int_equal(bs_iso_msg_set_str(m, 33, "99"), 0);
+    assert_int_equal(bs_iso_msg_set_str(m, 37, "516612000100"), 0);
+    assert_int_equal(bs_iso_msg_set_str(m, 41, "TERM0001"), 0);
+    assert_int_equal(bs_iso_msg_set_str(m, 49, "643"), 0);
+}
+
+/* DE 90 for @orig, written out by hand: MTI, STAN, DE 7, DE 32 and DE 33 zero-padded. */
+static void make_0420(struct iss_fx *f, struct bs_iso_msg *rev, const struct bs_iso_msg *orig,
+                      const char *mti)
+{
+    char de90[43], stan[7], dt[11], acq[12], fwd[12];
+    int64_t a = 0, w = 0;
+
+    assert_int_equal(bs_iso_msg_get_str(orig, 11, stan, sizeof(stan)), 6);
+    assert_int_equal(bs_iso_msg_get_str(orig, 7, dt, sizeof(dt)), 10);
+    assert_int_equal(bs_iso_msg_get_num(orig, 32, &a), 0);
+    assert_int_equal(bs_iso_msg_get_num(orig, 33, &w), 0);
+    snprintf(acq, sizeof(acq), "%011lld", (long long)a);
+    snprintf(fwd, sizeof(fwd), "%011lld", (long long)w);
+    snprintf(de90, sizeof(de90), "%s%s%s%s%s", orig->mti, stan, dt, acq, fwd);
+    assert_int_equal(strlen(de90), 42);
+    bs_iso_msg_copy(rev, orig);
+    assert_int_equal(bs_iso_msg_set_mti(rev, mti), 0);
+    snprintf(stan, sizeof(stan), "%06u", ++f->stan);
+    assert_int_equal(bs_iso_msg_set_str(rev, 11, stan), 0);
+    assert_int_equal(bs_iso_msg_set_str(rev, 7, "0615120100"), 0);
+    assert_int_equal(bs_iso_msg_set_str(rev, 90, de90), 0);
+}
+
+/*
+ * The switch signs and sends @m to the issuer; the issuer's answer (if any) is verified
+ * and decoded into @resp. Returns the number of messages the issuer sent.
+ */
+static size_t exchange(struct iss_fx *f, struct bs_iso_msg *m, struct bs_iso_msg *resp)
+{
+    enum bs_sig_status st;
+    uint8_t req[BS_WIRE_MAX];
+    size_t n, sent;
+
+    f->env.nsent = 0;
+    assert_int_equal(bs_node_send(&f->sw, f->d, ISS, m, 1), 0);
+    assert_int_equal(f->env.nsent, 1);
+    n = f->env.sent[0].n;
+    memcpy(req, f->env.sent[0].buf, n);
+    f->env.nsent = 0;
+    f->iss->ops->on_message(f->iss, SW, req, n, 1);
+    sent = f->env.nsent;
+    if (sent) {
+        const struct t_sent *s = &f->env.sent[0];
+        assert_int_equal(s->from, ISS);
+        assert_int_equal(s->to, SW);
+        assert_int_equal(bs_node_recv(&f->sw, f->d, ISS, s->buf, s->n, 1, resp, &st), 0);
+        assert_int_equal(st, f->ks ? BS_SIGST_OK : BS_SIGST_NONE);
+    }
+    conserved(f);
+    return sent;
+}
+
+static void expect_rc(const struct bs_iso_msg *resp, const char *mti, const char *rc)
+{
+    char got[3] = "";
+
+    assert_string_equal(resp->mti, mti);
+    assert_int_equal(bs_iso_msg_get_str(resp, 39, got, sizeof(got)), 2);
+    if (strcmp(got, rc) != 0)
+        fail_msg("%s: RC %s, want %s", mti, got, rc);
+}
+
+/* ---- tests ---------------------------------------------------------------------------- */
+
+static void approve_debits_once(void **state)
+{
+    struct iss_fx *f = start(state, true);
+    struct bs_iso_msg req, resp, again;
+    char auth1[7], auth2[7];
+    struct bs_ledger_totals t;
+
+    make_0200(f, &req, f->pan[0], 150000);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "00");
+    assert_int_equal(bs_iso_msg_get_str(&resp, 38, auth1, sizeof(auth1)), 6);
+    /* Echoed fields tie the answer to the request. */
+    {
+        char v[20];
+        assert_int_equal(bs_iso_msg_get_str(&resp, 11, v, sizeof(v)), 6);
+        assert_int_equal(bs_iso_msg_get_str(&resp, 4, v, sizeof(v)), 12);
+        assert_string_equal(v, "000000150000");
+    }
+    assert_int_equal(balance(f, 0), 1000000 - 150000);
+    /* A retention timer was started for the posting. */
+    assert_int_equal(f->env.ntimers, 1);
+    assert_int_equal(f->env.timers[0].node, ISS);
+    assert_int_equal(f->env.timers[0].delay, RETENTION);
+
+    /* The same request again (same key, same content): the stored answer, no new debit. */
+    bs_iso_msg_copy(&again, &req);
+    assert_int_equal(exchange(f, &again, &resp), 1);
+    expect_rc(&resp, "0210", "00");
+    assert_int_equal(bs_iso_msg_get_str(&resp, 38, auth2, sizeof(auth2)), 6);
+    assert_string_equal(auth1, auth2);
+    assert_int_equal(balance(f, 0), 850000);
+    bs_ledger_totals(ledger(f), &t);
+    assert_int_equal(t.debits, 1);
+    assert_int_equal(t.debited, 150000);
+
+    /* A different transaction on the same card debits again, exactly. */
+    make_0200(f, &req, f->pan[0], 1);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "00");
+    assert_int_equal(balance(f, 0), 849999);
+    finish(state);
+}
+
+/* Same key (DE 32, 11, 7), different amount: never a second debit; RC 94 (GUIDE §3). */
+static void same_key_different_content(void **state)
+{
+    struct iss_fx *f = start(state, true);
+    struct bs_iso_msg req, resp;
+
+    make_0200(f, &req, f->pan[0], 150000);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "00");
+    assert_int_equal(bs_iso_msg_set_num(&req, 4, 250000, 12), 0);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "94");
+    assert_false(bs_iso_msg_has(&resp, 38));
+    assert_int_equal(balance(f, 0), 850000);
+    finish(state);
+}
+
+static void insufficient_funds(void **state)
+{
+    struct iss_fx *f = start(state, true);
+    struct bs_iso_msg req, resp;
+
+    make_0200(f, &req, f->pan[1], 5001);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "51");
+    assert_false(bs_iso_msg_has(&resp, 38));
+    assert_int_equal(balance(f, 1), 5000);
+    /* The stored decline is what a repeat gets, still without a debit. */
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "51");
+    assert_int_equal(balance(f, 1), 5000);
+    /* Exactly the balance is approved and leaves zero. */
+    make_0200(f, &req, f->pan[1], 5000);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "00");
+    assert_int_equal(balance(f, 1), 0);
+    /* Then even one kopeck is too much. */
+    make_0200(f, &req, f->pan[1], 1);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "51");
+    assert_int_equal(balance(f, 1), 0);
+    finish(state);
+}
+
+static void unknown_card(void **state)
+{
+    struct iss_fx *f = start(state, true);
+    struct bs_iso_msg req, resp;
+    char pan[20];
+    struct bs_ledger_totals t;
+
+    /* Card 8 has a valid BIN and Luhn digit but the issuer has only cards 0..7. */
+    assert_int_equal(bs_card_pan(&f->cards, 8, pan), 0);
+    make_0200(f, &req, pan, 100);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "14");
+    /* A PAN with a wrong check digit. */
+    strcpy(pan, f->pan[0]);
+    pan[15] = (char)('0' + (pan[15] - '0' + 1) % 10);
+    make_0200(f, &req, pan, 100);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "14");
+    /* No PAN at all. */
+    make_0200(f, &req, f->pan[0], 100);
+    bs_iso_msg_unset(&req, 2);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "14");
+    bs_ledger_totals(ledger(f), &t);
+    assert_int_equal(t.debits, 0);
+    finish(state);
+}
+
+static void expired_card(void **state)
+{
+    struct iss_fx *f = start(state, true);
+    struct bs_iso_msg req, resp;
+
+    make_0200(f, &req, f->pan[2], 100);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "54");
+    assert_int_equal(balance(f, 2), 1000000);
+    /* A card is valid through the last day of its expiry month. */
+    make_0200(f, &req, f->pan[3], 100);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "00");
+    assert_int_equal(balance(f, 3), 999900);
+    /* A card never opened has expiry 0000. */
+    make_0200(f, &req, f->pan[4], 100);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "54");
+    finish(state);
+}
+
+static void amount_and_currency(void **state)
+{
+    struct iss_fx *f = start(state, true);
+    struct bs_iso_msg req, resp;
+
+    /* A currency the issuer does not bill in. */
+    make_0200(f, &req, f->pan[0], 100);
+    assert_int_equal(bs_iso_msg_set_str(&req, 49, "364"), 0);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "12");
+    /* A zero amount. */
+    make_0200(f, &req, f->pan[0], 0);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "13");
+    /* Billing in DE 6 / DE 51 (a cross-border leg): DE 6 is debited, not DE 4. */
+    make_0200(f, &req, f->pan[0], 2266401);
+    assert_int_equal(bs_iso_msg_set_str(&req, 49, "364"), 0);
+    assert_int_equal(bs_iso_msg_set_str(&req, 6, "000000050000"), 0);
+    assert_int_equal(bs_iso_msg_set_str(&req, 10, "34532801"), 0);
+    assert_int_equal(bs_iso_msg_set_str(&req, 51, "643"), 0);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "00");
+    assert_int_equal(balance(f, 0), 950000);
+    assert_int_equal(f->env.stats[BS_STAT_REVERSAL_APPLIED], 0);
+    finish(state);
+}
+
+static void reversal_credits_once(void **state)
+{
+    struct iss_fx *f = start(state, true);
+    struct bs_iso_msg req, rev, resp;
+    struct bs_ledger_totals t;
+
+    make_0200(f, &req, f->pan[0], 150000);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "00");
+    assert_int_equal(balance(f, 0), 850000);
+
+    make_0420(f, &rev, &req, "0420");
+    assert_int_equal(exchange(f, &rev, &resp), 1);
+    expect_rc(&resp, "0430", "00");
+    assert_int_equal(balance(f, 0), 1000000);
+    assert_int_equal(f->env.stats[BS_STAT_REVERSAL_APPLIED], 1);
+
+    /* The same 0420 again, and a 0421 repeat: acknowledged, not credited again. */
+    assert_int_equal(exchange(f, &rev, &resp), 1);
+    expect_rc(&resp, "0430", "00");
+    make_0420(f, &rev, &req, "0421");
+    assert_int_equal(exchange(f, &rev, &resp), 1);
+    expect_rc(&resp, "0430", "00");
+    assert_int_equal(balance(f, 0), 1000000);
+    assert_int_equal(f->env.stats[BS_STAT_REVERSAL_APPLIED], 1);
+    bs_ledger_totals(ledger(f), &t);
+    assert_int_equal(t.debited, 150000);
+    assert_int_equal(t.credited, 150000);
+    assert_int_equal(t.credits, 1);
+    assert_int_equal(t.position, 0);
+
+    /* A repeat of the original after its reversal: the stored answer, no new debit. */
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "00");
+    assert_int_equal(balance(f, 0), 1000000);
+    finish(state);
+}
+
+static void reversal_of_unknown_or_declined(void **state)
+{
+    struct iss_fx *f = start(state, true);
+    struct bs_iso_msg req, rev, resp;
+    struct bs_ledger_totals before, after;
+
+    bs_ledger_totals(ledger(f), &before);
+    /* An original the issuer never saw. */
+    make_0200(f, &req, f->pan[0], 150000);
+    make_0420(f, &rev, &req, "0420");
+    assert_int_equal(exchange(f, &rev, &resp), 1);
+    expect_rc(&resp, "0430", "00");
+    assert_int_equal(balance(f, 0), 1000000);
+    /* A declined original (51): nothing to give back. */
+    make_0200(f, &req, f->pan[1], 999999);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "51");
+    make_0420(f, &rev, &req, "0420");
+    assert_int_equal(exchange(f, &rev, &resp), 1);
+    expect_rc(&resp, "0430", "00");
+    assert_int_equal(balance(f, 1), 5000);
+    bs_ledger_totals(ledger(f), &after);
+    assert_int_equal(after.debits, before.debits);
+    assert_int_equal(after.credits, before.credits);
+    assert_int_equal(after.balances, before.balances);
+    assert_int_equal(f->env.stats[BS_STAT_REVERSAL_APPLIED], 0);
+    assert_int_equal(balance(f, 1), 5000);
+    finish(state);
+}
+
+/* After the retention time the posting is forgotten: a late reversal changes nothing. */
+static void retention_forgets(void **state)
+{
+    struct iss_fx *f = start(state, true);
+    struct bs_iso_msg req, rev, resp;
+    struct t_timer tm;
+
+    make_0200(f, &req, f->pan[0], 150000);
+    f->env.ntimers = 0;
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    assert_int_equal(f->env.ntimers, 1);
+    tm = f->env.timers[0];
+    f->env.env.now += tm.delay;
+    f->iss->ops->on_timer(f->iss, tm.kind, tm.cookie);
+    f->iss->ops->on_timer(f->iss, tm.kind, tm.cookie); /* a stale cookie is harmless */
+    conserved(f);
+    make_0420(f, &rev, &req, "0420");
+    assert_int_equal(exchange(f, &rev, &resp), 1);
+    expect_rc(&resp, "0430", "00");
+    assert_int_equal(balance(f, 0), 850000); /* no longer known: not credited */
+    /* A new posting reuses the pool slot; the old cookie must not forget it. */
+    make_0200(f, &req, f->pan[0], 100);
+    f->env.ntimers = 0;
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    f->iss->ops->on_timer(f->iss, tm.kind, tm.cookie);
+    make_0420(f, &rev, &req, "0420");
+    assert_int_equal(exchange(f, &rev, &resp), 1);
+    expect_rc(&resp, "0430", "00");
+    assert_int_equal(balance(f, 0), 850000); /* the 100 was credited back */
+    finish(state);
+}
+
+/* Unsigned or badly signed requests are answered 63 and change nothing. */
+static void bad_signature_declined(void **state)
+{
+    struct iss_fx *f = start(state, true);
+    struct bs_iso_msg req, resp;
+    enum bs_sig_status st;
+    struct bs_key *saved = f->sw.key;
+
+    f->sw.key = NULL;
+    make_0200(f, &req, f->pan[0], 100);
+    f->env.nsent = 0;
+    assert_int_equal(bs_node_send(&f->sw, f->d, ISS, &req, 1), 0);
+    {
+        uint8_t buf[BS_WIRE_MAX];
+        size_t n = f->env.sent[0].n;
+        memcpy(buf, f->env.sent[0].buf, n);
+        f->env.nsent = 0;
+        f->iss->ops->on_message(f->iss, SW, buf, n, 1);
+    }
+    f->sw.key = saved;
+    assert_int_equal(f->env.nsent, 1);
+    assert_int_equal(
+        bs_node_recv(&f->sw, f->d, ISS, f->env.sent[0].buf, f->env.sent[0].n, 1, &resp, &st), 0);
+    expect_rc(&resp, "0210", "63");
+    assert_int_equal(balance(f, 0), 1000000);
+    conserved(f);
+    finish(state);
+}
+
+/*
+ * BUG (src/network/issuer.c, authorise(): `if (bs__map_put(&is->by_key, ...) != 0) {
+ * bs__pool_release(...); return; }`): the card is debited BEFORE the posting is indexed,
+ * and when indexing fails (BS_ENOMEM growing the map, or BS_ELIMIT) the posting is dropped
+ * without a credit and without any answer. The acquirer then times out and reverses, the
+ * reversal finds no posting ("original not seen"), and the cardholder has lost the money.
+ * Reproduced here by failing the map's growth (the 1025th posting; the map starts at 2048
+ * slots). Expected: an answer is sent, and unless it is an approval the balance is
+ * unchanged (as on the pool-allocation failure path, which answers 96 and credits back).
+ */
+static void map_failure_never_loses_money(void **state)
+{
+    struct iss_fx *f = start(state, false);
+    struct bs_iso_msg req, resp;
+    int64_t bal;
+
+    for (int i = 0; i < 1024; i++) {
+        make_0200(f, &req, f->pan[0], 1);
+        assert_int_equal(exchange(f, &req, &resp), 1);
+        expect_rc(&resp, "0210", "00");
+        t_env_clear(&f->env);
+    }
+    bal = balance(f, 0);
+    assert_int_equal(bal, 1000000 - 1024);
+    make_0200(f, &req, f->pan[0], 500);
+    t_fail_calloc(0); /* the map's growth */
+    size_t sent = exchange(f, &req, &resp);
+    t_fail_calloc(-1);
+    if (sent == 0)
+        fail_msg("no answer at all, and the balance went from %lld to %lld", (long long)bal,
+                 (long long)balance(f, 0));
+    {
+        char rc[3] = "";
+        bs_iso_msg_get_str(&resp, 39, rc, sizeof(rc));
+        if (strcmp(rc, "00") != 0)
+            assert_int_equal(balance(f, 0), bal);
+    }
+    finish(state);
+}
+
+int t_run_issuer(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, iss_setup, iss_teardown)
+    const struct CMUnitTest issuer[] = {
+        T(approve_debits_once),
+        T(same_key_different_content),
+        T(insufficient_funds),
+        T(unknown_card),
+        T(expired_card),
+        T(amount_and_currency),
+        T(reversal_credits_once),
+        T(reversal_of_unknown_or_declined),
+        T(retention_forgets),
+        T(bad_signature_declined),
+        T(map_failure_never_loses_money),
+    };
+#undef T
+    return cmocka_run_group_tests_name("issuer", issuer, NULL, NULL);
+}
