@@ -68,6 +68,8 @@ struct bs_bridge_cfg {
     uint16_t base_currency;            /* ISO 4217 numeric of the rate's base (RUB) */
     uint32_t markup_bps;               /* charged to the cardholder, on the rate */
     struct bs_timer_set timers[2];
+    struct bs_stip_policy stip[2]; /* stand-in for each side's cards, in that side's currency */
+    size_t saf_window;             /* advices in flight per SAF queue (≥ 1) */
     bs_time_us retention; /* how long a leg is kept for reversals/late replies */
     /* Called for every committed financial transaction and every acknowledged reversal
      * of one, in commit order; may be NULL. */
@@ -93,6 +95,21 @@ int bs_bridge_new(const struct bs_bridge_cfg *cfg, struct bs_key *key, struct bs
  */
 int bs_bridge_convert(const struct bs_node *bridge, int64_t amount, uint16_t from, uint16_t to,
                       int64_t *ret_billing, char ret_de10[9]);
+
+/**
+ * struct bs_bridge_totals - what the bridge holds for one side's cards.
+ * @committed, @reversed: sums of the billing amounts (minor units of that side's currency)
+ *     of committed transactions and of acknowledged reversals of them.
+ * @open_reversals, @open_advices: reversals and stand-in advices towards that side not yet
+ *     acknowledged.
+ */
+struct bs_bridge_totals {
+    int64_t committed, reversed;
+    size_t open_reversals, open_advices;
+};
+
+/** bs_bridge_totals() - the totals for cards of side @side (0 or 1). */
+void bs_bridge_totals(const struct bs_node *bridge, int side, struct bs_bridge_totals *ret);
 
 #ifdef __cplusplus
 }

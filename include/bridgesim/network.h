@@ -111,6 +111,9 @@ uint64_t bs_txn_key(const struct bs_iso_msg *m);
 /** bs_channel_of() - BS_CH_ATM for DE 3 processing code 01xxxx (cash), else BS_CH_POS. */
 unsigned bs_channel_of(const struct bs_iso_msg *m);
 
+/** bs_channel_of_proc() - the same for a DE 3 value as a string. */
+unsigned bs_channel_of_proc(const char *proc);
+
 /**
  * struct bs_timer_set - per-channel timers (µs), index BS_CH_POS / BS_CH_ATM.
  * Nested: issuer < stand_in < bridge < acquirer < terminal.
@@ -167,6 +170,23 @@ int bs_canon_from_msg(const struct bs_iso_msg *m, struct bs_canon *c);
  * Return: 0; BS_EINVAL for a bad MTI; BS_ELIMIT.
  */
 int bs_canon_to_msg(const struct bs_canon *c, struct bs_iso_msg *m);
+
+/* ---- stand-in processing (STIP) -------------------------------------------------------- */
+
+/**
+ * struct bs_stip_policy - when a switch or the bridge may approve for an issuer that does
+ * not answer (GUIDE §3 "Issuer silent or signed off"; issue #4 §7). Amounts are minor
+ * units of the card's (issuer's) currency.
+ * @enabled:        false: never stand in; the request is declined RC 91 and reversed.
+ * @max_amount:     per channel (BS_CH_POS, BS_CH_ATM): the largest single amount approved in
+ *                  stand-in; 0 disables stand-in on that channel.
+ * @daily_per_card: the most one card may be approved in stand-in per UTC day; 0: no limit.
+ */
+struct bs_stip_policy {
+    bool enabled;
+    int64_t max_amount[BS_CH_COUNT];
+    int64_t daily_per_card;
+};
 
 /* ---- terminal pool -------------------------------------------------------------------- */
 
@@ -237,6 +257,8 @@ struct bs_switch_cfg {
     const struct bs_bin_table *routes; /* BIN → node id (issuer hosts, the bridge) */
     uint32_t bridge;                   /* node id of the bridge, or UINT32_MAX */
     struct bs_timer_set timers[2];
+    struct bs_stip_policy stip; /* stand-in for this scheme's own issuers */
+    size_t saf_window;          /* advices in flight per SAF queue (≥ 1) */
     unsigned reversal_max_repeats;   /* as for the acquirer: the switch reverses towards a */
     bs_time_us reversal_backoff;     /* target it gave up on, so a late approval there is */
     bs_time_us reversal_backoff_max; /* undone */
@@ -244,13 +266,21 @@ struct bs_switch_cfg {
 
 /**
  * bs_switch_new() - a scheme switch. It routes requests by BIN (RC 15 when no BIN
- * matches), forwards responses to whoever sent the request, and answers RC 91 when the
+ * matches), forwards responses to whoever sent the request, stands in for its own issuers
+ * within @stip (0220 advices in a store-and-forward queue per issuer, sent @saf_window at
+ * a time, repeated as 0221 until 0230), and otherwise answers RC 91 when the
  * target stays silent past its timer (stand_in towards issuers; towards the bridge, the
  * midpoint of the bridge and acquirer timers), then reverses towards that target so a
  * late approval there is undone. Return: 0; BS_EINVAL; BS_ENOMEM.
  */
 int bs_switch_new(const struct bs_switch_cfg *cfg, struct bs_key *key, struct bs_keystore *keys,
                   struct bs_node **ret);
+
+/** bs_switch_open_advices() - stand-in advices stored and not yet acknowledged. */
+size_t bs_switch_open_advices(const struct bs_node *sw);
+
+/** bs_switch_open_reversals() - reversals the switch started and not yet finished. */
+size_t bs_switch_open_reversals(const struct bs_node *sw);
 
 /* ---- issuer host ----------------------------------------------------------------------- */
 

@@ -38,6 +38,15 @@ enum bs_stat {
     BS_STAT_REVERSAL_DONE,      /* 0430 received by the acquirer */
     BS_STAT_REVERSAL_EXCEPTION, /* gave up after the maximum number of repeats */
     BS_STAT_REVERSAL_APPLIED,   /* an issuer credited a reversal back */
+    BS_STAT_STAND_IN_APPROVED,  /* a switch or the bridge approved in stand-in (STIP) */
+    BS_STAT_STAND_IN_DECLINED,  /* stand-in was asked but its limits declined (RC 91) */
+    BS_STAT_ADVICE_SENT,        /* 0220 first sends from a SAF queue */
+    BS_STAT_ADVICE_REPEAT,      /* 0221 repeats */
+    BS_STAT_ADVICE_DONE,        /* 0230 received */
+    BS_STAT_ADVICE_EXCEPTION,   /* an advice that could not even be stored */
+    BS_STAT_ADVICE_APPLIED,     /* an issuer posted a stand-in advice */
+    BS_STAT_DUPLICATE,          /* a repeat or duplicate answered without applying it again */
+    BS_STAT_DUPLICATE_MISMATCH, /* same key, different content: RC 94 */
     BS_STAT_LATE_RESPONSE,      /* a response after its timer (journaled, outcome unchanged) */
     BS_STAT_SIG_FAILURE,        /* bad, missing or unknown-key signature (RC 63) */
     BS_STAT_FORMAT_ERROR,       /* malformed message (RC 30) */
@@ -55,7 +64,8 @@ struct bs_env;
  * fails from the node's point of view: the engine owns buffering and limits.
  * @send:    deliver @n bytes from node @from to node @to after the link's latency; the
  *           engine copies the bytes. @trace follows one cardholder transaction (the
- *           simulator's out-of-band view; never part of the message).
+ *           simulator's out-of-band view; never part of the message). @m is the message
+ *           the bytes encode (may be NULL): fault selectors read its MTI and DE 2.
  * @timer:   fire on_timer(@node, @kind, @cookie) after @delay µs. Timers are not
  *           cancelled: a node checks on firing whether the timer still matters.
  * @journal: append @rec to node @node's journal.
@@ -67,7 +77,7 @@ struct bs_env;
  */
 struct bs_env_ops {
     void (*send)(struct bs_env *env, uint32_t from, uint32_t to, const uint8_t *buf, size_t n,
-                 uint64_t trace);
+                 uint64_t trace, const struct bs_iso_msg *m);
     void (*timer)(struct bs_env *env, uint32_t node, bs_time_us delay, uint32_t kind,
                   uint64_t cookie);
     void (*journal)(struct bs_env *env, uint32_t node, const struct bs_jrec *rec);
@@ -114,6 +124,10 @@ struct bs_node_ops {
  * @key:     this node's signing key (NULL when signing is off); not owned.
  * @keys:    the store that verifies what peers send; not owned. NULL: signing is off and
  *           messages carry no DE 127.
+ * @forced_rc: when non-NULL, an issuer answers every request with this response code
+ *           (set by the engine while a force-RC fault is active; issue #5).
+ * @clock_skew: added to the environment's time for every date and time this node writes
+ *           into messages (DE 7, DE 12/13), µs; set by the engine for clock-skew faults.
  */
 struct bs_node {
     const struct bs_node_ops *ops;
@@ -122,7 +136,15 @@ struct bs_node {
     char name[BS_NODE_NAME_MAX + 1];
     struct bs_key *key;
     struct bs_keystore *keys;
+    const char *forced_rc;
+    bs_time_us clock_skew;
 };
+
+/** bs_node_now() - this node's idea of the current time: the engine's plus its skew. */
+static inline bs_time_us bs_node_now(const struct bs_node *node)
+{
+    return node->env->now + node->clock_skew;
+}
 
 /**
  * bs_node_base_init() - fill the shared part of a node.

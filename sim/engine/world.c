@@ -23,7 +23,9 @@
 #include <bridgesim/money.h>
 #include <bridgesim/network.h>
 
+#include "engine/faults.h"
 #include "engine/world.h"
+#include "journal/jfile.h"
 
 enum node_role { ROLE_SWITCH, ROLE_ISSUER, ROLE_ACQUIRER, ROLE_TERMINALS, ROLE_BRIDGE };
 
@@ -34,7 +36,8 @@ struct wnode {
     int net, idx;                     /* network and index within its role list */
     const struct bs_dist *processing; /* NULL: no processing delay */
     struct bs_rng rng;
-    FILE *journal;
+    struct bs_key *rogue_key;     /* signs during a wrong-key fault; owned by the world */
+    struct bs_jfile *journal;
     uint64_t jseq;
 };
 
@@ -58,6 +61,7 @@ struct bs_world {
     int32_t *linkmat; /* nnodes × nnodes → link index, -1 when not adjacent */
 
     struct bs_iso_dialect *dialects[BS_SC_MAX_NETWORKS];
+    struct bs_faults *faults;
     struct bs_keystore *keys;
     struct bs_bin_table sw_routes[BS_SC_MAX_NETWORKS];
     struct bs_bin_table bridge_routes;
@@ -80,7 +84,7 @@ struct bs_world {
     struct bs_outcomes flows[BS_SC_MAX_FLOWS];
     int64_t stats[BS_STAT_COUNT];
     uint64_t messages, dropped, jrecords;
-    FILE *links_journal;
+    struct bs_jfile *links_journal;
     uint64_t links_jseq;
     bool io_error;
 
@@ -114,61 +118,40 @@ static void push_event(struct bs_world *w, struct bs_event *ev)
     }
 }
 
-static void write_journal(struct bs_world *w, FILE *f, uint64_t *seq, const struct bs_jrec *r)
+/* Append to a journal (docs/journal.md): the writer numbers, chains and checkpoints. */
+static void write_journal(struct bs_world *w, struct bs_jfile *f, uint64_t *seq,
+                          const struct bs_jrec *r)
 {
-    char buf[2048];
-    int n;
+    struct bs_jrec rec;
 
     if (!f)
         return;
-    n = bs_journal_format(r, ++*seq, buf, sizeof(buf));
-    if (n < 0 || fwrite(buf, 1, (size_t)n, f) != (size_t)n)
+    rec = *r;
+    /* Wall time only in realtime mode: a virtual run replays byte for byte. */
+    rec.wall = w->opts.realtime ? bs_jfile_wall_now() : 0;
+    if (bs_jfile_append(f, &rec) != 0)
         w->io_error = true;
+    ++*seq;
     w->jrecords++;
 }
 
-static void env_send(struct bs_env *env, uint32_t from, uint32_t to, const uint8_t *buf, size_t n,
-                     uint64_t trace)
+static void journal_drop(struct bs_world *w, uint32_t from, uint32_t to, uint64_t trace,
+                         const struct bs_iso_msg *m, const char *why)
 {
-    struct bs_world *w = world_of(env);
-    int32_t li = w->linkmat[(size_t)from * w->nnodes + to];
-    struct wlink *l;
-    struct wnode *dst = &w->nodes[to];
-    double delay;
+    struct bs_jrec r = { .kind = BS_J_DROP, .t = w->env.now, .node = w->nodes[from].name,
+                         .peer = w->nodes[to].name, .trace = trace, .msg = m, .note = why };
+
+    write_journal(w, w->links_journal, &w->links_jseq, &r);
+    w->dropped++;
+}
+
+static void push_message(struct bs_world *w, uint32_t from, uint32_t to, const uint8_t *buf,
+                         size_t n, uint64_t trace, bs_time_us due)
+{
     struct bs_event ev;
 
-    if (li < 0) {
-        /* Nodes only talk to neighbours; anything else is a wiring bug, journaled. */
-        struct bs_jrec r = { .kind = BS_J_DROP,
-                             .t = env->now,
-                             .node = w->nodes[from].name,
-                             .peer = dst->name,
-                             .trace = trace,
-                             .note = "no link" };
-        write_journal(w, w->links_journal, &w->links_jseq, &r);
-        w->dropped++;
-        return;
-    }
-    l = &w->links[li];
-    /* One loss draw and one latency draw per message, always, so that a change of loss
-     * probability does not shift the latency stream. */
-    double u = bs_rng_unit(&l->rng);
-    delay = bs_dist_sample(l->latency, bs_rng_next_cb, &l->rng);
-    if (u < l->loss) {
-        struct bs_jrec r = { .kind = BS_J_DROP,
-                             .t = env->now,
-                             .node = w->nodes[from].name,
-                             .peer = dst->name,
-                             .trace = trace,
-                             .note = "lost on link" };
-        write_journal(w, w->links_journal, &w->links_jseq, &r);
-        w->dropped++;
-        return;
-    }
-    if (dst->processing)
-        delay += bs_dist_sample(dst->processing, bs_rng_next_cb, &dst->rng);
     memset(&ev, 0, sizeof(ev));
-    ev.due = env->now + (bs_time_us)llround(delay);
+    ev.due = due;
     ev.kind = BS_EV_MESSAGE;
     ev.node = to;
     ev.from = from;
@@ -181,6 +164,70 @@ static void env_send(struct bs_env *env, uint32_t from, uint32_t to, const uint8
     }
     memcpy(ev.buf, buf, n);
     push_event(w, &ev);
+}
+
+/* The dialect a node speaks on its links (the bridge speaks both: the sender's side). */
+static const struct bs_iso_dialect *dialect_of(const struct bs_world *w, uint32_t node,
+                                               uint32_t peer)
+{
+    int net = w->nodes[node].net;
+
+    if (net < 0)
+        net = w->nodes[peer].net;
+    return net >= 0 ? w->dialects[net] : NULL;
+}
+
+static void env_send(struct bs_env *env, uint32_t from, uint32_t to, const uint8_t *buf, size_t n,
+                     uint64_t trace, const struct bs_iso_msg *m)
+{
+    struct bs_world *w = world_of(env);
+    int32_t li = w->linkmat[(size_t)from * w->nnodes + to];
+    struct bs_msg_verdict v = { .corrupt = -1, .fault = -1 };
+    struct wnode *dst = &w->nodes[to];
+    struct wlink *l;
+    double delay, u;
+
+    if (li < 0) {
+        /* Nodes only talk to neighbours; anything else is a wiring bug, journaled. */
+        journal_drop(w, from, to, trace, m, "no link");
+        return;
+    }
+    l = &w->links[li];
+    /* One loss draw and one latency draw per message, always, so that a change of loss
+     * probability does not shift the latency stream. */
+    u = bs_rng_unit(&l->rng);
+    delay = bs_dist_sample(l->latency, bs_rng_next_cb, &l->rng);
+    if (u < l->loss) {
+        journal_drop(w, from, to, trace, m, "lost on link");
+        return;
+    }
+    if (w->faults) {
+        bs_faults_on_send(w->faults, env->now, from, to, m, &v);
+        if (v.drop) {
+            char why[64];
+            snprintf(why, sizeof(why), "fault %d (%s)", v.fault, v.drop);
+            journal_drop(w, from, to, trace, m, why);
+            return;
+        }
+        delay += v.extra_delay + bs_faults_slow(w->faults, env->now, to);
+    }
+    if (dst->processing)
+        delay += bs_dist_sample(dst->processing, bs_rng_next_cb, &dst->rng);
+    if (v.corrupt >= 0) {
+        uint8_t copy[BS_WIRE_MAX];
+        size_t cn = n < sizeof(copy) ? n : sizeof(copy);
+        memcpy(copy, buf, cn);
+        bs_faults_apply_corruption(w->faults, v.fault, v.corrupt, dialect_of(w, from, to), copy,
+                                   &cn);
+        push_message(w, from, to, copy, cn, trace, env->now + (bs_time_us)llround(delay));
+    } else {
+        push_message(w, from, to, buf, n, trace, env->now + (bs_time_us)llround(delay));
+    }
+    if (v.duplicate) {
+        /* The copy travels on its own: its own latency draw from the link's stream. */
+        double d2 = bs_dist_sample(l->latency, bs_rng_next_cb, &l->rng);
+        push_message(w, from, to, buf, n, trace, env->now + (bs_time_us)llround(d2 + v.extra_delay));
+    }
 }
 
 static void env_timer(struct bs_env *env, uint32_t node, bs_time_us delay, uint32_t kind,
@@ -376,16 +423,21 @@ static int mkdir_p(const char *path)
     return 0;
 }
 
-static FILE *open_journal(struct bs_world *w, const char *name)
+/* Open journals/<name>.jsonl; @cfg holds everything but the path and the node's part of
+ * the header. Checkpoints are signed with @key, or a key derived from the seed (jfile.h). */
+static int open_journal(struct bs_world *w, struct bs_jfile_cfg *cfg, const char *name,
+                        const char *role, int net, struct bs_key *key, struct bs_jfile **ret,
+                        char *errbuf, size_t errlen)
 {
     char path[1024];
-    FILE *f;
 
     snprintf(path, sizeof(path), "%s/journals/%s.jsonl", w->out_dir, name);
-    f = fopen(path, "w");
-    if (f)
-        setvbuf(f, NULL, _IOFBF, 1 << 16);
-    return f;
+    cfg->path = path;
+    cfg->hdr.node = name;
+    cfg->hdr.role = role;
+    cfg->hdr.network = net >= 0 ? w->sc->networks[net].name : NULL;
+    cfg->key = key;
+    return bs_jfile_open(cfg, ret, errbuf, errlen);
 }
 
 static void timers_of(const struct bs_scenario *sc, struct bs_timer_set out[2])
@@ -527,6 +579,14 @@ static int build_nodes(struct bs_world *w, char *errbuf, size_t errlen)
     return 0;
 }
 
+static void stip_of(const struct bs_sc_stip *in, struct bs_stip_policy *out)
+{
+    out->enabled = in->enabled;
+    out->max_amount[BS_CH_POS] = in->max_amount[BS_CH_POS];
+    out->max_amount[BS_CH_ATM] = in->max_amount[BS_CH_ATM];
+    out->daily_per_card = in->daily_per_card;
+}
+
 static int build_roles(struct bs_world *w, char *errbuf, size_t errlen)
 {
     const struct bs_scenario *sc = w->sc;
@@ -588,6 +648,8 @@ static int build_roles(struct bs_world *w, char *errbuf, size_t errlen)
             .reversal_backoff_max = REV_BACKOFF_MAX,
         };
         memcpy(scfg.timers, timers, sizeof(timers));
+        stip_of(&net->switch_stip, &scfg.stip);
+        scfg.saf_window = net->switch_stip.saf_window;
         rc = bs_switch_new(&scfg, key_of(w, w->sw_id[n]), w->keys, &w->nodes[w->sw_id[n]].node);
         for (size_t i = 0; rc == 0 && i < net->nissuers; i++) {
             struct bs_issuer_cfg icfg = {
@@ -668,6 +730,11 @@ static int build_roles(struct bs_world *w, char *errbuf, size_t errlen)
                 bcfg.base_currency = net->currency.numeric;
         }
         memcpy(bcfg.timers, timers, sizeof(timers));
+        for (int k = 0; k < 2; k++)
+            stip_of(&sc->bridge.stip[k], &bcfg.stip[k]);
+        bcfg.saf_window = sc->bridge.stip[0].saf_window > sc->bridge.stip[1].saf_window
+                              ? sc->bridge.stip[0].saf_window
+                              : sc->bridge.stip[1].saf_window;
         rc = bs_bridge_new(&bcfg, key_of(w, w->bridge_id), w->keys, &w->nodes[w->bridge_id].node);
         if (rc) {
             errf(errbuf, errlen, "bridge: %s (check fx.pair against the networks' currencies)",
@@ -678,6 +745,40 @@ static int build_roles(struct bs_world *w, char *errbuf, size_t errlen)
     for (size_t i = 0; i < w->nnodes; i++) {
         w->nodes[i].node->env = &w->env;
         w->nodes[i].node->id = (uint32_t)i;
+    }
+    return 0;
+}
+
+static int build_faults(struct bs_world *w, char *errbuf, size_t errlen)
+{
+    char(*names)[64];
+    uint8_t seed[8];
+    int rc;
+
+    if (w->sc->nfaults == 0)
+        return 0;
+    names = bs_calloc(w->nnodes, sizeof(*names));
+    if (!names)
+        return BS_ENOMEM;
+    for (size_t i = 0; i < w->nnodes; i++)
+        snprintf(names[i], sizeof(names[i]), "%s", w->nodes[i].name);
+    rc = bs_faults_new(w->sc, (const char(*)[64])names, w->nnodes, &w->faults, errbuf, errlen);
+    bs_free(names);
+    if (rc || !w->keys)
+        return rc;
+    /* Rogue keys for wrong-key faults: the node's own key id, another secret, so every
+     * peer sees a signature that does not verify. */
+    for (int i = 0; i < 8; i++)
+        seed[i] = (uint8_t)(~w->sc->seed >> (56 - 8 * i));
+    for (size_t f = 0; f < w->sc->nfaults; f++) {
+        const struct bs_sc_fault *sf = &w->sc->faults[f];
+        int32_t id = sf->kind == BS_FAULT_WRONG_KEY ? find_node(w, sf->sel.node) : -1;
+        if (id < 0 || w->nodes[id].rogue_key)
+            continue;
+        rc = bs_key_derive(w->sc->sig_alg, seed, sizeof(seed), w->nodes[id].name, 0, 0,
+                           &w->nodes[id].rogue_key);
+        if (rc)
+            return rc;
     }
     return 0;
 }
@@ -722,6 +823,9 @@ int bs_world_new(const struct bs_scenario *sc, const struct bs_run_opts *opts,
     rc = build_roles(w, errbuf, errlen);
     if (rc)
         goto fail;
+    rc = build_faults(w, errbuf, errlen);
+    if (rc)
+        goto fail;
     if (opts->journals) {
         char dir[600];
         snprintf(dir, sizeof(dir), "%s/journals", w->out_dir);
@@ -730,20 +834,40 @@ int bs_world_new(const struct bs_scenario *sc, const struct bs_run_opts *opts,
             rc = BS_EIO;
             goto fail;
         }
-        for (size_t i = 0; i < w->nnodes; i++) {
-            w->nodes[i].journal = open_journal(w, w->nodes[i].name);
-            if (!w->nodes[i].journal) {
-                errf(errbuf, errlen, "%s/journals/%s.jsonl: %s", w->out_dir, w->nodes[i].name,
-                     strerror(errno));
-                rc = BS_EIO;
-                goto fail;
-            }
+        static const char *const roles[] = { [ROLE_SWITCH] = "switch",
+                                             [ROLE_ISSUER] = "issuer",
+                                             [ROLE_ACQUIRER] = "acquirer",
+                                             [ROLE_TERMINALS] = "terminal",
+                                             [ROLE_BRIDGE] = "bridge" };
+        struct bs_jfile_cfg jc;
+        memset(&jc, 0, sizeof(jc));
+        if (bs_jfile_sync_env(&jc.sync) != 0 || bs_jfile_checkpoint_env(&jc.checkpoint_every)) {
+            errf(errbuf, errlen,
+                 "BRIDGESIM_JOURNAL_FSYNC must be none, checkpoint or every, and "
+                 "BRIDGESIM_JOURNAL_CHECKPOINT a record count 1..10000000");
+            rc = BS_EINVAL;
+            goto fail;
         }
-        w->links_journal = open_journal(w, "links");
-        if (!w->links_journal) {
+        if (bs_jfile_sha256(sc->path, jc.hdr.scenario_sha256) != 0) {
+            errf(errbuf, errlen, "%s: cannot read to hash it: %s", sc->path, strerror(errno));
             rc = BS_EIO;
             goto fail;
         }
+        jc.hdr.scenario = sc->name;
+        jc.hdr.seed = sc->seed;
+        jc.hdr.realtime = opts->realtime;
+        jc.hdr.version = BS_VERSION;
+        jc.hdr.t = sc->start_time;
+        jc.hdr.wall = opts->realtime ? bs_jfile_wall_now() : 0;
+        jc.alg = sc->sig_alg;
+        for (size_t i = 0; i < w->nnodes && rc == 0; i++)
+            rc = open_journal(w, &jc, w->nodes[i].name, roles[w->nodes[i].role], w->nodes[i].net,
+                              key_of(w, (uint32_t)i), &w->nodes[i].journal, errbuf, errlen);
+        if (rc == 0)
+            rc = open_journal(w, &jc, "links", "links", -1, NULL, &w->links_journal, errbuf,
+                              errlen);
+        if (rc)
+            goto fail;
     } else if (mkdir_p(w->out_dir) != 0) {
         errf(errbuf, errlen, "%s: cannot create: %s", w->out_dir, strerror(errno));
         rc = BS_EIO;
@@ -764,13 +888,13 @@ void bs_world_free(struct bs_world *w)
 {
     if (!w)
         return;
+    bs_faults_free(w->faults);
     for (size_t i = 0; i < w->nnodes; i++) {
         bs_node_free(w->nodes[i].node);
-        if (w->nodes[i].journal)
-            fclose(w->nodes[i].journal);
+        bs_key_free(w->nodes[i].rogue_key);
+        bs_jfile_close(w->nodes[i].journal, w->env.now, 0);
     }
-    if (w->links_journal)
-        fclose(w->links_journal);
+    bs_jfile_close(w->links_journal, w->env.now, 0);
     for (size_t n = 0; n < BS_SC_MAX_NETWORKS; n++) {
         bs_iso_dialect_free(w->dialects[n]);
         bs_bin_table_deinit(&w->sw_routes[n]);
@@ -904,11 +1028,55 @@ static void workload_step(struct bs_world *w)
 
 /* ---- running ------------------------------------------------------------------------------ */
 
+/* Set the fault-driven parts of a node's behaviour for the dispatch at hand. */
+static void node_faults(struct bs_world *w, uint32_t id)
+{
+    struct bs_node *n = w->nodes[id].node;
+    char kid[BS_KEY_ID_MAX + 1];
+
+    n->forced_rc = bs_faults_forced_rc(w->faults, w->env.now, id);
+    n->clock_skew = bs_faults_clock_skew(w->faults, w->env.now, id);
+    if (w->keys) {
+        if (bs_faults_wrong_key(w->faults, w->env.now, id) && w->nodes[id].rogue_key) {
+            n->key = w->nodes[id].rogue_key;
+        } else {
+            snprintf(kid, sizeof(kid), "%s#0", w->nodes[id].name);
+            n->key = bs_keystore_get(w->keys, kid);
+        }
+    }
+}
+
+/* A crashed or paused node takes nothing in: messages to a crashed node are lost; to a
+ * paused one, and the timers of either, wait for the end of the window. Return: true when
+ * the event was consumed here. */
+static bool held_by_fault(struct bs_world *w, struct bs_event *ev)
+{
+    bs_time_us until;
+
+    if (bs_faults_crashed(w->faults, ev->due, ev->node, &until)) {
+        if (ev->kind == BS_EV_MESSAGE) {
+            journal_drop(w, ev->from, ev->node, ev->trace, NULL, "receiver crashed");
+            bs_free(ev->buf);
+            return true;
+        }
+    } else if (!bs_faults_paused(w->faults, ev->due, ev->node, &until)) {
+        return false;
+    }
+    ev->due = until;
+    push_event(w, ev);
+    return true;
+}
+
 static void dispatch(struct bs_world *w, struct bs_event *ev)
 {
     struct bs_node *n;
 
     w->env.now = ev->due;
+    if (w->faults && (ev->kind == BS_EV_MESSAGE || ev->kind == BS_EV_TIMER)) {
+        if (held_by_fault(w, ev))
+            return;
+        node_faults(w, ev->node);
+    }
     switch (ev->kind) {
     case BS_EV_MESSAGE:
         n = w->nodes[ev->node].node;
@@ -1083,11 +1251,19 @@ int bs_world_run(struct bs_world *w)
     w->sim_end = w->env.now;
     w->wall_seconds = wall_now() - wall0;
     w->cpu_seconds = cpu_now() - cpu0;
-    for (size_t i = 0; i < w->nnodes; i++)
-        if (w->nodes[i].journal && fflush(w->nodes[i].journal) != 0)
+    /* Close every journal with its final signed checkpoint now, so write errors are
+     * reported by the run; nothing is journaled after the run. */
+    {
+        bs_time_us wall = w->opts.realtime ? bs_jfile_wall_now() : 0;
+        for (size_t i = 0; i < w->nnodes; i++) {
+            if (bs_jfile_close(w->nodes[i].journal, w->env.now, wall) != 0)
+                w->io_error = true;
+            w->nodes[i].journal = NULL;
+        }
+        if (bs_jfile_close(w->links_journal, w->env.now, wall) != 0)
             w->io_error = true;
-    if (w->links_journal && fflush(w->links_journal) != 0)
-        w->io_error = true;
+        w->links_journal = NULL;
+    }
     if (rc == 0 && w->io_error)
         rc = BS_EIO;
     return rc;
@@ -1155,4 +1331,46 @@ const char *bs_world_issuer_currency(const struct bs_world *w, size_t i)
     const struct wnode *n = issuer_at(w, i);
 
     return n ? w->sc->networks[n->net].currency.code : NULL;
+}
+
+void bs_world_money_check(const struct bs_world *w, size_t n, struct bs_money_check *ret)
+{
+    struct bs_bridge_totals bt;
+
+    memset(ret, 0, sizeof(*ret));
+    if (n >= w->sc->nnetworks)
+        return;
+    ret->network = w->sc->networks[n].name;
+    ret->currency = w->sc->networks[n].currency.code;
+    for (size_t i = 0; i < w->nnodes; i++) {
+        struct bs_ledger_totals t;
+        if (w->nodes[i].role != ROLE_ISSUER || w->nodes[i].net != (int)n)
+            continue;
+        bs_ledger_totals(bs_issuer_ledger(w->nodes[i].node), &t);
+        ret->issuers_net += t.position;
+    }
+    bs_bridge_totals(w->nodes[w->bridge_id].node, (int)n, &bt);
+    ret->bridge_net = bt.committed - bt.reversed;
+}
+
+void bs_world_open_queues(const struct bs_world *w, size_t *ret_reversals, size_t *ret_advices)
+{
+    size_t rev = 0, adv = 0;
+    struct bs_bridge_totals bt;
+
+    for (size_t i = 0; i < w->nnodes; i++) {
+        if (w->nodes[i].role == ROLE_ACQUIRER)
+            rev += bs_acquirer_open_reversals(w->nodes[i].node);
+        else if (w->nodes[i].role == ROLE_SWITCH) {
+            rev += bs_switch_open_reversals(w->nodes[i].node);
+            adv += bs_switch_open_advices(w->nodes[i].node);
+        }
+    }
+    for (int s = 0; s < 2; s++) {
+        bs_bridge_totals(w->nodes[w->bridge_id].node, s, &bt);
+        rev += bt.open_reversals;
+        adv += bt.open_advices;
+    }
+    *ret_reversals = rev;
+    *ret_advices = adv;
 }

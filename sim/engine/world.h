@@ -88,4 +88,24 @@ const char *bs_world_issuer_name(const struct bs_world *w, size_t i);
 const struct bs_node *bs_world_issuer(const struct bs_world *w, size_t i);
 const char *bs_world_issuer_currency(const struct bs_world *w, size_t i);
 
+/**
+ * struct bs_money_check - for one network's cards: what its issuers posted net
+ * (debits − credits, minor units of its currency) against what the bridge committed net
+ * (committed − reversed billing amounts). Equal when every approved transaction ended
+ * exactly once and nothing was debited twice (issue #4 §13).
+ */
+struct bs_money_check {
+    const char *network, *currency;
+    int64_t issuers_net, bridge_net;
+};
+
+/** bs_world_money_check() - the check for network @n (0 .. nnetworks − 1). */
+void bs_world_money_check(const struct bs_world *w, size_t n, struct bs_money_check *ret);
+
+/**
+ * bs_world_open_queues() - reversals and stand-in advices not yet acknowledged at the end
+ * of the run, over every acquirer, switch and the bridge.
+ */
+void bs_world_open_queues(const struct bs_world *w, size_t *ret_reversals, size_t *ret_advices);
+
 #endif

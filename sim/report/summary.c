@@ -108,6 +108,33 @@ static bool op_holds(enum bs_expect_op op, double v, double want)
     return false;
 }
 
+/*
+ * Money and liveness (issue #4 §13): for each network's cards, the issuers' net postings
+ * equal the bridge's net commitments (every approved transaction ended exactly once, no
+ * double debit from duplicates, repeats, late responses or advices); and by the end of the
+ * drain every reversal and stand-in advice was acknowledged.
+ */
+static void add_money_invariants(const struct bs_scenario *sc, const struct bs_world *w,
+                                 json_t *inv, int *failed)
+{
+    char detail[256];
+    size_t rev, adv;
+
+    for (size_t n = 0; n < sc->nnetworks; n++) {
+        struct bs_money_check mc;
+        bs_world_money_check(w, n, &mc);
+        snprintf(detail, sizeof(detail),
+                 "%s cards: issuers posted %lld %s net, the bridge committed %lld net", mc.network,
+                 (long long)mc.issuers_net, mc.currency, (long long)mc.bridge_net);
+        add_invariant(inv, "approved_exactly_once", mc.issuers_net == mc.bridge_net, detail,
+                      failed);
+    }
+    bs_world_open_queues(w, &rev, &adv);
+    snprintf(detail, sizeof(detail), "%zu reversals and %zu advices still open at the end", rev,
+             adv);
+    add_invariant(inv, "queues_drained", rev == 0 && adv == 0, detail, failed);
+}
+
 json_t *bs_summary_build(const struct bs_scenario *sc, const struct bs_world *w, int *ret_failed)
 {
     struct bs_run_result r;
@@ -198,6 +225,7 @@ json_t *bs_summary_build(const struct bs_scenario *sc, const struct bs_world *w,
     add_invariant(inv, "every_request_answered_once",
                   r.total->started == r.total->finished && r.in_flight_at_end == 0, detail,
                   &failed);
+    add_money_invariants(sc, w, inv, &failed);
     json_object_set_new(s, "invariants", inv);
 
     exps = json_array();

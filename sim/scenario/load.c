@@ -33,6 +33,7 @@
 #define DEFAULT_LATENCY    (1 * BS_US_PER_MS)
 #define DEFAULT_PAN_LENGTH 16
 #define DEFAULT_MCC        5999
+#define DEFAULT_CUTOVER    (21 * 3600 * BS_US_PER_SEC) /* 21:00Z = 00:00 Moscow */
 
 struct ld {
     struct sc_errs *e;
@@ -698,6 +699,67 @@ static struct bs_dist constant_dist(double v)
 
 /* ---- sections --------------------------------------------------------------------------- */
 
+/*
+ * A stand-in policy: `off`, or a mapping {mode: off|limits, pos: N, atm: N,
+ * daily_per_card: N, saf_window: N}; amounts in minor units of the card's currency.
+ */
+static void conv_stip(struct ld *l, const struct yn *n, struct bs_sc_stip *st)
+{
+    static const char *const keys[] = { "mode", "pos", "atm", "daily_per_card", "saf_window" };
+    static const char *const modes[] = { "off", "limits" };
+    uint64_t v;
+    int mode = 0;
+
+    st->saf_window = 16;
+    if (is_scalar(n)) {
+        if (as_enum(l, n, modes, ARRAY_SIZE(modes), &mode) && mode == 1)
+            bs__errf(l->e, &n->loc, "%s: 'limits' needs amounts: {mode: limits, pos: N, atm: N}",
+                     l->path);
+        return;
+    }
+    if (!want_map(l, n))
+        return;
+    check_keys(l, n, keys, ARRAY_SIZE(keys));
+    if (opt_enum(l, n, "mode", true, modes, ARRAY_SIZE(modes), &mode) <= 0 || mode == 0)
+        return;
+    st->enabled = true;
+    if (opt_uint(l, n, "pos", false, 0, (uint64_t)DE4_MAX, &v) > 0)
+        st->max_amount[BS_CH_POS] = (int64_t)v;
+    if (opt_uint(l, n, "atm", false, 0, (uint64_t)DE4_MAX, &v) > 0)
+        st->max_amount[BS_CH_ATM] = (int64_t)v;
+    if (opt_uint(l, n, "daily_per_card", false, 0, (uint64_t)MAX_MONEY, &v) > 0)
+        st->daily_per_card = (int64_t)v;
+    if (opt_uint(l, n, "saf_window", false, 1, 4096, &v) > 0)
+        st->saf_window = (uint32_t)v;
+    if (!st->max_amount[BS_CH_POS] && !st->max_amount[BS_CH_ATM])
+        bs__errf(l->e, &n->loc,
+                 "%s: mode limits with neither 'pos' nor 'atm' approves nothing; "
+                 "give a limit or use mode off",
+                 l->path);
+}
+
+/* A UTC offset "+03:00" / "-05:30" into minutes. */
+static bool as_utc_offset(struct ld *l, const struct yn *n, int16_t *out)
+{
+    const char *s = n->str;
+    int h, m;
+
+    if (!is_scalar(n) || n->len != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':' || s[1] < '0' ||
+        s[1] > '9' || s[2] < '0' || s[2] > '9' || s[4] < '0' || s[4] > '5' || s[5] < '0' ||
+        s[5] > '9') {
+        type_error(l, n, "a UTC offset like \"+03:30\"");
+        return false;
+    }
+    h = (s[1] - '0') * 10 + (s[2] - '0');
+    m = (s[4] - '0') * 10 + (s[5] - '0');
+    if (h > 14) {
+        bs__errf(l->e, &n->loc, "%s: UTC offsets run from -14:00 to +14:00, got %s", l->path, s);
+        return false;
+    }
+    *out = (int16_t)((s[0] == '-' ? -1 : 1) * (h * 60 + m));
+    return true;
+}
+
 static void conv_time(struct ld *l, const struct yn *n)
 {
     static const char *const keys[] = { "mode", "start", "drain" };
@@ -981,8 +1043,9 @@ static void check_unique_ids(struct ld *l, const struct yn *issuers, const struc
 
 static void conv_network(struct ld *l, const struct yn *n, struct bs_sc_network *net)
 {
-    static const char *const keys[] = { "dialect", "currency", "switch", "issuers", "acquirers" };
-    static const char *const sw_keys[] = { "inst_id", "processing" };
+    static const char *const keys[] = { "dialect", "currency",  "switch",
+                                        "issuers", "acquirers", "utc_offset" };
+    static const char *const sw_keys[] = { "inst_id", "processing", "stand_in" };
     const struct yn *v, *issuers = NULL, *acquirers = NULL;
 
     if (!want_map(l, n))
@@ -1009,7 +1072,22 @@ static void conv_network(struct ld *l, const struct yn *n, struct bs_sc_network 
             check_keys(l, v, sw_keys, ARRAY_SIZE(sw_keys));
             opt_inst_id(l, v, "inst_id", true, net->switch_inst_id);
             opt_dist(l, v, "processing", false, DU_TIME, &net->switch_processing, NULL);
+            net->switch_stip.saf_window = 16;
+            if ((v = field(l, v, "stand_in", false)) != NULL) {
+                size_t o2 = enter(l, "stand_in");
+                conv_stip(l, v, &net->switch_stip);
+                leave(l, o2);
+            }
         }
+        leave(l, old);
+    }
+    /* Terminals write DE 12/13 in local time: Moscow for RUB, Tehran for IRR by default. */
+    net->utc_offset_min = strcmp(net->currency.code, "RUB") == 0   ? 180
+                          : strcmp(net->currency.code, "IRR") == 0 ? 210
+                                                                   : 0;
+    if ((v = field(l, n, "utc_offset", false)) != NULL) {
+        size_t old = enter(l, "utc_offset");
+        as_utc_offset(l, v, &net->utc_offset_min);
         leave(l, old);
     }
     v = field(l, n, "issuers", true);
@@ -1190,9 +1268,162 @@ static void check_bins(struct ld *l, const struct yn *root)
     }
 }
 
+/* ---- settlement and fees (docs/settlement.md) -------------------------------------------- */
+
+static const char *const fee_channels[] = { [BS_CH_POS] = "pos", [BS_CH_ATM] = "atm" };
+
+/* "21:00Z" or "21:00:00Z": a UTC time of day, in µs after midnight. Digits only, no
+ * spaces or signs; the Z makes it explicit that this is UTC, not a local time. */
+static bool as_cutover(struct ld *l, const struct yn *n, bs_time_us *out)
+{
+    static const char shape6[] = "dd:ddZ", shape9[] = "dd:dd:ddZ";
+    const char *shape = NULL;
+    unsigned h, m, sec = 0;
+
+    if (is_scalar(n))
+        shape = n->len == 6 ? shape6 : n->len == 9 ? shape9 : NULL;
+    for (size_t i = 0; shape && shape[i]; i++) {
+        char c = n->str[i];
+        if (shape[i] == 'd' ? (c < '0' || c > '9') : c != shape[i])
+            shape = NULL;
+    }
+    if (!shape) {
+        type_error(l, n, "a UTC time of day like \"21:00Z\" or \"21:00:00Z\"");
+        return false;
+    }
+    h = (unsigned)(n->str[0] - '0') * 10 + (unsigned)(n->str[1] - '0');
+    m = (unsigned)(n->str[3] - '0') * 10 + (unsigned)(n->str[4] - '0');
+    if (shape == shape9)
+        sec = (unsigned)(n->str[6] - '0') * 10 + (unsigned)(n->str[7] - '0');
+    if (h > 23 || m > 59 || sec > 59) {
+        bs__errf(l->e, &n->loc, "%s: '%s' is not a time of day (00:00Z to 23:59:59Z)", l->path,
+                 n->str);
+        return false;
+    }
+    *out = ((bs_time_us)h * 3600 + m * 60 + sec) * BS_US_PER_SEC;
+    return true;
+}
+
+static void conv_settlement(struct ld *l, const struct yn *n)
+{
+    static const char *const keys[] = { "cutover", "rate" };
+    const struct yn *v;
+
+    if (!want_map(l, n))
+        return;
+    check_keys(l, n, keys, ARRAY_SIZE(keys));
+    v = field(l, n, "cutover", false);
+    if (v) {
+        size_t old = enter(l, "cutover");
+
+        as_cutover(l, v, &l->sc->settle_cutover);
+        leave(l, old);
+    }
+    v = field(l, n, "rate", false);
+    if (v) {
+        size_t old = enter(l, "rate");
+        int rc = is_scalar(v) ? bs__parse_decimal(v->str, 8, &l->sc->settle_rate_num,
+                                                  &l->sc->settle_rate_scale)
+                              : BS_EFORMAT;
+
+        if (rc == BS_ERANGE)
+            bs__errf(l->e, &v->loc, "%s: at most 8 fractional digits, got '%s'", l->path, v->str);
+        else if (rc == BS_EOVERFLOW)
+            bs__errf(l->e, &v->loc, "%s: '%s' is too large", l->path, v->str);
+        else if (rc)
+            type_error(l, v,
+                       "a decimal rate like \"4510.25\" (the fx pair's quote units per base unit)");
+        else if (l->sc->settle_rate_num == 0)
+            bs__errf(l->e, &v->loc, "%s: the rate must be greater than 0", l->path);
+        leave(l, old);
+    }
+}
+
+/* {RUB: 10000, IRR: 500000}: money per network, keyed by the networks' currency codes. */
+static void conv_per_currency(struct ld *l, const struct yn *n, int64_t out[BS_SC_MAX_NETWORKS])
+{
+    const char *codes[BS_SC_MAX_NETWORKS];
+
+    if (!want_map(l, n))
+        return;
+    for (size_t i = 0; i < l->sc->nnetworks; i++)
+        codes[i] = l->sc->networks[i].currency.code;
+    for (size_t i = 0; i < n->n; i++) {
+        const struct yn *k = n->keys[i];
+        size_t ni = l->sc->nnetworks, old;
+        uint64_t v;
+
+        for (size_t j = 0; j < l->sc->nnetworks; j++)
+            if (strcmp(k->str, codes[j]) == 0)
+                ni = j;
+        if (ni == l->sc->nnetworks) {
+            const char *near = bs__suggest(k->str, codes, l->sc->nnetworks);
+
+            if (near)
+                bs__errf(l->e, &k->loc, "%s: unknown currency '%s'; did you mean '%s'?", l->path,
+                         k->str, near);
+            else if (l->sc->nnetworks == 2)
+                bs__errf(l->e, &k->loc, "%s: '%s' is not a network's currency; use %s or %s",
+                         l->path, k->str, codes[0], codes[1]);
+            else
+                bs__errf(l->e, &k->loc, "%s: '%s' is not a network's currency", l->path, k->str);
+            continue;
+        }
+        old = enter(l, k->str);
+        if (as_uint(l, n->items[i], 0, (uint64_t)MAX_MONEY, &v))
+            out[ni] = (int64_t)v;
+        leave(l, old);
+    }
+}
+
+static void conv_fees(struct ld *l, const struct yn *n)
+{
+    static const char *const keys[] = { "interchange", "bridge" };
+    static const char *const ic_keys[] = { "atm_fixed", "pos_bps" };
+    const struct yn *v, *w;
+    uint64_t bps;
+    size_t old, o2;
+
+    if (!want_map(l, n))
+        return;
+    check_keys(l, n, keys, ARRAY_SIZE(keys));
+    v = field(l, n, "interchange", false);
+    if (v) {
+        old = enter(l, "interchange");
+        if (want_map(l, v)) {
+            check_keys(l, v, ic_keys, ARRAY_SIZE(ic_keys));
+            w = field(l, v, "atm_fixed", false);
+            if (w) {
+                o2 = enter(l, "atm_fixed");
+                conv_per_currency(l, w, l->sc->fee_atm_interchange);
+                leave(l, o2);
+            }
+            if (opt_uint(l, v, "pos_bps", false, 0, 10000, &bps) > 0)
+                l->sc->fee_pos_interchange_bps = (uint32_t)bps;
+        }
+        leave(l, old);
+    }
+    v = field(l, n, "bridge", false);
+    if (v) {
+        old = enter(l, "bridge");
+        if (want_map(l, v)) {
+            check_keys(l, v, fee_channels, ARRAY_SIZE(fee_channels));
+            for (size_t c = 0; c < BS_CH_COUNT; c++) {
+                w = field(l, v, fee_channels[c], false);
+                if (w) {
+                    o2 = enter(l, fee_channels[c]);
+                    conv_per_currency(l, w, l->sc->fee_bridge[c]);
+                    leave(l, o2);
+                }
+            }
+        }
+        leave(l, old);
+    }
+}
+
 static void conv_bridge(struct ld *l, const struct yn *n)
 {
-    static const char *const keys[] = { "inst_id", "fx", "processing" };
+    static const char *const keys[] = { "inst_id", "fx", "processing", "stand_in", "settlement" };
     static const char *const fx_keys[] = { "pair", "rate", "markup_bps" };
     struct bs_sc_bridge *br = &l->sc->bridge;
     const struct yn *v;
@@ -1283,6 +1514,34 @@ static void conv_bridge(struct ld *l, const struct yn *n)
     }
     br->processing = constant_dist(DEFAULT_PROCESSING);
     opt_dist(l, n, "processing", false, DU_TIME, &br->processing, NULL);
+    for (size_t i = 0; i < BS_SC_MAX_NETWORKS; i++)
+        br->stip[i].saf_window = 16;
+    v = field(l, n, "stand_in", false);
+    if (v) {
+        size_t old = enter(l, "stand_in");
+
+        /* Keyed by the card's network: {mir: {mode: limits, pos: ...}, shetab: off}. */
+        if (want_map(l, v)) {
+            for (size_t i = 0; i < v->n; i++) {
+                int ni;
+
+                if (as_network(l, v->keys[i], &ni)) {
+                    size_t o2 = enter(l, v->keys[i]->str);
+
+                    conv_stip(l, v->items[i], &br->stip[ni]);
+                    leave(l, o2);
+                }
+            }
+        }
+        leave(l, old);
+    }
+    v = field(l, n, "settlement", false);
+    if (v) {
+        size_t old = enter(l, "settlement");
+
+        conv_settlement(l, v);
+        leave(l, old);
+    }
 }
 
 static const char *const timer_names[] = { "issuer", "stand_in", "bridge", "acquirer", "terminal" };
@@ -1791,6 +2050,258 @@ static void conv_expect(struct ld *l, const struct yn *n)
 }
 
 /* The file name without directory and .yaml/.yml extension: the default scenario name. */
+/* ---- faults (issue #5) ------------------------------------------------------------------ */
+
+static const char *const fault_kinds[BS_FAULT_KIND_COUNT] = {
+    [BS_FAULT_LOSS] = "loss",           [BS_FAULT_DUPLICATE] = "duplicate",
+    [BS_FAULT_REORDER] = "reorder",     [BS_FAULT_DELAY] = "delay",
+    [BS_FAULT_CORRUPT] = "corrupt",     [BS_FAULT_CRASH] = "crash",
+    [BS_FAULT_PAUSE] = "pause",         [BS_FAULT_SLOW] = "slow",
+    [BS_FAULT_HANG] = "hang",           [BS_FAULT_FORCE_RC] = "force_rc",
+    [BS_FAULT_WRONG_KEY] = "wrong_key", [BS_FAULT_CLOCK_SKEW] = "clock_skew",
+    [BS_FAULT_PARTITION] = "partition",
+};
+
+static const char *const corrupt_modes[] = {
+    [BS_CORRUPT_BITFLIP] = "bitflip", [BS_CORRUPT_TRUNCATE] = "truncate",
+    [BS_CORRUPT_BITMAP] = "bitmap",   [BS_CORRUPT_LENGTH] = "length",
+    [BS_CORRUPT_FIELD] = "field",     [BS_CORRUPT_SIGNATURE] = "signature",
+};
+
+/* A node name that must exist; suggests the nearest one when it does not. */
+static bool as_node(struct ld *l, const struct yn *n, char (*nodes)[BS_SC_NAME_MAX], size_t nn,
+                    char out[BS_SC_NAME_MAX])
+{
+    const char *cands[BS_SC_MAX_NODES];
+    const char *near;
+
+    if (!is_scalar(n)) {
+        type_error(l, n, "a node name");
+        return false;
+    }
+    for (size_t i = 0; i < nn; i++) {
+        cands[i] = nodes[i];
+        if (strcmp(nodes[i], n->str) == 0) {
+            snprintf(out, BS_SC_NAME_MAX, "%s", n->str);
+            return true;
+        }
+    }
+    near = bs__suggest(n->str, cands, nn);
+    if (near)
+        bs__errf(l->e, &n->loc, "%s: '%s' is not a node; did you mean '%s'?", l->path, n->str,
+                 near);
+    else
+        bs__errf(l->e, &n->loc,
+                 "%s: '%s' is not a node; nodes are <net>.switch, <net>.<issuer id>, "
+                 "<net>.<acquirer id>, <net>.<acquirer id>.terminals and bridge",
+                 l->path, n->str);
+    return false;
+}
+
+static bool is_node_fault(enum bs_fault_kind k)
+{
+    return k >= BS_FAULT_CRASH && k <= BS_FAULT_CLOCK_SKEW;
+}
+
+static void conv_fault(struct ld *l, const struct yn *n, struct bs_sc_fault *f,
+                       char (*nodes)[BS_SC_NAME_MAX], size_t nn)
+{
+    static const char *const keys[] = { "kind", "link",    "direction", "node",    "mti", "bin",
+                                        "p",    "first_n", "every_n",   "after_n", "at",  "for",
+                                        "mode", "delay",   "rc",        "skew",    "sets" };
+    static const char *const dirs[] = { "both", "forward" };
+    struct bs_sc_selector *sel = &f->sel;
+    const struct yn *v;
+    int kind = -1, k;
+
+    f->line = n->loc.line;
+    f->column = n->loc.col;
+    if (!want_map(l, n))
+        return;
+    check_keys(l, n, keys, ARRAY_SIZE(keys));
+    if (opt_enum(l, n, "kind", true, fault_kinds, BS_FAULT_KIND_COUNT, &kind) <= 0)
+        return;
+    f->kind = (enum bs_fault_kind)kind;
+    sel->p = 1.0;
+    if ((v = field(l, n, "link", false)) != NULL) {
+        size_t old = enter(l, "link");
+        if (v->type != YN_SEQ || v->n != 2)
+            type_error(l, v, "a list of two node names like [bridge, shetab.switch]");
+        else if (as_node(l, v->items[0], nodes, nn, sel->a))
+            as_node(l, v->items[1], nodes, nn, sel->b);
+        leave(l, old);
+    }
+    if (opt_enum(l, n, "direction", false, dirs, ARRAY_SIZE(dirs), &k) > 0)
+        sel->directed = k == 1;
+    if ((v = field(l, n, "node", false)) != NULL) {
+        size_t old = enter(l, "node");
+        as_node(l, v, nodes, nn, sel->node);
+        leave(l, old);
+    }
+    if ((v = field(l, n, "mti", false)) != NULL) {
+        size_t old = enter(l, "mti");
+        const struct yn *one = v;
+        size_t cnt = 1;
+
+        if (v->type == YN_SEQ) {
+            cnt = v->n;
+            if (cnt > BS_SC_MAX_MTIS) {
+                bs__errf(l->e, &v->loc, "%s: at most %d MTIs", l->path, BS_SC_MAX_MTIS);
+                cnt = 0;
+            }
+        }
+        for (size_t i = 0; i < cnt; i++) {
+            one = v->type == YN_SEQ ? v->items[i] : v;
+            if (!is_scalar(one) || one->len != 4 || strspn(one->str, "0123456789") != 4) {
+                type_error(l, one, "an MTI of four digits like \"0210\" (quote it)");
+                continue;
+            }
+            memcpy(sel->mti[sel->nmti++], one->str, 5);
+        }
+        leave(l, old);
+    }
+    if ((v = field(l, n, "bin", false)) != NULL) {
+        size_t old = enter(l, "bin");
+        sel->has_bin = as_bin(l, v, &sel->bin);
+        leave(l, old);
+    }
+    if ((v = field(l, n, "p", false)) != NULL) {
+        size_t old = enter(l, "p");
+        /* A range [lo, hi]: `bridgesim check` draws the probability per seed. */
+        if (v->type == YN_SEQ && v->n == 2) {
+            if (as_num(l, v->items[0], 0, 1, false, &sel->p_lo) &&
+                as_num(l, v->items[1], 0, 1, false, &sel->p_hi)) {
+                if (sel->p_lo > sel->p_hi)
+                    bs__errf(l->e, &v->loc, "%s: the range [%g, %g] runs backwards", l->path,
+                             sel->p_lo, sel->p_hi);
+                sel->p_range = true;
+            }
+        } else {
+            as_num(l, v, 0, 1, false, &sel->p);
+        }
+        leave(l, old);
+    }
+    opt_uint(l, n, "first_n", false, 1, UINT64_MAX, &sel->first_n);
+    opt_uint(l, n, "every_n", false, 1, UINT64_MAX, &sel->every_n);
+    opt_uint(l, n, "after_n", false, 1, UINT64_MAX, &sel->after_n);
+    opt_dur(l, n, "at", false, false, &sel->at);
+    opt_dur(l, n, "for", false, true, &sel->duration);
+
+    switch (f->kind) {
+    case BS_FAULT_CORRUPT:
+        k = BS_CORRUPT_BITFLIP;
+        opt_enum(l, n, "mode", false, corrupt_modes, ARRAY_SIZE(corrupt_modes), &k);
+        f->corrupt = (enum bs_corrupt_mode)k;
+        break;
+    case BS_FAULT_DELAY:
+    case BS_FAULT_REORDER:
+    case BS_FAULT_SLOW:
+        opt_dist(l, n, "delay", true, DU_TIME, &f->delay, NULL);
+        break;
+    case BS_FAULT_FORCE_RC:
+        if ((v = field(l, n, "rc", true)) != NULL) {
+            size_t old = enter(l, "rc");
+            if (!is_scalar(v) || v->len != 2 || strspn(v->str, "0123456789") != 2)
+                type_error(l, v, "a response code of two digits like \"05\" (quote it)");
+            else
+                memcpy(f->rc, v->str, 3);
+            leave(l, old);
+        }
+        break;
+    case BS_FAULT_CLOCK_SKEW:
+        if ((v = field(l, n, "skew", true)) != NULL) {
+            size_t old = enter(l, "skew");
+            bool neg = is_scalar(v) && v->str[0] == '-';
+            struct yn tmp = *v;
+
+            if (neg) {
+                tmp.str++;
+                tmp.len--;
+            }
+            if (as_dur(l, &tmp, false, &f->skew) && neg)
+                f->skew = -f->skew;
+            leave(l, old);
+        }
+        break;
+    case BS_FAULT_PARTITION:
+        if ((v = field(l, n, "sets", false)) != NULL) {
+            size_t old = enter(l, "sets");
+            if (want_seq(l, v, 1, BS_SC_MAX_SETS)) {
+                for (size_t i = 0; i < v->n; i++) {
+                    size_t o2 = enter_idx(l, i);
+                    const struct yn *set = v->items[i];
+                    if (want_seq(l, set, 1, BS_SC_MAX_SET_NODES)) {
+                        for (size_t j = 0; j < set->n; j++)
+                            if (as_node(l, set->items[j], nodes, nn,
+                                        f->sets[f->nsets][f->set_len[f->nsets]]))
+                                f->set_len[f->nsets]++;
+                        f->nsets++;
+                    }
+                    leave(l, o2);
+                }
+            }
+            leave(l, old);
+        } else if (sel->node[0]) {
+            /* Isolate one node: a single set, cut off from everyone else. */
+            snprintf(f->sets[0][0], BS_SC_NAME_MAX, "%s", sel->node);
+            f->set_len[0] = 1;
+            f->nsets = 1;
+            sel->node[0] = '\0';
+        } else {
+            bs__errf(l->e, &n->loc, "%s: a partition needs 'sets' ([[a], [b, c]]) or 'node'",
+                     l->path);
+        }
+        break;
+    default:
+        break;
+    }
+    if (is_node_fault(f->kind) && !sel->node[0])
+        bs__errf(l->e, &n->loc, "%s: a %s fault needs 'node': the node it happens to", l->path,
+                 fault_kinds[f->kind]);
+    if (f->kind == BS_FAULT_CRASH && !sel->duration)
+        bs__errf(l->e, &n->loc, "%s: a crash needs 'for': how long until the node restarts",
+                 l->path);
+}
+
+static void conv_faults(struct ld *l, const struct yn *n)
+{
+    char(*nodes)[BS_SC_NAME_MAX];
+    size_t nn;
+
+    if (!want_seq(l, n, 0, BS_SC_MAX_FAULTS))
+        return;
+    nodes = bs_calloc(BS_SC_MAX_NODES, sizeof(*nodes));
+    if (!nodes) {
+        l->e->nomem = true;
+        return;
+    }
+    nn = bs_scenario_node_names(l->sc, nodes, BS_SC_MAX_NODES);
+    for (size_t i = 0; i < n->n; i++) {
+        size_t old = enter_idx(l, i);
+        conv_fault(l, n->items[i], &l->sc->faults[l->sc->nfaults++], nodes, nn);
+        leave(l, old);
+    }
+    bs_free(nodes);
+}
+
+/* With heal_at, every fault is over by then, so liveness can be checked after it
+ * (issue #5 §5). */
+static void check_heal(struct ld *l, const struct yn *root)
+{
+    const struct yn *faults = bs__yn_get(root, "faults", NULL);
+
+    if (!l->sc->heal_at || !faults || faults->type != YN_SEQ)
+        return;
+    for (size_t i = 0; i < l->sc->nfaults && i < faults->n; i++) {
+        const struct bs_sc_selector *sel = &l->sc->faults[i].sel;
+        if (!sel->duration || sel->at + sel->duration > l->sc->heal_at)
+            bs__errf(l->e, &faults->items[i]->loc,
+                     "faults.%zu: must be over by heal_at; give it 'at' and 'for' ending by "
+                     "then",
+                     i);
+    }
+}
+
 static void default_name(const char *path, char *out, size_t cap)
 {
     const char *base = strrchr(path, '/');
@@ -1810,9 +2321,9 @@ static void default_name(const char *path, char *out, size_t cap)
 
 static void conv_root(struct ld *l, const struct yn *root, const char *file)
 {
-    static const char *const keys[] = { "extends", "name",     "seed",   "time",
-                                        "signing", "networks", "bridge", "timers",
-                                        "links",   "workload", "expect" };
+    static const char *const keys[] = { "extends",  "name",   "seed",    "time",  "signing",
+                                        "networks", "bridge", "timers",  "links", "workload",
+                                        "expect",   "faults", "heal_at", "fees" };
     static const struct bs_sc_timers def_timers[BS_CH_COUNT] = {
         /* Visa-like budgets (GUIDE §3): the issuer answers within 10 s POS, 25 s ATM. */
         [BS_CH_POS] = { 8 * BS_US_PER_SEC, 10 * BS_US_PER_SEC, 15 * BS_US_PER_SEC,
@@ -1827,6 +2338,7 @@ static void conv_root(struct ld *l, const struct yn *root, const char *file)
     sc->seed = DEFAULT_SEED;
     bs__parse_utc(DEFAULT_START, &sc->start_time);
     sc->drain = DEFAULT_DRAIN;
+    sc->settle_cutover = DEFAULT_CUTOVER;
     sc->sig_alg = BS_SIG_ED25519;
     memcpy(sc->timers, def_timers, sizeof(def_timers));
     sc->default_latency = constant_dist(DEFAULT_LATENCY);
@@ -1863,11 +2375,15 @@ static void conv_root(struct ld *l, const struct yn *root, const char *file)
     SECTION("signing", false, conv_signing);
     SECTION("networks", true, conv_networks);
     SECTION("bridge", true, conv_bridge);
+    SECTION("fees", false, conv_fees);
     SECTION("timers", false, conv_timers);
     SECTION("links", false, conv_links);
     SECTION("workload", true, conv_workload);
     SECTION("expect", false, conv_expect);
+    SECTION("faults", false, conv_faults);
 #undef SECTION
+    opt_dur(l, root, "heal_at", false, true, &sc->heal_at);
+    check_heal(l, root);
     check_inst_ids(l, root);
     check_bins(l, root);
 }

@@ -81,6 +81,17 @@ struct bs_sc_acquirer {
     struct bs_dist processing;      /* acquirer host processing time, µs */
 };
 
+/**
+ * struct bs_sc_stip - a stand-in policy (key `stand_in`): amounts in minor units of the
+ * card's currency. @saf_window: advices in flight per store-and-forward queue.
+ */
+struct bs_sc_stip {
+    bool enabled;
+    int64_t max_amount[BS_CH_COUNT];
+    int64_t daily_per_card;
+    uint32_t saf_window;
+};
+
 struct bs_sc_network {
     char name[BS_SC_ID_MAX + 1];    /* "mir" or "shetab" */
     char dialect[256];              /* dialect name (configs/dialects/NAME.yaml) or file path */
@@ -94,6 +105,7 @@ struct bs_sc_network {
     size_t nissuers;
     struct bs_sc_acquirer acquirers[BS_SC_MAX_ACQUIRERS];
     size_t nacquirers;
+    struct bs_sc_stip switch_stip;  /* the switch stands in for this network's issuers */
 };
 
 struct bs_sc_bridge {
@@ -106,6 +118,7 @@ struct bs_sc_bridge {
     uint8_t rate_scale;
     uint32_t markup_bps;            /* added to the rate, basis points */
     struct bs_dist processing;      /* µs */
+    struct bs_sc_stip stip[BS_SC_MAX_NETWORKS]; /* stand-in for each network's cards */
 };
 
 /** Per-channel timer budgets, nested: issuer < stand_in < bridge < acquirer < terminal. */
@@ -160,6 +173,73 @@ struct bs_sc_expect {
     int line, column;
 };
 
+/* ---- faults (issue #5) --------------------------------------------------------------- */
+
+#define BS_SC_MAX_FAULTS  64
+#define BS_SC_MAX_MTIS    8
+#define BS_SC_MAX_SETS    4
+#define BS_SC_MAX_SET_NODES 16
+
+enum bs_fault_kind {
+    /* message faults: applied to each matching message on a link */
+    BS_FAULT_LOSS = 0,   /* drop it */
+    BS_FAULT_DUPLICATE,  /* deliver a copy too, after its own latency draw */
+    BS_FAULT_REORDER,    /* hold it back by an extra delay so later ones overtake it */
+    BS_FAULT_DELAY,      /* add latency from @delay */
+    BS_FAULT_CORRUPT,    /* damage the bytes (@corrupt says how) */
+    /* node faults: a node's behaviour inside the active window */
+    BS_FAULT_CRASH,      /* down: receives nothing, its timers do not fire; restarts after */
+    BS_FAULT_PAUSE,      /* receives nothing until the window ends, then everything at once */
+    BS_FAULT_SLOW,       /* extra processing time per message from @delay */
+    BS_FAULT_HANG,       /* receives and processes, but every message it sends is lost */
+    BS_FAULT_FORCE_RC,   /* an issuer answers every request with @rc */
+    BS_FAULT_WRONG_KEY,  /* signs with a key its peers do not know (RC 63 on every hop) */
+    BS_FAULT_CLOCK_SKEW, /* its clock (DE 7, DE 12/13) is off by @skew */
+    /* topology */
+    BS_FAULT_PARTITION,  /* no message crosses between @sets (or @node and everyone else) */
+    BS_FAULT_KIND_COUNT
+};
+
+enum bs_corrupt_mode {
+    BS_CORRUPT_BITFLIP = 0, /* one random bit anywhere */
+    BS_CORRUPT_TRUNCATE,    /* cut the message at a random length */
+    BS_CORRUPT_BITMAP,      /* flip a bit in the primary bitmap */
+    BS_CORRUPT_LENGTH,      /* damage the length prefix of a variable-length DE */
+    BS_CORRUPT_FIELD,       /* change one digit of DE 4 (the signature no longer verifies) */
+    BS_CORRUPT_SIGNATURE,   /* flip a bit of the DE 127 signature */
+};
+
+/**
+ * struct bs_sc_selector - which messages (or when) a fault applies to. Empty strings and
+ * zeros mean "any". Counting selectors (first_n, every_n, after_n) count the messages that
+ * pass the other selectors, per fault.
+ */
+struct bs_sc_selector {
+    char a[BS_SC_NAME_MAX], b[BS_SC_NAME_MAX]; /* link endpoints (either order) */
+    bool directed;                  /* only messages from @a to @b */
+    char node[BS_SC_NAME_MAX];      /* sender or receiver (message faults), or the node */
+    char mti[BS_SC_MAX_MTIS][5];
+    size_t nmti;
+    bool has_bin;
+    struct bs_sc_bin_range bin;     /* DE 2 prefix */
+    uint64_t first_n, every_n, after_n;
+    double p, p_lo, p_hi;           /* probability; [p_lo, p_hi] when a range for `check` */
+    bool p_range;
+    bs_time_us at, duration;        /* active window, relative to time.start; 0 = always */
+};
+
+struct bs_sc_fault {
+    enum bs_fault_kind kind;
+    struct bs_sc_selector sel;
+    enum bs_corrupt_mode corrupt;
+    struct bs_dist delay;           /* µs: DELAY, REORDER, SLOW */
+    char rc[3];                     /* FORCE_RC */
+    bs_time_us skew;                /* CLOCK_SKEW, may be negative */
+    char sets[BS_SC_MAX_SETS][BS_SC_MAX_SET_NODES][BS_SC_NAME_MAX]; /* PARTITION */
+    size_t nsets, set_len[BS_SC_MAX_SETS];
+    int line, column;
+};
+
 struct bs_scenario {
     char name[BS_SC_NAME_MAX];
     char path[512];                 /* the file it was loaded from */
@@ -179,6 +259,18 @@ struct bs_scenario {
     struct bs_sc_workload workload;
     struct bs_sc_expect expect[BS_SC_MAX_EXPECT];
     size_t nexpect;
+    struct bs_sc_fault faults[BS_SC_MAX_FAULTS];
+    size_t nfaults;
+    bs_time_us heal_at;             /* relative to time.start; 0 = none. No fault window
+                                       starts after it; liveness must hold after it */
+    /* Settlement and fees (issue #4 §11–12; configs/README.md: bridge.settlement, fees;
+     * docs/settlement.md). Fee amounts are minor units of network i's currency. */
+    bs_time_us settle_cutover;      /* daily cutover, µs after 00:00 UTC (default 21:00Z) */
+    int64_t settle_rate_num;        /* settlement rate, fx quote per base, num / 10^scale; */
+    uint8_t settle_rate_scale;      /*   num 0: the fx rate */
+    int64_t fee_atm_interchange[BS_SC_MAX_NETWORKS]; /* per ATM withdrawal, issuer → acquirer */
+    uint32_t fee_pos_interchange_bps;                /* per purchase, acquirer → issuer */
+    int64_t fee_bridge[BS_CH_COUNT][BS_SC_MAX_NETWORKS]; /* bridge fee per channel, each side */
 };
 
 /**

@@ -13,10 +13,11 @@
 #include "common/map.h"
 #include "common/pool.h"
 #include "network/revq.h"
+#include "network/stip.h"
 #include "network/txnkey.h"
 
 /* Timer kinds; TIMER_REVERSAL + side is the reversal queue of that side. */
-enum { TIMER_RESPONSE = 1, TIMER_FORGET = 2, TIMER_REVERSAL = 8 };
+enum { TIMER_RESPONSE = 1, TIMER_FORGET = 2, TIMER_REVERSAL = 8, TIMER_SAF = 10 };
 
 enum leg_state { LEG_PENDING = 1, LEG_DONE, LEG_TIMED_OUT };
 
@@ -33,9 +34,11 @@ struct leg {
     char rate[9];
     char out_rrn[13];
     char rc[3], auth[7];
-    bool committed; /* an approval was answered to the acquiring side */
-    bool reversed;  /* a reversal of this committed leg was acknowledged */
-    uint32_t orig;  /* reversal legs: the original leg's index and generation */
+    bool committed;   /* an approval was answered to the acquiring side */
+    bool reversed;    /* a reversal of this committed leg was acknowledged */
+    bool stand_in;    /* approved by the bridge in stand-in */
+    uint64_t content; /* bs__content_hash of the inbound request */
+    uint32_t orig;    /* reversal legs: the original leg's index and generation */
     uint32_t orig_gen;
     struct bs_canon req; /* the inbound request, track data wiped */
 };
@@ -51,6 +54,10 @@ struct bridge {
     uint32_t next_stan[2];
     uint32_t rrn_seq;
     struct bs__revq revq[2]; /* reversals the bridge originates in each scheme */
+    struct bs__revq saf[2];  /* stand-in advices towards each scheme (SAF) */
+    struct bs__stip stip[2]; /* stand-in for each scheme's cards */
+    /* Billing amounts committed and reversed, by the card's side (issuer currency). */
+    int64_t committed[2], reversed[2];
 };
 
 struct key_match {
@@ -136,6 +143,11 @@ static void report_clearing(struct bridge *b, const struct leg *l, enum bs_clear
 {
     struct bs_clearing_record r;
 
+    if (kind == BS_CLR_FINANCIAL)
+        b->committed[!l->from] += l->billing;
+    else
+        b->reversed[!l->from] += l->billing;
+
     if (!b->cfg.clearing)
         return;
     memset(&r, 0, sizeof(r));
@@ -149,6 +161,7 @@ static void report_clearing(struct bridge *b, const struct leg *l, enum bs_clear
     r.acq_currency = b->cfg.side[l->from].currency;
     r.iss_currency = b->cfg.side[!l->from].currency;
     memcpy(r.rate, l->rate, sizeof(r.rate));
+    r.stand_in = l->stand_in;
     b->cfg.clearing(b->cfg.clearing_ctx, &r);
 }
 
@@ -175,6 +188,11 @@ static void answer(struct bridge *b, struct leg *l, const struct bs_iso_msg *res
     (void)resp;
     if (bs_canon_to_msg(&c, &m) == 0)
         bs_node_send(&b->base, b->cfg.side[l->from].dialect, b->cfg.side[l->from].sw, &m, l->trace);
+    /* An approval answered to the acquiring side is committed, once. */
+    if (!l->is_reversal && !l->committed && strcmp(l->rc, "00") == 0) {
+        l->committed = true;
+        report_clearing(b, l, BS_CLR_FINANCIAL);
+    }
 }
 
 /* Answer a request the bridge decides itself (RC 12, 13, 15, 91, 92 ...). */
@@ -237,12 +255,23 @@ static void handle_request(struct bridge *b, int from, struct bs_iso_msg *m, uin
 
     bs__tkey_from_msg(m, &in);
     if ((l = find(b, &in, false, &idx)) != NULL) {
-        /* A repeat or duplicate of a leg the bridge already has. */
-        if (l->state == LEG_DONE)
-            answer(b, l, NULL);
-        else if (l->is_reversal)
+        /* A repeat or duplicate of a leg the bridge already has: the stored answer (or,
+         * still in flight, the answer in due course; a reversal repeat goes on as 0421);
+         * a different request under the same key is RC 94. Never forwarded twice. */
+        if (l->content != bs__content_hash(m)) {
+            env->ops->stat(env, BS_STAT_DUPLICATE_MISMATCH, 1);
+            bs_node_note(&b->base, BS_J_DUPLICATE, b->cfg.side[from].sw, m, trace,
+                         "same key, different content: RC 94");
+            decline(b, from, m, "94", trace);
+            return;
+        }
+        env->ops->stat(env, BS_STAT_DUPLICATE, 1);
+        bs_node_note(&b->base, BS_J_DUPLICATE, b->cfg.side[from].sw, m, trace,
+                     l->state == LEG_PENDING ? "repeat: in flight" : "repeat: stored response");
+        if (l->is_reversal && l->state != LEG_DONE)
             forward(b, idx, true);
-        /* A duplicate financial request still in flight is answered once, later. */
+        else if (l->state != LEG_PENDING)
+            answer(b, l, NULL);
         return;
     }
     if (!reversal && strcmp(m->mti, "0200") != 0 && strcmp(m->mti, "0100") != 0) {
@@ -305,11 +334,12 @@ static void handle_request(struct bridge *b, int from, struct bs_iso_msg *m, uin
     memcpy(l->rate, rate, sizeof(rate));
     l->in = in;
     l->hin = bs__tkey_hash(&in);
+    l->content = bs__content_hash(m);
     l->out.cls = in.cls;
     snprintf(l->out.acq, sizeof(l->out.acq), "%s", b->inst[to]);
     snprintf(l->out.stan, sizeof(l->out.stan), "%06u", b->next_stan[to]);
     b->next_stan[to] = b->next_stan[to] >= 999999 ? 1 : b->next_stan[to] + 1;
-    bs_format_times(env->now, 0, l->out.dt, NULL, NULL);
+    bs_format_times(bs_node_now(&b->base), 0, l->out.dt, NULL, NULL);
     l->hout = bs__tkey_hash(&l->out);
     if (reversal) {
         o = bs__pool_at(&b->legs, oidx);
@@ -320,7 +350,7 @@ static void handle_request(struct bridge *b, int from, struct bs_iso_msg *m, uin
         snprintf(l->req.orig, sizeof(l->req.orig), "0200%s%s%011llu%011u", o->out.stan, o->out.dt,
                  strtoull(b->inst[to], NULL, 10), 0u);
     } else {
-        make_rrn(b, env->now, l->out_rrn);
+        make_rrn(b, bs_node_now(&b->base), l->out_rrn);
     }
     if (bs__map_put(&b->by_in, l->hin, idx) != 0) {
         bs__pool_release(&b->legs, idx);
@@ -347,7 +377,7 @@ static void handle_response(struct bridge *b, int from, struct bs_iso_msg *m, ui
     struct leg *l;
     uint32_t idx;
 
-    if (bs__revq_on_response(&b->revq[from], m))
+    if (bs__revq_on_response(&b->revq[from], m) || bs__revq_on_response(&b->saf[from], m))
         return;
     bs__tkey_from_msg(m, &k);
     l = find(b, &k, true, &idx);
@@ -401,6 +431,41 @@ static void on_message(struct bs_node *node, uint32_t from, const uint8_t *buf, 
         handle_request(b, side, &m, trace);
 }
 
+/* The other scheme did not answer a financial request in time: stand in when the policy
+ * for its cards allows (approve, commit, store a 0220 advice for its issuer), else decline
+ * RC 91 and reverse towards it, so a late approval there is undone. */
+static void give_up(struct bridge *b, struct leg *l)
+{
+    struct bs_env *env = b->base.env;
+    int to = !l->from;
+    struct bs_canon c;
+    char auth[7];
+
+    outbound(b, l, &c);
+    l->auth[0] = '\0';
+    if (bs__stip_approve(&b->stip[to], l->req.pan, l->channel, l->billing, env->now, auth)) {
+        env->ops->stat(env, BS_STAT_STAND_IN_APPROVED, 1);
+        bs_node_note(&b->base, BS_J_STAND_IN, b->cfg.side[to].sw, NULL, l->trace,
+                     "approved in stand-in; advice stored");
+        memcpy(l->rc, "00", 3);
+        memcpy(l->auth, auth, sizeof(auth));
+        l->stand_in = true;
+        answer(b, l, NULL);
+        memcpy(c.rc, "00", 3);
+        memcpy(c.auth, auth, sizeof(auth));
+        bs__revq_start(&b->saf[to], b->cfg.side[to].sw, b->cfg.side[to].dialect, &c,
+                       "stand-in approval", l->trace);
+    } else {
+        if (b->stip[to].policy.enabled)
+            env->ops->stat(env, BS_STAT_STAND_IN_DECLINED, 1);
+        memcpy(l->rc, "91", 3);
+        answer(b, l, NULL);
+        bs__revq_start(&b->revq[to], b->cfg.side[to].sw, b->cfg.side[to].dialect, &c,
+                       "bridge timeout", l->trace);
+    }
+    bs_wipe(&c, sizeof(c));
+}
+
 static void on_timer(struct bs_node *node, uint32_t kind, uint64_t cookie)
 {
     struct bridge *b = (struct bridge *)node;
@@ -408,8 +473,12 @@ static void on_timer(struct bs_node *node, uint32_t kind, uint64_t cookie)
     uint32_t idx = (uint32_t)cookie;
     struct leg *l = bs__pool_live(&b->legs, idx, (uint32_t)(cookie >> 32));
 
+    if (kind >= TIMER_SAF) {
+        bs__revq_on_timer(&b->saf[(kind - TIMER_SAF) & 1], cookie);
+        return;
+    }
     if (kind >= TIMER_REVERSAL) {
-        bs__revq_on_timer(&b->revq[kind - TIMER_REVERSAL], cookie);
+        bs__revq_on_timer(&b->revq[(kind - TIMER_REVERSAL) & 1], cookie);
         return;
     }
     if (!l)
@@ -424,19 +493,8 @@ static void on_timer(struct bs_node *node, uint32_t kind, uint64_t cookie)
     env->ops->stat(env, BS_STAT_BRIDGE_TIMEOUT, 1);
     bs_node_note(node, BS_J_TIMEOUT, b->cfg.side[!l->from].sw, NULL, l->trace,
                  "no response from the other scheme");
-    if (!l->is_reversal) {
-        /* Stand-in is not configured: decline as issuer inoperative. The sender's
-         * acquirer reverses if it had given up already. */
-        struct bs_canon c;
-        memcpy(l->rc, "91", 3);
-        l->auth[0] = '\0';
-        answer(b, l, NULL);
-        /* The other scheme may still approve; undo that there. */
-        outbound(b, l, &c);
-        bs__revq_start(&b->revq[!l->from], b->cfg.side[!l->from].sw, b->cfg.side[!l->from].dialect,
-                       &c, "bridge timeout", l->trace);
-        bs_wipe(&c, sizeof(c));
-    }
+    if (!l->is_reversal)
+        give_up(b, l);
 }
 
 static void bridge_free(struct bs_node *node)
@@ -447,8 +505,11 @@ static void bridge_free(struct bs_node *node)
         struct leg *l = bs__pool_at(&b->legs, i);
         bs_wipe(&l->req, sizeof(l->req));
     }
-    bs__revq_deinit(&b->revq[0]);
-    bs__revq_deinit(&b->revq[1]);
+    for (int i = 0; i < 2; i++) {
+        bs__revq_deinit(&b->revq[i]);
+        bs__revq_deinit(&b->saf[i]);
+        bs__stip_deinit(&b->stip[i]);
+    }
     bs__pool_deinit(&b->legs);
     bs__map_deinit(&b->by_in);
     bs__map_deinit(&b->by_out);
@@ -503,18 +564,39 @@ int bs_bridge_new(const struct bs_bridge_cfg *cfg, struct bs_key *key, struct bs
         rc = bs__revq_init(&b->revq[i], &b->base, TIMER_REVERSAL + (uint32_t)i, b->inst[i],
                            &b->next_stan[i], cfg->reversal_max_repeats, cfg->reversal_backoff,
                            cfg->reversal_backoff_max);
+        if (rc == 0)
+            rc = bs__saf_init(&b->saf[i], &b->base, TIMER_SAF + (uint32_t)i, cfg->saf_window,
+                              cfg->reversal_backoff, cfg->reversal_backoff_max);
+        if (rc == 0)
+            rc = bs__stip_init(&b->stip[i], &cfg->stip[i]);
         if (rc)
             goto fail_revq;
     }
     *ret = &b->base;
     return 0;
 fail_revq:
-    bs__revq_deinit(&b->revq[0]);
-    bs__revq_deinit(&b->revq[1]);
+    for (int i = 0; i < 2; i++) {
+        bs__revq_deinit(&b->revq[i]);
+        bs__revq_deinit(&b->saf[i]);
+        bs__stip_deinit(&b->stip[i]);
+    }
     bs__map_deinit(&b->by_out);
 fail_in:
     bs__map_deinit(&b->by_in);
 fail:
     bs_free(b);
     return rc;
+}
+
+void bs_bridge_totals(const struct bs_node *node, int side, struct bs_bridge_totals *ret)
+{
+    const struct bridge *b = (const struct bridge *)node;
+
+    memset(ret, 0, sizeof(*ret));
+    if (side < 0 || side > 1)
+        return;
+    ret->committed = b->committed[side];
+    ret->reversed = b->reversed[side];
+    ret->open_reversals = b->revq[side].open;
+    ret->open_advices = b->saf[side].open;
 }

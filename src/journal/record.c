@@ -1,8 +1,10 @@
-/* Journal record formatting: one JSON line per record, cardholder data masked. */
+/* Journal record formatting: one JSON line per record, cardholder data masked or blanked. */
 #include <string.h>
 
 #include <bridgesim/crypto.h>
 #include <bridgesim/journal.h>
+
+#include "journal_int.h"
 
 static const char *const kind_names[BS_J_KIND_COUNT] = {
     [BS_J_MSG_IN] = "msg_in",
@@ -16,6 +18,13 @@ static const char *const kind_names[BS_J_KIND_COUNT] = {
     [BS_J_DROP] = "drop",
     [BS_J_STATE] = "state",
     [BS_J_INTERNAL] = "internal",
+    [BS_J_STAND_IN] = "stand_in",
+    [BS_J_ADVICE] = "advice",
+    [BS_J_FAULT] = "fault",
+    [BS_J_SETTLEMENT] = "settlement",
+    [BS_J_HEADER] = "header",
+    [BS_J_CHECKPOINT] = "checkpoint",
+    [BS_J_DUPLICATE] = "duplicate",
 };
 
 const char *bs_jkind_name(enum bs_jkind k)
@@ -23,6 +32,19 @@ const char *bs_jkind_name(enum bs_jkind k)
     if ((unsigned)k >= BS_J_KIND_COUNT)
         return "unknown";
     return kind_names[k];
+}
+
+int bs_jkind_parse(const char *name, size_t n, enum bs_jkind *ret)
+{
+    if (!name || !ret)
+        return BS_EINVAL;
+    for (unsigned k = 0; k < BS_J_KIND_COUNT; k++) {
+        if (strlen(kind_names[k]) == n && memcmp(kind_names[k], name, n) == 0) {
+            *ret = (enum bs_jkind)k;
+            return 0;
+        }
+    }
+    return BS_ENOTFOUND;
 }
 
 /*
@@ -106,50 +128,105 @@ void bs_format_iso_time(bs_time_us t, char out[28])
     *p = '\0';
 }
 
-/* A bounded output cursor: writes stop at the end, and overflow is remembered. */
-struct out {
-    char *p, *end;
-    bool overflow;
-};
 
-static void put_raw(struct out *o, const char *s, size_t n)
+/* Days from 1970-01-01 to a civil date: the inverse of civil_from_days() (Hinnant). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 {
-    if ((size_t)(o->end - o->p) < n) {
-        o->overflow = true;
-        return;
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* @w decimal digits at *@p into *@ret; advances *@p. */
+static bool get_digits(const char **p, int w, int *ret)
+{
+    int v = 0;
+
+    for (int i = 0; i < w; i++) {
+        char c = (*p)[i];
+        if (c < '0' || c > '9')
+            return false;
+        v = v * 10 + (c - '0');
     }
-    memcpy(o->p, s, n);
-    o->p += n;
+    *p += w;
+    *ret = v;
+    return true;
 }
 
-static void put_lit(struct out *o, const char *s)
+int bs_parse_iso_time(const char *s, bs_time_us *ret)
 {
-    put_raw(o, s, strlen(s));
-}
+    static const uint8_t mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    int y, mo, d, h, mi, sec, us = 0, scale = 100000;
+    const char *p = s;
 
-/* A JSON string: quotes, escapes for '"', '\\' and control characters (RFC 8259 §7). */
-static void put_str(struct out *o, const char *s, size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-
-    put_raw(o, "\"", 1);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
-            char e[2] = { '\\', (char)c };
-            put_raw(o, e, 2);
-        } else if (c < 0x20 || c >= 0x7f) {
-            /* Non-ASCII bytes are escaped too, so a record is always valid UTF-8. */
-            char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-            put_raw(o, e, 6);
-        } else {
-            put_raw(o, (const char *)&c, 1);
+    if (!s || !ret)
+        return BS_EINVAL;
+    if (!get_digits(&p, 4, &y) || *p++ != '-' || !get_digits(&p, 2, &mo) || *p++ != '-' ||
+        !get_digits(&p, 2, &d) || (*p != 'T' && *p != 't' && *p != ' '))
+        return BS_EFORMAT;
+    p++;
+    if (!get_digits(&p, 2, &h) || *p++ != ':' || !get_digits(&p, 2, &mi) || *p++ != ':' ||
+        !get_digits(&p, 2, &sec))
+        return BS_EFORMAT;
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9')
+            return BS_EFORMAT;
+        for (int i = 0; *p >= '0' && *p <= '9'; i++, p++) {
+            if (i >= 6)
+                return BS_EFORMAT;
+            us += (*p - '0') * scale;
+            scale /= 10;
         }
     }
-    put_raw(o, "\"", 1);
+    if (*p == 'Z' || *p == 'z')
+        p++;
+    if (*p)
+        return BS_EFORMAT;
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 59)
+        return BS_EFORMAT;
+    if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+        return BS_EFORMAT;
+    *ret = ((days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec) *
+            BS_US_PER_SEC) +
+           us;
+    return 0;
 }
 
-static void put_u64(struct out *o, uint64_t v)
+/* ---- JSON output ----------------------------------------------------------------------- */
+
+void bs__jstr(struct bs__jout *o, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t run = 0;
+
+    bs__jput(o, "\"", 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+            run++;
+            continue;
+        }
+        bs__jput(o, s + i - run, run);
+        run = 0;
+        if (c == '"' || c == '\\') {
+            char e[2] = { '\\', (char)c };
+            bs__jput(o, e, 2);
+        } else {
+            /* Non-ASCII bytes are escaped too, so a record is always valid UTF-8. */
+            char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+            bs__jput(o, e, 6);
+        }
+    }
+    bs__jput(o, s + n - run, run);
+    bs__jput(o, "\"", 1);
+}
+
+void bs__ju64(struct bs__jout *o, uint64_t v)
 {
     char b[24];
     int i = 24;
@@ -158,80 +235,197 @@ static void put_u64(struct out *o, uint64_t v)
         b[--i] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    put_raw(o, b + i, (size_t)(24 - i));
+    bs__jput(o, b + i, (size_t)(24 - i));
 }
 
-static void put_key(struct out *o, const char *k)
+void bs__jkey(struct bs__jout *o, const char *k)
 {
-    put_raw(o, ",\"", 2);
-    put_lit(o, k);
-    put_raw(o, "\":", 2);
+    bs__jput(o, ",\"", 2);
+    bs__jlit(o, k);
+    bs__jput(o, "\":", 2);
 }
 
-static void put_field_str(struct out *o, const char *key, const struct bs_iso_msg *m, unsigned de)
+void bs__jhex(struct bs__jout *o, const uint8_t *b, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+
+    if ((size_t)(o->end - o->p) < 2 * n) {
+        o->overflow = true;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        o->p[2 * i] = hex[b[i] >> 4];
+        o->p[2 * i + 1] = hex[b[i] & 15];
+    }
+    o->p += 2 * n;
+}
+
+static void put_field_str(struct bs__jout *o, const char *key, const struct bs_iso_msg *m,
+                          unsigned de)
 {
     size_t n;
     const uint8_t *v = bs_iso_msg_get(m, de, &n);
 
     if (!v)
         return;
-    put_key(o, key);
-    put_str(o, (const char *)v, n);
+    bs__jkey(o, key);
+    bs__jstr(o, (const char *)v, n);
 }
 
 /* An amount DE (n12) as a JSON number; digits only by construction of an n field. */
-static void put_field_amount(struct out *o, const char *key, const struct bs_iso_msg *m,
+static void put_field_amount(struct bs__jout *o, const char *key, const struct bs_iso_msg *m,
                              unsigned de)
 {
     int64_t v;
 
     if (bs_iso_msg_get_num(m, de, &v) != 0)
         return;
-    put_key(o, key);
-    put_u64(o, (uint64_t)v);
+    bs__jkey(o, key);
+    bs__ju64(o, (uint64_t)v);
 }
 
-int bs_journal_format(const struct bs_jrec *r, uint64_t seq, char *buf, size_t cap)
+/* ---- message bytes with sensitive data elements blanked --------------------------------- */
+
+/* Data elements blanked whatever a dialect says: PAN, expiry, track 1/2/3, PIN, ICC data
+ * (which can carry the PAN and track 2 equivalents, EMV tags 5A and 57). */
+static bool always_blank(unsigned de)
 {
-    struct out o = { buf, buf + cap, false };
+    return de == 2 || de == 14 || de == 35 || de == 36 || de == 45 || de == 52 || de == 55;
+}
+
+static size_t prefix_bytes(const struct bs_iso_field_spec *f)
+{
+    if (!f->len_digits)
+        return 0;
+    if (f->prefix_enc == BS_ISO_ENC_ASCII || f->prefix_enc == BS_ISO_ENC_EBCDIC)
+        return f->len_digits;
+    return (f->len_digits + 1u) / 2u;
+}
+
+/* Overwrite @n data bytes so they still decode but say nothing (see journal.h). */
+static void blank(const struct bs_iso_field_spec *f, uint8_t *p, size_t n)
+{
+    bool digits = f->format == BS_ISO_FMT_N || f->format == BS_ISO_FMT_Z;
+
+    switch (f->data_enc) {
+    case BS_ISO_ENC_ASCII:
+        memset(p, digits ? '0' : '*', n);
+        break;
+    case BS_ISO_ENC_EBCDIC:
+        memset(p, digits ? 0xF0 : 0x5C, n); /* '0' and '*' in EBCDIC */
+        break;
+    case BS_ISO_ENC_BCD:
+        /* Digit nibbles become 0; pad nibbles and track separators (A..F) stay, so the
+         * value still decodes with its pad rules. */
+        for (size_t i = 0; i < n; i++) {
+            unsigned hi = p[i] >> 4, lo = p[i] & 15;
+            p[i] = (uint8_t)(((hi > 9 ? hi : 0) << 4) | (lo > 9 ? lo : 0));
+        }
+        break;
+    case BS_ISO_ENC_BINARY:
+    default:
+        memset(p, 0, n);
+        break;
+    }
+}
+
+int bs_journal_wire_hex(const struct bs_iso_dialect *d, const uint8_t *wire, size_t n,
+                        const struct bs_iso_msg *unpacked, char *out, size_t cap)
+{
+    struct bs_iso_msg local;
+    uint8_t copy[BS_JOURNAL_HEX_WIRE_MAX];
+    struct bs__jout o = { out, out ? out + cap : NULL, false };
+    unsigned de, next;
+
+    if (!d || !out || (!wire && n))
+        return BS_EINVAL;
+    if (n > BS_JOURNAL_HEX_WIRE_MAX)
+        return BS_ELIMIT;
+    if (cap < 2 * n + 1)
+        return BS_ENOSPC;
+    if (!unpacked) {
+        if (bs_iso_unpack(d, wire, n, &local, NULL) != 0)
+            return BS_EFORMAT;
+        unpacked = &local;
+    }
+    memcpy(copy, wire, n);
+    for (de = bs_iso_msg_next(unpacked, 0); de; de = next) {
+        const struct bs_iso_field_spec *f = bs_iso_dialect_field(d, de);
+        size_t start, end, pre;
+
+        next = bs_iso_msg_next(unpacked, de);
+        if (!f || !(always_blank(de) || f->sensitivity != BS_ISO_CLEAR))
+            continue;
+        start = unpacked->wire_off[de];
+        end = next ? unpacked->wire_off[next] : n;
+        pre = prefix_bytes(f);
+        /* Offsets come from decoding these very bytes; anything else means the caller
+         * passed a message decoded from other bytes: write nothing rather than risk it. */
+        if (start > end || end > n || start + pre > end)
+            return BS_EFORMAT;
+        blank(f, copy + start + pre, end - start - pre);
+    }
+    bs__jhex(&o, copy, n);
+    bs_wipe(copy, n);
+    if (unpacked == &local)
+        bs_wipe(&local, sizeof(local));
+    out[2 * n] = '\0';
+    return (int)(2 * n);
+}
+
+/* ---- records ----------------------------------------------------------------------------- */
+
+int bs__journal_body(const struct bs_jrec *r, uint64_t seq, const char *from, char *buf,
+                     size_t cap)
+{
+    struct bs__jout o = { buf, buf + cap, false };
     char ts[28];
 
-    put_lit(&o, "{\"seq\":");
-    put_u64(&o, seq);
-    put_key(&o, "t_us");
-    put_u64(&o, (uint64_t)r->t);
+    bs__jlit(&o, "{\"seq\":");
+    bs__ju64(&o, seq);
+    bs__jkey(&o, "t_us");
+    bs__ju64(&o, (uint64_t)r->t);
     bs_format_iso_time(r->t, ts);
-    put_key(&o, "time");
-    put_str(&o, ts, strlen(ts));
-    put_key(&o, "node");
-    put_str(&o, r->node, strlen(r->node));
-    put_key(&o, "kind");
-    put_lit(&o, "\"");
-    put_lit(&o, bs_jkind_name(r->kind));
-    put_lit(&o, "\"");
+    bs__jkey(&o, "time");
+    bs__jstr(&o, ts, 27);
+    if (r->wall) {
+        bs__jkey(&o, "wall_us");
+        bs__ju64(&o, (uint64_t)r->wall);
+    }
+    bs__jkey(&o, "node");
+    bs__jstr(&o, r->node, strlen(r->node));
+    bs__jkey(&o, "kind");
+    bs__jput(&o, "\"", 1);
+    bs__jlit(&o, bs_jkind_name(r->kind));
+    bs__jput(&o, "\"", 1);
+    if (from) {
+        bs__jkey(&o, "from");
+        bs__jstr(&o, from, strlen(from));
+    }
     if (r->peer) {
-        put_key(&o, "peer");
-        put_str(&o, r->peer, strlen(r->peer));
+        bs__jkey(&o, "peer");
+        bs__jstr(&o, r->peer, strlen(r->peer));
     }
     if (r->trace) {
-        put_key(&o, "trace");
-        put_u64(&o, r->trace);
+        bs__jkey(&o, "trace");
+        bs__ju64(&o, r->trace);
     }
-    if (r->msg) {
+    if (r->msg && r->msg->mti[0]) {
         const struct bs_iso_msg *m = r->msg;
         size_t n;
         const uint8_t *pan;
 
-        put_key(&o, "mti");
-        put_str(&o, m->mti, strlen(m->mti));
+        bs__jkey(&o, "mti");
+        bs__jstr(&o, m->mti, strlen(m->mti));
+        put_field_str(&o, "proc", m, 3);
         put_field_str(&o, "stan", m, 11);
         put_field_str(&o, "rrn", m, 37);
         pan = bs_iso_msg_get(m, 2, &n);
         if (pan && n <= 19) {
             char masked[20];
             if (bs_pan_mask((const char *)pan, n, masked, sizeof(masked)) >= 0) {
-                put_key(&o, "pan");
-                put_str(&o, masked, n);
+                bs__jkey(&o, "pan");
+                bs__jstr(&o, masked, n);
             }
         }
         put_field_amount(&o, "amount", m, 4);
@@ -241,19 +435,56 @@ int bs_journal_format(const struct bs_jrec *r, uint64_t seq, char *buf, size_t c
         put_field_str(&o, "rc", m, 39);
     }
     if (r->sig) {
-        put_key(&o, "sig");
-        put_str(&o, r->sig, strlen(r->sig));
+        bs__jkey(&o, "sig");
+        bs__jstr(&o, r->sig, strlen(r->sig));
     }
     if (r->key_id) {
-        put_key(&o, "key_id");
-        put_str(&o, r->key_id, strlen(r->key_id));
+        bs__jkey(&o, "key_id");
+        bs__jstr(&o, r->key_id, strlen(r->key_id));
     }
     if (r->note) {
-        put_key(&o, "note");
-        put_str(&o, r->note, strlen(r->note));
+        size_t n = strlen(r->note);
+        bs__jkey(&o, "note");
+        bs__jstr(&o, r->note, n > BS_JOURNAL_NOTE_MAX ? BS_JOURNAL_NOTE_MAX : n);
     }
-    put_raw(&o, "}\n", 2);
+    if (r->wire && r->dialect && r->wire_len <= BS_JOURNAL_HEX_WIRE_MAX && !o.overflow) {
+        /* Hex straight into the line: 9 bytes for the key and quotes, then the digits. */
+        size_t room = (size_t)(o.end - o.p);
+        if (room > 2 * r->wire_len + 10) {
+            char *at = o.p;
+            int h;
+            bs__jkey(&o, "hex");
+            bs__jput(&o, "\"", 1);
+            h = bs_journal_wire_hex(r->dialect, r->wire, r->wire_len,
+                                    r->wire_unpacked ? r->msg : NULL, o.p, (size_t)(o.end - o.p));
+            if (h >= 0) {
+                o.p += h;
+                bs__jput(&o, "\"", 1);
+            } else {
+                /* Bytes that do not decode cannot be blanked safely: no hex at all. */
+                o.p = at;
+            }
+        } else {
+            o.overflow = true;
+        }
+    }
     if (o.overflow)
         return BS_ENOSPC;
     return (int)(o.p - buf);
+}
+
+int bs_journal_format(const struct bs_jrec *r, uint64_t seq, char *buf, size_t cap)
+{
+    int n;
+
+    if (!r || !r->node || !buf)
+        return BS_EINVAL;
+    n = bs__journal_body(r, seq, NULL, buf, cap);
+    if (n < 0)
+        return n;
+    if (cap - (size_t)n < 2)
+        return BS_ENOSPC;
+    buf[n] = '}';
+    buf[n + 1] = '\n';
+    return n + 2;
 }

@@ -18,7 +18,7 @@
 
 enum { TIMER_RESPONSE = 1, TIMER_REVERSAL = 2, TIMER_FORGET = 3 };
 
-enum acq_state { ST_PENDING = 1, ST_TIMED_OUT };
+enum acq_state { ST_PENDING = 1, ST_TIMED_OUT, ST_DONE };
 
 /* How long a timed-out request stays to recognise its late response (µs). */
 #define LATE_GRACE (300 * BS_US_PER_SEC)
@@ -29,6 +29,10 @@ struct acq_txn {
     uint8_t channel;
     struct bs__tkey key; /* of the 0200 as sent to the switch */
     uint64_t hkey;
+    struct bs__tkey tkey; /* the terminal's: DE 41, DE 11, DE 7 (duplicate detection) */
+    uint64_t htkey;
+    uint64_t content;    /* bs__content_hash of the terminal's request */
+    char rc[3], auth[7]; /* the answer the terminal got, for its repeats */
     uint64_t trace;
     /* What a reversal and the terminal's answer need of the original request. */
     char term_stan[7], term_dt[11];
@@ -41,6 +45,7 @@ struct acquirer {
     char inst_id[12];
     struct bs__pool txns;
     struct bs__map by_key;
+    struct bs__map by_term;
     uint32_t next_stan;
     uint32_t rrn_seq;
     struct bs__revq revq;
@@ -68,11 +73,21 @@ static struct acq_txn *find(struct acquirer *a, const struct bs__tkey *k, uint32
     return bs__pool_at(&a->txns, *ret_idx);
 }
 
+static bool term_eq(const void *ctx, uint32_t idx)
+{
+    const struct key_match *km = ctx;
+    const struct acq_txn *x = bs__pool_at(&km->a->txns, idx);
+
+    return bs__tkey_eq(&x->tkey, km->key);
+}
+
 static void release(struct acquirer *a, uint32_t idx)
 {
     struct acq_txn *x = bs__pool_at(&a->txns, idx);
 
     bs__map_del(&a->by_key, x->hkey, idx);
+    if (x->htkey)
+        bs__map_del(&a->by_term, x->htkey, idx);
     bs__pool_release(&a->txns, idx);
 }
 
@@ -124,11 +139,38 @@ static int index_record(struct acquirer *a, uint32_t idx)
     return bs__map_put(&a->by_key, x->hkey, idx);
 }
 
+static void answer_terminal(struct acquirer *a, const struct acq_txn *x,
+                            const struct bs_iso_msg *resp, const char *rc);
+
+/* The terminal sent a request again (its repeat, or a duplicate on the link): answer it
+ * from the stored outcome, never forward it twice; RC 94 when it asks for something else
+ * under the same DE 41, DE 11 and DE 7. */
+static void duplicate(struct acquirer *a, uint32_t idx, const struct bs_iso_msg *m, uint64_t trace)
+{
+    struct bs_env *env = a->base.env;
+    const struct acq_txn *x = bs__pool_at(&a->txns, idx);
+
+    if (x->content != bs__content_hash(m)) {
+        env->ops->stat(env, BS_STAT_DUPLICATE_MISMATCH, 1);
+        bs_node_note(&a->base, BS_J_DUPLICATE, a->cfg.terminals, m, trace,
+                     "same key, different content: RC 94");
+        bs_node_reject(&a->base, a->cfg.dialect, a->cfg.terminals, m, "94", trace);
+        return;
+    }
+    env->ops->stat(env, BS_STAT_DUPLICATE, 1);
+    bs_node_note(&a->base, BS_J_DUPLICATE, a->cfg.terminals, m, trace,
+                 x->state == ST_PENDING ? "repeat: in flight" : "repeat: stored response");
+    if (x->state != ST_PENDING)
+        answer_terminal(a, x, NULL, x->rc);
+}
+
 static void handle_terminal_request(struct acquirer *a, struct bs_iso_msg *m, uint64_t trace)
 {
     struct bs_node *node = &a->base;
     struct bs_env *env = node->env;
     struct acq_txn *x;
+    struct bs__tkey tk;
+    struct key_match km;
     uint32_t idx;
     char de7[11], rrn[13];
     int rc;
@@ -137,12 +179,25 @@ static void handle_terminal_request(struct acquirer *a, struct bs_iso_msg *m, ui
         bs_node_reject(node, a->cfg.dialect, a->cfg.terminals, m, "12", trace);
         return;
     }
+    memset(&tk, 0, sizeof(tk));
+    tk.cls = '2';
+    copy_str(m, 41, tk.acq, sizeof(tk.acq));
+    copy_str(m, 11, tk.stan, sizeof(tk.stan));
+    copy_str(m, 7, tk.dt, sizeof(tk.dt));
+    km.a = a;
+    km.key = &tk;
+    if (bs__map_get(&a->by_term, bs__tkey_hash(&tk), term_eq, &km, &idx) == 0) {
+        duplicate(a, idx, m, trace);
+        return;
+    }
     if (bs__pool_alloc(&a->txns, &idx) != 0) {
         bs_node_reject(node, a->cfg.dialect, a->cfg.terminals, m, "96", trace);
         return;
     }
     x = bs__pool_at(&a->txns, idx);
     x->state = ST_PENDING;
+    x->tkey = tk;
+    x->content = bs__content_hash(m);
     x->channel = (uint8_t)bs_channel_of(m);
     x->trace = trace;
     copy_str(m, 11, x->term_stan, sizeof(x->term_stan));
@@ -154,8 +209,8 @@ static void handle_terminal_request(struct acquirer *a, struct bs_iso_msg *m, ui
     copy_str(m, 41, x->tid, sizeof(x->tid));
     copy_str(m, 42, x->mid, sizeof(x->mid));
 
-    bs_format_times(env->now, 0, de7, NULL, NULL);
-    make_rrn(a, env->now, rrn);
+    bs_format_times(bs_node_now(node), 0, de7, NULL, NULL);
+    make_rrn(a, bs_node_now(node), rrn);
     memcpy(x->rrn, rrn, sizeof(rrn));
 
     rc = bs_iso_msg_set_str(m, 7, de7);
@@ -165,6 +220,13 @@ static void handle_terminal_request(struct acquirer *a, struct bs_iso_msg *m, ui
     if (rc == 0) {
         bs__tkey_from_msg(m, &x->key);
         rc = index_record(a, idx);
+    }
+    if (rc == 0) {
+        x = bs__pool_at(&a->txns, idx);
+        x->htkey = bs__tkey_hash(&x->tkey);
+        rc = bs__map_put(&a->by_term, x->htkey, idx);
+        if (rc)
+            x->htkey = 0;
     }
     if (rc == 0)
         rc = bs_node_send(node, a->cfg.dialect, a->cfg.sw, m, trace);
@@ -196,6 +258,8 @@ static void answer_terminal(struct acquirer *a, const struct acq_txn *x,
         err = err ? err : bs_iso_msg_set_str(&m, 42, x->mid);
         err = err ? err : bs_iso_msg_set_str(&m, 49, x->currency);
         err = err ? err : bs_iso_msg_set_str(&m, 39, rc);
+        if (err == 0 && x->auth[0])
+            err = bs_iso_msg_set_str(&m, 38, x->auth);
         if (err)
             return;
     }
@@ -248,6 +312,12 @@ static void handle_switch_message(struct acquirer *a, struct bs_iso_msg *m, uint
         bs_node_note(node, BS_J_UNMATCHED, a->cfg.sw, m, trace, "no request with this key");
         return;
     }
+    if (x->state == ST_DONE) {
+        env->ops->stat(env, BS_STAT_DUPLICATE, 1);
+        bs_node_note(node, BS_J_DUPLICATE, a->cfg.sw, m, x->trace,
+                     "second response: the terminal has its answer");
+        return;
+    }
     if (x->state != ST_PENDING) {
         /* After the timer: the terminal has its answer and the reversal goes on. */
         env->ops->stat(env, BS_STAT_LATE_RESPONSE, 1);
@@ -256,7 +326,13 @@ static void handle_switch_message(struct acquirer *a, struct bs_iso_msg *m, uint
         return;
     }
     answer_terminal(a, x, m, NULL);
-    release(a, idx);
+    /* Kept for a while so a repeat from the terminal gets this answer again. */
+    x->state = ST_DONE;
+    if (bs_iso_msg_get_str(m, 39, x->rc, sizeof(x->rc)) < 0)
+        memcpy(x->rc, "96", 3);
+    if (bs_iso_msg_get_str(m, 38, x->auth, sizeof(x->auth)) < 0)
+        x->auth[0] = '\0';
+    env->ops->timer(env, node->id, LATE_GRACE, TIMER_FORGET, bs__cookie(idx, x->hdr.gen));
 }
 
 static void on_message(struct bs_node *node, uint32_t from, const uint8_t *buf, size_t n,
@@ -297,6 +373,7 @@ static void on_timer(struct bs_node *node, uint32_t kind, uint64_t cookie)
         x->state = ST_TIMED_OUT;
         env->ops->stat(env, BS_STAT_ACQ_TIMEOUT, 1);
         bs_node_note(node, BS_J_TIMEOUT, a->cfg.sw, NULL, x->trace, "no response from switch");
+        memcpy(x->rc, "91", 3);
         answer_terminal(a, x, NULL, "91");
         start_reversal(a, x);
         x = bs__pool_at(&a->txns, idx);
@@ -311,6 +388,7 @@ static void acq_free(struct bs_node *node)
     bs__revq_deinit(&a->revq);
     bs__pool_deinit(&a->txns);
     bs__map_deinit(&a->by_key);
+    bs__map_deinit(&a->by_term);
     bs_free(a);
 }
 
@@ -337,8 +415,10 @@ int bs_acquirer_new(const struct bs_acquirer_cfg *cfg, struct bs_key *key, struc
     a->next_stan = 1;
     bs__pool_init(&a->txns, sizeof(struct acq_txn), 4000000);
     rc = bs__map_init(&a->by_key, 1024, 4000000);
+    if (rc == 0)
+        rc = bs__map_init(&a->by_term, 1024, 4000000);
     if (rc)
-        goto fail;
+        goto fail_map;
     rc = bs__revq_init(&a->revq, &a->base, TIMER_REVERSAL, a->inst_id, &a->next_stan,
                        cfg->reversal_max_repeats, cfg->reversal_backoff, cfg->reversal_backoff_max);
     if (rc)
@@ -347,6 +427,7 @@ int bs_acquirer_new(const struct bs_acquirer_cfg *cfg, struct bs_key *key, struc
     return 0;
 fail_map:
     bs__map_deinit(&a->by_key);
+    bs__map_deinit(&a->by_term);
 fail:
     bs_free(a);
     return rc;

@@ -181,6 +181,11 @@ unsigned bs_channel_of(const struct bs_iso_msg *m)
     return pc && n >= 2 && pc[0] == '0' && pc[1] == '1' ? BS_CH_ATM : BS_CH_POS;
 }
 
+unsigned bs_channel_of_proc(const char *proc)
+{
+    return proc[0] == '0' && proc[1] == '1' ? BS_CH_ATM : BS_CH_POS;
+}
+
 void bs_node_free(struct bs_node *node)
 {
     if (node)

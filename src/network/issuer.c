@@ -22,7 +22,8 @@ struct posting {
     struct bs__tkey key;
     uint64_t hkey;
     uint64_t card;
-    int64_t amount; /* debited, minor units; 0 when declined */
+    int64_t amount;   /* debited, minor units; 0 when declined */
+    uint64_t content; /* hash of what the request asked for, to tell repeats from clashes */
     char rc[3];
     char auth[7];
     bool reversed;
@@ -108,9 +109,27 @@ static void forget_later(struct issuer *is, uint32_t idx)
     env->ops->timer(env, is->base.id, is->cfg.retention, TIMER_FORGET, bs__cookie(idx, p->hdr.gen));
 }
 
-static void authorise(struct issuer *is, uint32_t from, const struct bs_iso_msg *m, uint64_t trace)
+/* A request under a key already decided: the stored answer for a repeat, RC 94 for a
+ * different request under the same key; never a second debit. */
+static void answer_duplicate(struct issuer *is, uint32_t from, const struct bs_iso_msg *m,
+                             const struct posting *p, uint64_t trace)
 {
     struct bs_env *env = is->base.env;
+
+    if (p->content != bs__content_hash(m)) {
+        env->ops->stat(env, BS_STAT_DUPLICATE_MISMATCH, 1);
+        bs_node_note(&is->base, BS_J_DUPLICATE, from, m, trace,
+                     "same key, different content: RC 94");
+        bs_node_reject(&is->base, is->cfg.dialect, from, m, "94", trace);
+        return;
+    }
+    env->ops->stat(env, BS_STAT_DUPLICATE, 1);
+    bs_node_note(&is->base, BS_J_DUPLICATE, from, m, trace, "repeat: stored response");
+    respond(is, from, m, p, trace);
+}
+
+static void authorise(struct issuer *is, uint32_t from, const struct bs_iso_msg *m, uint64_t trace)
+{
     struct bs__tkey k;
     struct posting *p;
     uint32_t idx;
@@ -122,16 +141,15 @@ static void authorise(struct issuer *is, uint32_t from, const struct bs_iso_msg 
 
     bs__tkey_from_msg(m, &k);
     if ((p = find(is, &k, &idx)) != NULL) {
-        /* A duplicate or repeat of a request already decided: the same answer, and
-         * never a second debit. */
-        bs_node_note(&is->base, BS_J_STATE, from, m, trace, "duplicate: stored response");
-        respond(is, from, m, p, trace);
+        answer_duplicate(is, from, m, p, trace);
         return;
     }
     pan = bs_iso_msg_get(m, 2, &panlen);
-    if (!pan || bs_card_index(&is->cards, (const char *)pan, panlen, &card) != 0)
+    if (is->base.forced_rc && strcmp(is->base.forced_rc, "00") != 0)
+        rc = is->base.forced_rc; /* a force-RC fault: decline, post nothing */
+    else if (!pan || bs_card_index(&is->cards, (const char *)pan, panlen, &card) != 0)
         rc = "14";
-    else if (is->expiry[card] < current_yymm(env->now))
+    else if (is->expiry[card] < current_yymm(bs_node_now(&is->base)))
         rc = "54";
     else
         rc = billing_amount(is, m, &amount);
@@ -151,6 +169,7 @@ static void authorise(struct issuer *is, uint32_t from, const struct bs_iso_msg 
     p->key = k;
     p->hkey = bs__tkey_hash(&k);
     p->card = card;
+    p->content = bs__content_hash(m);
     memcpy(p->rc, rc, 3);
     if (strcmp(rc, "00") == 0) {
         p->amount = amount;
@@ -194,6 +213,63 @@ static void reverse(struct issuer *is, uint32_t from, const struct bs_iso_msg *m
         bs_node_send(&is->base, is->cfg.dialect, from, &resp, trace);
 }
 
+/*
+ * A stand-in advice (0220/0221): a switch or the bridge approved for us while we were
+ * silent. It cannot be declined, only acknowledged, and it is applied at most once per
+ * original: if we approved the original ourselves (our answer was late or lost), it is
+ * already posted.
+ */
+static void advice(struct issuer *is, uint32_t from, const struct bs_iso_msg *m, uint64_t trace)
+{
+    struct bs_env *env = is->base.env;
+    struct bs__tkey k;
+    struct posting *p;
+    struct bs_iso_msg resp;
+    uint32_t idx;
+    uint64_t card;
+    int64_t amount = 0;
+    size_t panlen;
+    const uint8_t *pan = bs_iso_msg_get(m, 2, &panlen);
+    const char *why;
+
+    bs__tkey_from_msg(m, &k);
+    k.cls = '2';
+    p = find(is, &k, &idx);
+    if (p && p->amount > 0) {
+        why = "advice: original already posted, nothing applied";
+    } else if (!pan || bs_card_index(&is->cards, (const char *)pan, panlen, &card) != 0 ||
+               billing_amount(is, m, &amount) != NULL) {
+        why = "advice: card or amount not ours, acknowledged as an exception";
+        env->ops->stat(env, BS_STAT_ADVICE_EXCEPTION, 1);
+    } else if (bs_ledger_force_debit(is->ledger, card, amount) != 0) {
+        why = "advice: posting failed";
+        env->ops->stat(env, BS_STAT_ADVICE_EXCEPTION, 1);
+    } else {
+        why = "advice applied: cardholder debited for the stand-in approval";
+        env->ops->stat(env, BS_STAT_ADVICE_APPLIED, 1);
+        if (!p && bs__pool_alloc(&is->posts, &idx) == 0) {
+            p = bs__pool_at(&is->posts, idx);
+            p->key = k;
+            p->hkey = bs__tkey_hash(&k);
+            p->content = bs__content_hash(m);
+            if (bs__map_put(&is->by_key, p->hkey, idx) != 0)
+                bs__pool_release(&is->posts, idx);
+            else
+                forget_later(is, idx);
+            p = bs__pool_live(&is->posts, idx, p->hdr.gen);
+        }
+        if (p) {
+            p->card = card;
+            p->amount = amount;
+            memcpy(p->rc, "00", 3);
+            bs_iso_msg_get_str(m, 38, p->auth, sizeof(p->auth));
+        }
+    }
+    bs_node_note(&is->base, BS_J_ADVICE, from, m, trace, why);
+    if (bs_msg_make_response(m, &resp, "00") == 0)
+        bs_node_send(&is->base, is->cfg.dialect, from, &resp, trace);
+}
+
 static void on_message(struct bs_node *node, uint32_t from, const uint8_t *buf, size_t n,
                        uint64_t trace)
 {
@@ -208,6 +284,9 @@ static void on_message(struct bs_node *node, uint32_t from, const uint8_t *buf, 
     }
     if (strcmp(m.mti, "0200") == 0 || strcmp(m.mti, "0100") == 0)
         authorise(is, from, &m, trace);
+    else if (strcmp(m.mti, "0220") == 0 || strcmp(m.mti, "0221") == 0 ||
+             strcmp(m.mti, "0120") == 0 || strcmp(m.mti, "0121") == 0)
+        advice(is, from, &m, trace);
     else if (strcmp(m.mti, "0420") == 0 || strcmp(m.mti, "0421") == 0 ||
              strcmp(m.mti, "0400") == 0 || strcmp(m.mti, "0401") == 0)
         reverse(is, from, &m, trace);

@@ -19,6 +19,15 @@ static const char *const stat_names[BS_STAT_COUNT] = {
     [BS_STAT_REVERSAL_DONE] = "reversals_acknowledged",
     [BS_STAT_REVERSAL_EXCEPTION] = "reversal_exceptions",
     [BS_STAT_REVERSAL_APPLIED] = "reversals_applied",
+    [BS_STAT_STAND_IN_APPROVED] = "stand_in_approved",
+    [BS_STAT_STAND_IN_DECLINED] = "stand_in_declined",
+    [BS_STAT_ADVICE_SENT] = "advices_sent",
+    [BS_STAT_ADVICE_REPEAT] = "advice_repeats",
+    [BS_STAT_ADVICE_DONE] = "advices_acknowledged",
+    [BS_STAT_ADVICE_EXCEPTION] = "advice_exceptions",
+    [BS_STAT_ADVICE_APPLIED] = "advices_applied",
+    [BS_STAT_DUPLICATE] = "duplicates_answered",
+    [BS_STAT_DUPLICATE_MISMATCH] = "duplicates_rejected",
     [BS_STAT_LATE_RESPONSE] = "late_responses",
     [BS_STAT_SIG_FAILURE] = "signature_failures",
     [BS_STAT_FORMAT_ERROR] = "format_errors",
@@ -66,9 +75,19 @@ int bs_node_base_init(struct bs_node *node, const struct bs_node_ops *ops, const
     return 0;
 }
 
-static void journal(struct bs_node *node, enum bs_jkind kind, uint32_t peer,
-                    const struct bs_iso_msg *m, uint64_t trace, const char *sig, const char *key_id,
-                    const char *note)
+/* The bytes of a message as sent or received: journaled as hex with every sensitive data
+ * element blanked (bs_journal_wire_hex()). @unpacked: the record's message was decoded
+ * from exactly these bytes, so its DE offsets apply. */
+struct jwire {
+    const struct bs_iso_dialect *d;
+    const uint8_t *bytes;
+    size_t n;
+    bool unpacked;
+};
+
+static void journal_wire(struct bs_node *node, enum bs_jkind kind, uint32_t peer,
+                         const struct bs_iso_msg *m, uint64_t trace, const char *sig,
+                         const char *key_id, const char *note, const struct jwire *wire)
 {
     struct bs_env *env = node->env;
     struct bs_jrec r = {
@@ -81,9 +100,20 @@ static void journal(struct bs_node *node, enum bs_jkind kind, uint32_t peer,
         .sig = sig,
         .key_id = key_id,
         .note = note,
+        .wire = wire ? wire->bytes : NULL,
+        .wire_len = wire ? wire->n : 0,
+        .dialect = wire ? wire->d : NULL,
+        .wire_unpacked = wire && wire->unpacked,
     };
 
     env->ops->journal(env, node->id, &r);
+}
+
+static void journal(struct bs_node *node, enum bs_jkind kind, uint32_t peer,
+                    const struct bs_iso_msg *m, uint64_t trace, const char *sig, const char *key_id,
+                    const char *note)
+{
+    journal_wire(node, kind, peer, m, trace, sig, key_id, note, NULL);
 }
 
 void bs_node_note(struct bs_node *node, enum bs_jkind kind, uint32_t peer,
@@ -126,7 +156,8 @@ int bs_node_recv(struct bs_node *node, const struct bs_iso_dialect *d, uint32_t 
     }
     if (!node->keys) {
         *ret_sig = BS_SIGST_NONE;
-        journal(node, BS_J_MSG_IN, from, m, trace, NULL, NULL, NULL);
+        journal_wire(node, BS_J_MSG_IN, from, m, trace, NULL, NULL, NULL,
+                     &(struct jwire){ d, buf, n, true });
         return 0;
     }
 
@@ -149,11 +180,12 @@ int bs_node_recv(struct bs_node *node, const struct bs_iso_dialect *d, uint32_t 
     *ret_sig = st;
     if (st != BS_SIGST_OK) {
         node->env->ops->stat(node->env, BS_STAT_SIG_FAILURE, 1);
-        journal(node, BS_J_SIG_FAILURE, from, m, trace, bs_sig_status_name(st),
-                envl.key_id[0] ? envl.key_id : NULL, NULL);
+        journal_wire(node, BS_J_SIG_FAILURE, from, m, trace, bs_sig_status_name(st),
+                     envl.key_id[0] ? envl.key_id : NULL, NULL, &(struct jwire){ d, buf, n, true });
         return BS_ESIG;
     }
-    journal(node, BS_J_MSG_IN, from, m, trace, "ok", envl.key_id, NULL);
+    journal_wire(node, BS_J_MSG_IN, from, m, trace, "ok", envl.key_id, NULL,
+                 &(struct jwire){ d, buf, n, true });
     return 0;
 }
 
@@ -208,9 +240,10 @@ int bs_node_send(struct bs_node *node, const struct bs_iso_dialect *d, uint32_t 
         if (rc != 0)
             goto fail_pack_nomsg;
     }
-    node->env->ops->send(node->env, node->id, to, wire, len, trace);
-    journal(node, BS_J_MSG_OUT, to, m, trace, node->key ? "signed" : NULL,
-            node->key ? bs_key_id(node->key) : NULL, NULL);
+    node->env->ops->send(node->env, node->id, to, wire, len, trace, m);
+    journal_wire(node, BS_J_MSG_OUT, to, m, trace, node->key ? "signed" : NULL,
+                 node->key ? bs_key_id(node->key) : NULL, NULL,
+                 &(struct jwire){ d, wire, len, false });
     return 0;
 
 fail_pack:

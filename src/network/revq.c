@@ -1,4 +1,4 @@
-/* Reversal originator; see revq.h. */
+/* Repeat queues for reversals and stand-in advices; see revq.h. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +13,10 @@ struct rev {
     uint64_t trace;
     uint32_t to;
     const struct bs_iso_dialect *d;
-    uint8_t repeats;
+    uint16_t repeats;
+    bool sent;
     bs_time_us backoff;
-    struct bs_canon msg; /* the 0420 as first sent */
+    struct bs_canon msg; /* the message as first sent */
 };
 
 struct key_match {
@@ -31,20 +32,38 @@ static bool key_eq(const void *ctx, uint32_t idx)
     return bs__tkey_eq(&r->key, km->key);
 }
 
-int bs__revq_init(struct bs__revq *q, struct bs_node *node, uint32_t timer_kind,
-                  const char *inst_id, uint32_t *stan, unsigned max_repeats, bs_time_us backoff,
-                  bs_time_us backoff_max)
+static int init(struct bs__revq *q, struct bs_node *node, uint32_t timer_kind,
+                enum bs__repq_kind kind, bs_time_us backoff, bs_time_us backoff_max)
 {
     memset(q, 0, sizeof(*q));
     q->node = node;
+    q->kind = kind;
     q->timer_kind = timer_kind;
-    snprintf(q->inst_id, sizeof(q->inst_id), "%s", inst_id);
-    q->stan = stan;
-    q->max_repeats = max_repeats;
     q->backoff = backoff > 0 ? backoff : 5 * BS_US_PER_SEC;
     q->backoff_max = backoff_max > q->backoff ? backoff_max : q->backoff;
     bs__pool_init(&q->items, sizeof(struct rev), 4000000);
     return bs__map_init(&q->by_key, 256, 4000000);
+}
+
+int bs__revq_init(struct bs__revq *q, struct bs_node *node, uint32_t timer_kind,
+                  const char *inst_id, uint32_t *stan, unsigned max_repeats, bs_time_us backoff,
+                  bs_time_us backoff_max)
+{
+    int rc = init(q, node, timer_kind, BS__REPQ_REVERSAL, backoff, backoff_max);
+
+    snprintf(q->inst_id, sizeof(q->inst_id), "%s", inst_id);
+    q->stan = stan;
+    q->max_repeats = max_repeats;
+    return rc;
+}
+
+int bs__saf_init(struct bs__revq *q, struct bs_node *node, uint32_t timer_kind, size_t window,
+                 bs_time_us backoff, bs_time_us backoff_max)
+{
+    int rc = init(q, node, timer_kind, BS__REPQ_ADVICE, backoff, backoff_max);
+
+    q->window = window ? window : 1;
+    return rc;
 }
 
 void bs__revq_deinit(struct bs__revq *q)
@@ -53,6 +72,15 @@ void bs__revq_deinit(struct bs__revq *q)
         bs_wipe(&((struct rev *)bs__pool_at(&q->items, i))->msg, sizeof(struct bs_canon));
     bs__pool_deinit(&q->items);
     bs__map_deinit(&q->by_key);
+    bs_free(q->fifo);
+    bs_free(q->fifo_gen);
+}
+
+static const char *mti_of(const struct bs__revq *q, bool repeat)
+{
+    if (q->kind == BS__REPQ_ADVICE)
+        return repeat ? "0221" : "0220";
+    return repeat ? "0421" : "0420";
 }
 
 static void send(struct bs__revq *q, uint32_t idx, bool repeat)
@@ -61,12 +89,58 @@ static void send(struct bs__revq *q, uint32_t idx, bool repeat)
     struct rev *r = bs__pool_at(&q->items, idx);
     struct bs_iso_msg m;
 
-    memcpy(r->msg.mti, repeat ? "0421" : "0420", 5);
+    memcpy(r->msg.mti, mti_of(q, repeat), 5);
+    if (!r->sent) {
+        r->sent = true;
+        q->outstanding++;
+    }
     if (bs_canon_to_msg(&r->msg, &m) == 0)
         bs_node_send(q->node, r->d, r->to, &m, r->trace);
-    env->ops->stat(env, repeat ? BS_STAT_REVERSAL_REPEAT : BS_STAT_REVERSAL_SENT, 1);
+    if (q->kind == BS__REPQ_REVERSAL)
+        env->ops->stat(env, repeat ? BS_STAT_REVERSAL_REPEAT : BS_STAT_REVERSAL_SENT, 1);
+    else
+        env->ops->stat(env, repeat ? BS_STAT_ADVICE_REPEAT : BS_STAT_ADVICE_SENT, 1);
     r = bs__pool_at(&q->items, idx);
     env->ops->timer(env, q->node->id, r->backoff, q->timer_kind, bs__cookie(idx, r->hdr.gen));
+}
+
+/* Advices: send stored ones in order while the window has room. */
+static void pump(struct bs__revq *q)
+{
+    while (q->fifo_len && q->outstanding < q->window) {
+        uint32_t idx = q->fifo[q->fifo_head], gen = q->fifo_gen[q->fifo_head];
+        q->fifo_head = (q->fifo_head + 1) % q->fifo_cap;
+        q->fifo_len--;
+        if (bs__pool_live(&q->items, idx, gen))
+            send(q, idx, false);
+    }
+}
+
+static int fifo_push(struct bs__revq *q, uint32_t idx, uint32_t gen)
+{
+    if (q->fifo_len == q->fifo_cap) {
+        size_t cap = q->fifo_cap ? q->fifo_cap * 2 : 64;
+        uint32_t *f = bs_malloc(cap * sizeof(*f)), *g = bs_malloc(cap * sizeof(*g));
+        if (!f || !g) {
+            bs_free(f);
+            bs_free(g);
+            return BS_ENOMEM;
+        }
+        for (size_t i = 0; i < q->fifo_len; i++) {
+            f[i] = q->fifo[(q->fifo_head + i) % q->fifo_cap];
+            g[i] = q->fifo_gen[(q->fifo_head + i) % q->fifo_cap];
+        }
+        bs_free(q->fifo);
+        bs_free(q->fifo_gen);
+        q->fifo = f;
+        q->fifo_gen = g;
+        q->fifo_cap = cap;
+        q->fifo_head = 0;
+    }
+    q->fifo[(q->fifo_head + q->fifo_len) % q->fifo_cap] = idx;
+    q->fifo_gen[(q->fifo_head + q->fifo_len) % q->fifo_cap] = gen;
+    q->fifo_len++;
+    return 0;
 }
 
 static void finish(struct bs__revq *q, uint32_t idx)
@@ -74,15 +148,32 @@ static void finish(struct bs__revq *q, uint32_t idx)
     struct rev *r = bs__pool_at(&q->items, idx);
 
     bs__map_del(&q->by_key, r->hkey, idx);
+    if (r->sent)
+        q->outstanding--;
     bs_wipe(&r->msg, sizeof(r->msg));
     bs__pool_release(&q->items, idx);
     q->open--;
+}
+
+/* Reversals get identifiers of their own and name the original in DE 90. */
+static void make_reversal(struct bs__revq *q, struct rev *r, const struct bs_canon *orig)
+{
+    r->msg.auth[0] = '\0';
+    snprintf(r->msg.orig, sizeof(r->msg.orig), "%.4s%6.6s%10.10s%011llu%011llu", orig->mti,
+             orig->stan, orig->dt, strtoull(orig->acq, NULL, 10), strtoull(orig->fwd, NULL, 10));
+    snprintf(r->msg.acq, sizeof(r->msg.acq), "%s", q->inst_id);
+    r->msg.fwd[0] = '\0';
+    snprintf(r->msg.stan, sizeof(r->msg.stan), "%06u", *q->stan);
+    *q->stan = *q->stan >= 999999 ? 1 : *q->stan + 1;
+    bs_format_times(bs_node_now(q->node), 0, r->msg.dt, NULL, NULL);
+    memcpy(r->msg.rc, "68", 3); /* reason: no response in time */
 }
 
 int bs__revq_start(struct bs__revq *q, uint32_t to, const struct bs_iso_dialect *d,
                    const struct bs_canon *orig, const char *why, uint64_t trace)
 {
     struct bs_env *env = q->node->env;
+    struct bs_iso_msg m;
     struct rev *r;
     uint32_t idx;
     char note[96];
@@ -97,42 +188,40 @@ int bs__revq_start(struct bs__revq *q, uint32_t to, const struct bs_iso_dialect 
     r->trace = trace;
     r->backoff = q->backoff;
     r->msg = *orig;
-    /* The reversal carries the original's amounts and references, none of its
-     * card-reading data, and new identifiers of its own. */
+    /* Neither kind carries card-reading data. */
     r->msg.track2[0] = r->msg.expiry[0] = r->msg.pos_entry[0] = r->msg.pos_cond[0] = '\0';
-    r->msg.auth[0] = '\0';
-    snprintf(r->msg.orig, sizeof(r->msg.orig), "%.4s%6.6s%10.10s%011llu%011llu", orig->mti,
-             orig->stan, orig->dt, strtoull(orig->acq, NULL, 10), strtoull(orig->fwd, NULL, 10));
-    snprintf(r->msg.acq, sizeof(r->msg.acq), "%s", q->inst_id);
-    r->msg.fwd[0] = '\0';
-    snprintf(r->msg.stan, sizeof(r->msg.stan), "%06u", *q->stan);
-    *q->stan = *q->stan >= 999999 ? 1 : *q->stan + 1;
-    bs_format_times(env->now, 0, r->msg.dt, NULL, NULL);
-    memcpy(r->msg.rc, "68", 3); /* reason: no response in time */
-    memcpy(r->msg.mti, "0420", 5);
-    {
-        struct bs_iso_msg m;
-        if (bs_canon_to_msg(&r->msg, &m) != 0) {
-            bs__pool_release(&q->items, idx);
-            rc = BS_EFORMAT;
-            goto fail;
-        }
-        bs__tkey_from_msg(&m, &r->key);
+    if (q->kind == BS__REPQ_REVERSAL)
+        make_reversal(q, r, orig);
+    memcpy(r->msg.mti, mti_of(q, false), 5);
+    if (bs_canon_to_msg(&r->msg, &m) != 0) {
+        bs__pool_release(&q->items, idx);
+        rc = BS_EFORMAT;
+        goto fail;
     }
+    bs__tkey_from_msg(&m, &r->key);
     r->hkey = bs__tkey_hash(&r->key);
     rc = bs__map_put(&q->by_key, r->hkey, idx);
+    if (rc == 0 && q->kind == BS__REPQ_ADVICE)
+        rc = fifo_push(q, idx, r->hdr.gen);
     if (rc) {
+        bs__map_del(&q->by_key, r->hkey, idx);
         bs__pool_release(&q->items, idx);
         goto fail;
     }
     q->open++;
-    snprintf(note, sizeof(note), "start: %s", why);
-    bs_node_note(q->node, BS_J_REVERSAL, to, NULL, trace, note);
-    send(q, idx, false);
+    snprintf(note, sizeof(note), "%s: %s", q->kind == BS__REPQ_ADVICE ? "stored" : "start", why);
+    bs_node_note(q->node, q->kind == BS__REPQ_ADVICE ? BS_J_ADVICE : BS_J_REVERSAL, to, &m, trace,
+                 note);
+    if (q->kind == BS__REPQ_ADVICE)
+        pump(q);
+    else
+        send(q, idx, false);
     return 0;
 fail:
-    env->ops->stat(env, BS_STAT_REVERSAL_EXCEPTION, 1);
-    bs_node_note(q->node, BS_J_REVERSAL, to, NULL, trace, "exception: could not start");
+    env->ops->stat(
+        env, q->kind == BS__REPQ_ADVICE ? BS_STAT_ADVICE_EXCEPTION : BS_STAT_REVERSAL_EXCEPTION, 1);
+    bs_node_note(q->node, q->kind == BS__REPQ_ADVICE ? BS_J_ADVICE : BS_J_REVERSAL, to, NULL, trace,
+                 "exception: could not store");
     return rc;
 }
 
@@ -144,15 +233,20 @@ bool bs__revq_on_response(struct bs__revq *q, const struct bs_iso_msg *m)
     uint32_t idx;
     struct rev *r;
 
-    if (m->mti[1] != '4')
+    /* 0430 answers a reversal (0420/0421), 0230 an advice (0220/0221). */
+    if (m->mti[1] != (q->kind == BS__REPQ_ADVICE ? '2' : '4') || m->mti[2] != '3')
         return false;
     bs__tkey_from_msg(m, &k);
     if (bs__map_get(&q->by_key, bs__tkey_hash(&k), key_eq, &km, &idx) != 0)
         return false;
     r = bs__pool_at(&q->items, idx);
-    env->ops->stat(env, BS_STAT_REVERSAL_DONE, 1);
-    bs_node_note(q->node, BS_J_REVERSAL, r->to, m, r->trace, "acknowledged");
+    env->ops->stat(env, q->kind == BS__REPQ_ADVICE ? BS_STAT_ADVICE_DONE : BS_STAT_REVERSAL_DONE,
+                   1);
+    bs_node_note(q->node, q->kind == BS__REPQ_ADVICE ? BS_J_ADVICE : BS_J_REVERSAL, r->to, m,
+                 r->trace, "acknowledged");
     finish(q, idx);
+    if (q->kind == BS__REPQ_ADVICE)
+        pump(q);
     return true;
 }
 
@@ -164,14 +258,15 @@ void bs__revq_on_timer(struct bs__revq *q, uint64_t cookie)
 
     if (!r)
         return;
-    if (r->repeats >= q->max_repeats) {
+    if (q->kind == BS__REPQ_REVERSAL && r->repeats >= q->max_repeats) {
         env->ops->stat(env, BS_STAT_REVERSAL_EXCEPTION, 1);
         bs_node_note(q->node, BS_J_REVERSAL, r->to, NULL, r->trace,
                      "exception: no 0430 after the last repeat");
         finish(q, idx);
         return;
     }
-    r->repeats++;
+    if (r->repeats < UINT16_MAX)
+        r->repeats++;
     r->backoff *= 2;
     if (r->backoff > q->backoff_max)
         r->backoff = q->backoff_max;

@@ -1,9 +1,13 @@
 /*
  * Scheme switch: routes requests by BIN (longest prefix) to an issuer host or to the
  * bridge, remembers who sent each request under its matching key (DE 32, DE 11, DE 7,
- * MTI class), and hands each response back to exactly that sender. A target silent past
- * the switch timer gets the sender an RC 91 (financial requests; reversal senders repeat
- * on their own). Unknown BIN: RC 15; a route back to the sender: RC 92.
+ * MTI class), and hands each response back to exactly that sender. Unknown BIN: RC 15;
+ * a route back to the sender: RC 92.
+ *
+ * A target silent past the switch timer: towards one of its own issuers the switch stands
+ * in when its policy allows (answers 00 with a stand-in authorization code and stores a
+ * 0220 advice in that issuer's store-and-forward queue); otherwise it answers RC 91 and
+ * reverses towards the target, so a late approval there is undone.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,12 +18,15 @@
 #include "common/map.h"
 #include "common/pool.h"
 #include "network/revq.h"
+#include "network/stip.h"
 #include "network/txnkey.h"
 
-enum { TIMER_RESPONSE = 1, TIMER_FORGET = 2, TIMER_REVERSAL = 3 };
+enum { TIMER_RESPONSE = 1, TIMER_FORGET = 2, TIMER_REVERSAL = 3, TIMER_SAF = 16 };
 
 /* How long a timed-out entry stays to recognise its late response (µs). */
 #define LATE_GRACE (120 * BS_US_PER_SEC)
+/* Store-and-forward queues: one per issuer the switch stood in for. */
+#define MAX_SAF 64
 
 struct sw_txn {
     struct bs__pool_hdr hdr;
@@ -28,8 +35,12 @@ struct sw_txn {
     uint64_t trace;
     uint32_t origin, target;
     bool timed_out;
-    bool answerable; /* a request the switch answers itself on timeout */
-    char pan[20], proc[7], amount[13], currency[4], rrn[13], mti[5], fwd[12];
+    struct bs_canon req; /* the request as forwarded, track data wiped */
+};
+
+struct saf {
+    uint32_t target;
+    struct bs__revq q;
 };
 
 struct sw {
@@ -40,6 +51,9 @@ struct sw {
     struct bs__map by_key;
     uint32_t next_stan;
     struct bs__revq revq;
+    struct bs__stip stip;
+    struct saf saf[MAX_SAF];
+    size_t nsaf;
 };
 
 struct key_match {
@@ -69,6 +83,7 @@ static void release(struct sw *s, uint32_t idx)
     struct sw_txn *x = bs__pool_at(&s->txns, idx);
 
     bs__map_del(&s->by_key, x->hkey, idx);
+    bs_wipe(&x->req, sizeof(x->req));
     bs__pool_release(&s->txns, idx);
 }
 
@@ -81,10 +96,22 @@ static bs_time_us timer_for(const struct sw *s, uint32_t target, unsigned ch)
     return t->stand_in;
 }
 
-static void copy_str(const struct bs_iso_msg *m, unsigned de, char *out, size_t cap)
+static struct saf *saf_for(struct sw *s, uint32_t target)
 {
-    if (bs_iso_msg_get_str(m, de, out, cap) < 0)
-        out[0] = '\0';
+    for (size_t i = 0; i < s->nsaf; i++)
+        if (s->saf[i].target == target)
+            return &s->saf[i];
+    if (s->nsaf == MAX_SAF)
+        return NULL;
+    struct saf *q = &s->saf[s->nsaf];
+    if (bs__saf_init(&q->q, &s->base, TIMER_SAF + (uint32_t)s->nsaf, s->cfg.saf_window,
+                     s->cfg.reversal_backoff, s->cfg.reversal_backoff_max) != 0) {
+        bs__revq_deinit(&q->q);
+        return NULL;
+    }
+    q->target = target;
+    s->nsaf++;
+    return q;
 }
 
 static void handle_request(struct sw *s, uint32_t from, struct bs_iso_msg *m, uint64_t trace)
@@ -120,35 +147,31 @@ static void handle_request(struct sw *s, uint32_t from, struct bs_iso_msg *m, ui
         bs_node_reject(node, s->cfg.dialect, from, m, "96", trace);
         return;
     }
+    if (!bs_iso_msg_has(m, 33) && bs_iso_msg_set_str(m, 33, s->inst_id) != 0)
+        goto fail_release;
     x = bs__pool_at(&s->txns, idx);
     x->key = k;
     x->hkey = bs__tkey_hash(&k);
     x->trace = trace;
     x->origin = from;
     x->target = target;
-    x->answerable = m->mti[1] == '1' || m->mti[1] == '2';
-    memcpy(x->mti, m->mti, 5);
-    copy_str(m, 2, x->pan, sizeof(x->pan));
-    copy_str(m, 3, x->proc, sizeof(x->proc));
-    copy_str(m, 4, x->amount, sizeof(x->amount));
-    copy_str(m, 49, x->currency, sizeof(x->currency));
-    copy_str(m, 37, x->rrn, sizeof(x->rrn));
-    if (bs__map_put(&s->by_key, x->hkey, idx) != 0) {
-        bs__pool_release(&s->txns, idx);
-        bs_node_reject(node, s->cfg.dialect, from, m, "96", trace);
-        return;
+    if (bs_canon_from_msg(m, &x->req) != 0)
+        goto fail_release;
+    bs_wipe(x->req.track2, sizeof(x->req.track2));
+    if (bs__map_put(&s->by_key, x->hkey, idx) != 0)
+        goto fail_release;
+    if (bs_node_send(node, s->cfg.dialect, target, m, trace) != 0) {
+        release(s, idx);
+        goto fail;
     }
-    if (!bs_iso_msg_has(m, 33) && bs_iso_msg_set_str(m, 33, s->inst_id) != 0)
-        goto fail;
-    copy_str(m, 33, x->fwd, sizeof(x->fwd));
-    if (bs_node_send(node, s->cfg.dialect, target, m, trace) != 0)
-        goto fail;
     x = bs__pool_at(&s->txns, idx);
     env->ops->timer(env, node->id, timer_for(s, target, bs_channel_of(m)), TIMER_RESPONSE,
                     bs__cookie(idx, x->hdr.gen));
     return;
+fail_release:
+    bs_wipe(&((struct sw_txn *)bs__pool_at(&s->txns, idx))->req, sizeof(struct bs_canon));
+    bs__pool_release(&s->txns, idx);
 fail:
-    release(s, idx);
     bs_node_reject(node, s->cfg.dialect, from, m, "96", trace);
 }
 
@@ -162,6 +185,9 @@ static void handle_response(struct sw *s, uint32_t from, struct bs_iso_msg *m, u
 
     if (bs__revq_on_response(&s->revq, m))
         return;
+    for (size_t i = 0; i < s->nsaf; i++)
+        if (s->saf[i].target == from && bs__revq_on_response(&s->saf[i].q, m))
+            return;
     bs__tkey_from_msg(m, &k);
     x = find(s, &k, &idx);
     if (!x || x->target != from) {
@@ -196,23 +222,51 @@ static void on_message(struct bs_node *node, uint32_t from, const uint8_t *buf, 
         handle_request(s, from, &m, trace);
 }
 
-static void reverse_original(struct sw *s, const struct sw_txn *x)
+/* Answer the sender of @x itself, with @rc (and @auth when approving in stand-in). */
+static void answer_origin(struct sw *s, const struct sw_txn *x, const char *rc, const char *auth)
 {
-    struct bs_canon c;
+    struct bs_canon c = x->req;
+    struct bs_iso_msg m;
 
-    memset(&c, 0, sizeof(c));
-    memcpy(c.mti, x->mti, 5);
-    memcpy(c.pan, x->pan, sizeof(c.pan));
-    memcpy(c.proc, x->proc, sizeof(c.proc));
-    c.amount = strtoll(x->amount, NULL, 10);
-    c.billing = -1;
-    memcpy(c.dt, x->key.dt, sizeof(c.dt));
-    memcpy(c.stan, x->key.stan, sizeof(c.stan));
-    memcpy(c.acq, x->key.acq, sizeof(c.acq));
-    memcpy(c.fwd, x->fwd, sizeof(c.fwd));
-    memcpy(c.rrn, x->rrn, sizeof(c.rrn));
-    memcpy(c.currency, x->currency, sizeof(c.currency));
-    bs__revq_start(&s->revq, x->target, s->cfg.dialect, &c, "switch timeout", x->trace);
+    if (bs_mti_response(x->req.mti, c.mti) != 0)
+        return;
+    memcpy(c.rc, rc, 3);
+    snprintf(c.auth, sizeof(c.auth), "%s", auth ? auth : "");
+    c.expiry[0] = c.pos_entry[0] = c.pos_cond[0] = c.mcc[0] = c.acceptor[0] = '\0';
+    if (bs_canon_to_msg(&c, &m) == 0)
+        bs_node_send(&s->base, s->cfg.dialect, x->origin, &m, x->trace);
+}
+
+/* Stand in for a silent issuer when the policy allows; true when approved. */
+static bool stand_in(struct sw *s, const struct sw_txn *x)
+{
+    struct bs_env *env = s->base.env;
+    struct saf *q;
+    struct bs_canon advice;
+    int64_t amount = x->req.billing >= 0 ? x->req.billing : x->req.amount;
+    char auth[7];
+
+    if (x->target == s->cfg.bridge || x->req.mti[1] != '2' || x->req.mti[2] != '0')
+        return false;
+    if (!bs__stip_approve(&s->stip, x->req.pan, bs_channel_of_proc(x->req.proc), amount, env->now,
+                          auth)) {
+        if (s->stip.policy.enabled)
+            env->ops->stat(env, BS_STAT_STAND_IN_DECLINED, 1);
+        return false;
+    }
+    q = saf_for(s, x->target);
+    if (!q)
+        return false;
+    env->ops->stat(env, BS_STAT_STAND_IN_APPROVED, 1);
+    bs_node_note(&s->base, BS_J_STAND_IN, x->target, NULL, x->trace,
+                 "approved in stand-in; advice stored");
+    answer_origin(s, x, "00", auth);
+    advice = x->req;
+    memcpy(advice.rc, "00", 3);
+    memcpy(advice.auth, auth, 7);
+    bs__revq_start(&q->q, x->target, s->cfg.dialect, &advice, "stand-in approval", x->trace);
+    bs_wipe(&advice, sizeof(advice));
+    return true;
 }
 
 static void on_timer(struct bs_node *node, uint32_t kind, uint64_t cookie)
@@ -220,14 +274,18 @@ static void on_timer(struct bs_node *node, uint32_t kind, uint64_t cookie)
     struct sw *s = (struct sw *)node;
     struct bs_env *env = node->env;
     uint32_t idx = (uint32_t)cookie;
-    struct sw_txn *x = bs__pool_live(&s->txns, idx, (uint32_t)(cookie >> 32));
-    struct bs_iso_msg m;
-    int err;
+    struct sw_txn *x;
 
     if (kind == TIMER_REVERSAL) {
         bs__revq_on_timer(&s->revq, cookie);
         return;
     }
+    if (kind >= TIMER_SAF) {
+        if (kind - TIMER_SAF < s->nsaf)
+            bs__revq_on_timer(&s->saf[kind - TIMER_SAF].q, cookie);
+        return;
+    }
+    x = bs__pool_live(&s->txns, idx, (uint32_t)(cookie >> 32));
     if (!x)
         return;
     if (kind == TIMER_FORGET) {
@@ -239,24 +297,14 @@ static void on_timer(struct bs_node *node, uint32_t kind, uint64_t cookie)
     x->timed_out = true;
     env->ops->stat(env, BS_STAT_SWITCH_TIMEOUT, 1);
     bs_node_note(node, BS_J_TIMEOUT, x->target, NULL, x->trace, "no response from target");
-    if (x->answerable) {
-        char mti[5];
-        bs_mti_response(x->mti, mti);
-        bs_iso_msg_init(&m, mti);
-        err = bs_iso_msg_set_str(&m, 2, x->pan);
-        err = err ? err : bs_iso_msg_set_str(&m, 3, x->proc);
-        err = err ? err : bs_iso_msg_set_str(&m, 4, x->amount);
-        err = err ? err : bs_iso_msg_set_str(&m, 7, x->key.dt);
-        err = err ? err : bs_iso_msg_set_str(&m, 11, x->key.stan);
-        err = err ? err : bs_iso_msg_set_str(&m, 32, x->key.acq);
-        err = err ? err : bs_iso_msg_set_str(&m, 37, x->rrn);
-        err = err ? err : bs_iso_msg_set_str(&m, 39, "91");
-        err = err ? err : bs_iso_msg_set_str(&m, 49, x->currency);
-        if (err == 0)
-            bs_node_send(node, s->cfg.dialect, x->origin, &m, x->trace);
-        /* The sender now has a decline; whatever the target may still have approved
-         * must be undone, so the switch reverses towards it. */
-        reverse_original(s, x);
+    if (x->req.mti[1] == '1' || x->req.mti[1] == '2') {
+        if (!stand_in(s, x)) {
+            answer_origin(s, x, "91", NULL);
+            /* The sender now has a decline; whatever the target may still have approved
+             * must be undone, so the switch reverses towards it. */
+            bs__revq_start(&s->revq, x->target, s->cfg.dialect, &x->req, "switch timeout",
+                           x->trace);
+        }
     }
     x = bs__pool_at(&s->txns, idx);
     env->ops->timer(env, node->id, LATE_GRACE, TIMER_FORGET, bs__cookie(idx, x->hdr.gen));
@@ -266,6 +314,11 @@ static void sw_free(struct bs_node *node)
 {
     struct sw *s = (struct sw *)node;
 
+    for (uint32_t i = 0; i < s->txns.top; i++)
+        bs_wipe(&((struct sw_txn *)bs__pool_at(&s->txns, i))->req, sizeof(struct bs_canon));
+    for (size_t i = 0; i < s->nsaf; i++)
+        bs__revq_deinit(&s->saf[i].q);
+    bs__stip_deinit(&s->stip);
     bs__revq_deinit(&s->revq);
     bs__pool_deinit(&s->txns);
     bs__map_deinit(&s->by_key);
@@ -300,11 +353,31 @@ int bs_switch_new(const struct bs_switch_cfg *cfg, struct bs_key *key, struct bs
                        cfg->reversal_max_repeats, cfg->reversal_backoff, cfg->reversal_backoff_max);
     if (rc)
         goto fail_map;
+    rc = bs__stip_init(&s->stip, &cfg->stip);
+    if (rc)
+        goto fail_revq;
     *ret = &s->base;
     return 0;
+fail_revq:
+    bs__revq_deinit(&s->revq);
 fail_map:
     bs__map_deinit(&s->by_key);
 fail:
     bs_free(s);
     return rc;
+}
+
+size_t bs_switch_open_advices(const struct bs_node *node)
+{
+    const struct sw *s = (const struct sw *)node;
+    size_t n = 0;
+
+    for (size_t i = 0; i < s->nsaf; i++)
+        n += s->saf[i].q.open;
+    return n;
+}
+
+size_t bs_switch_open_reversals(const struct bs_node *node)
+{
+    return ((const struct sw *)node)->revq.open;
 }

@@ -88,7 +88,7 @@ int bs_terminal_start(struct bs_node *node, const struct bs_txn_request *req)
     x->trace = req->trace;
     x->started = env->now;
 
-    bs_format_times(env->now, t->cfg.utc_offset_min, de7, de12, de13);
+    bs_format_times(bs_node_now(node), t->cfg.utc_offset_min, de7, de12, de13);
     snprintf(tid, sizeof(tid), "T%07u", (unsigned)(req->terminal % 10000000u));
     snprintf(mid, sizeof(mid), "M%014u",
              (unsigned)(req->terminal % (t->cfg.merchants ? t->cfg.merchants : 1)));

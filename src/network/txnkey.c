@@ -96,3 +96,16 @@ uint64_t bs_txn_key(const struct bs_iso_msg *m)
     bs__tkey_from_msg(m, &k);
     return bs__tkey_hash(&k);
 }
+
+uint64_t bs__content_hash(const struct bs_iso_msg *m)
+{
+    static const uint8_t des[] = { 2, 3, 4, 6, 49, 51 };
+    uint64_t h = 0;
+
+    for (size_t i = 0; i < sizeof(des); i++) {
+        size_t n;
+        const uint8_t *v = bs_iso_msg_get(m, des[i], &n);
+        h = bs__hash(v ? v : (const uint8_t *)"", v ? n : 0, h ^ des[i]);
+    }
+    return h;
+}

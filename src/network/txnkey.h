@@ -29,6 +29,12 @@ int bs__tkey_from_de90(const struct bs_iso_msg *m, struct bs__tkey *k);
 void bs__de90_from_msg(const struct bs_iso_msg *orig, char out[43]);
 
 uint64_t bs__tkey_hash(const struct bs__tkey *k);
+
+/**
+ * What a request asks for (DE 2, 3, 4, 6, 49, 51), hashed: a repeat under a key has the
+ * same content, a different request under the same key (RC 94) does not.
+ */
+uint64_t bs__content_hash(const struct bs_iso_msg *m);
 bool bs__tkey_eq(const struct bs__tkey *a, const struct bs__tkey *b);
 
 #endif

@@ -1,0 +1,284 @@
+/* bridgesim log show: the records of a run, filtered, as a table or as JSON Lines. */
+#include <string.h>
+
+#include "journal/jread.h"
+#include "journal/logcmd.h"
+
+/* Short kind names for the table (the JSON keeps the full names). */
+static const char *short_kind(enum bs_jkind k)
+{
+    static const char *const names[BS_J_KIND_COUNT] = {
+        [BS_J_MSG_IN] = "msg_in",      [BS_J_MSG_OUT] = "msg_out",
+        [BS_J_TIMEOUT] = "timeout",    [BS_J_LATE] = "late",
+        [BS_J_REVERSAL] = "reversal",  [BS_J_SIG_FAILURE] = "sig_fail",
+        [BS_J_FORMAT_ERROR] = "fmt_err", [BS_J_UNMATCHED] = "unmatch",
+        [BS_J_DROP] = "drop",          [BS_J_STATE] = "state",
+        [BS_J_INTERNAL] = "internal",  [BS_J_STAND_IN] = "stand_in",
+        [BS_J_ADVICE] = "advice",      [BS_J_FAULT] = "fault",
+        [BS_J_SETTLEMENT] = "settle",  [BS_J_HEADER] = "header",
+        [BS_J_CHECKPOINT] = "checkpt",
+    };
+    const char *s = (unsigned)k < BS_J_KIND_COUNT ? names[k] : NULL;
+
+    return s ? s : bs_jkind_name(k);
+}
+
+static const char *kind_color(enum bs_jkind k)
+{
+    switch (k) {
+    case BS_J_MSG_IN:
+        return "\033[36m";
+    case BS_J_MSG_OUT:
+        return "\033[34m";
+    case BS_J_TIMEOUT:
+    case BS_J_LATE:
+    case BS_J_REVERSAL:
+    case BS_J_STAND_IN:
+    case BS_J_ADVICE:
+    case BS_J_UNMATCHED:
+        return "\033[33m";
+    case BS_J_SIG_FAILURE:
+    case BS_J_FORMAT_ERROR:
+    case BS_J_INTERNAL:
+    case BS_J_DROP:
+    case BS_J_FAULT:
+        return "\033[31m";
+    default:
+        return "";
+    }
+}
+
+enum col_id { C_TIME, C_NODE, C_KIND, C_PEER, C_TRACE, C_MTI, C_STAN, C_RRN, C_PAN, C_AMOUNT,
+              C_RC, C_SIG, C_NOTE, C_COUNT };
+
+struct col {
+    const char *title;
+    int width;
+    bool right;
+    bool on;
+};
+
+/* Columns by priority: what a payment engineer looks at first stays on narrow screens. */
+static const enum col_id priority[] = { C_TIME, C_NODE, C_KIND, C_MTI, C_RC, C_TRACE, C_STAN,
+                                        C_RRN, C_PAN, C_AMOUNT, C_PEER, C_SIG, C_NOTE };
+
+static void layout(struct col *c, int width, int namew)
+{
+    static const struct col base[C_COUNT] = {
+        [C_TIME] = { "TIME", 15, false, false },   [C_NODE] = { "NODE", 0, false, false },
+        [C_KIND] = { "KIND", 8, false, false },    [C_PEER] = { "PEER", 0, false, false },
+        [C_TRACE] = { "TRACE", 7, true, false },   [C_MTI] = { "MTI", 4, false, false },
+        [C_STAN] = { "STAN", 6, false, false },    [C_RRN] = { "RRN", 12, false, false },
+        [C_PAN] = { "PAN", 16, false, false },     [C_AMOUNT] = { "AMOUNT", 16, true, false },
+        [C_RC] = { "RC", 2, false, false },        [C_SIG] = { "SIG", 7, false, false },
+        [C_NOTE] = { "NOTE", 0, false, false },
+    };
+    int used = 0;
+
+    memcpy(c, base, sizeof(base));
+    c[C_NODE].width = c[C_PEER].width = namew;
+    for (size_t i = 0; i < sizeof(priority) / sizeof(priority[0]); i++) {
+        struct col *x = &c[priority[i]];
+        int need = (used ? 1 : 0) + x->width;
+        if (priority[i] == C_NOTE) {
+            /* The note takes what is left, if that is worth having. */
+            int left = width - used - 1;
+            if (left >= 10) {
+                x->width = left;
+                x->on = true;
+            }
+            continue;
+        }
+        if (used + need <= width) {
+            x->on = true;
+            used += need;
+        }
+    }
+}
+
+/* Print @s in a column of @w characters; longer text ends in '~'. */
+static void cell(FILE *out, bool *first, const char *s, int w, bool right, const char *color,
+                 bool use_color)
+{
+    int n = (int)strlen(s);
+
+    if (!*first)
+        fputc(' ', out);
+    *first = false;
+    if (use_color && color && *color)
+        fputs(color, out);
+    if (n > w)
+        fprintf(out, "%.*s~", w - 1, s);
+    else if (right)
+        fprintf(out, "%*s", w, s);
+    else
+        fprintf(out, "%-*s", w, s);
+    if (use_color && color && *color)
+        fputs("\033[0m", out);
+}
+
+static void row(FILE *out, const struct col *c, const struct bs_jline *r, bool color, bool last)
+{
+    char buf[64], clock[16];
+    bool first = true;
+    const char *rc_color = !r->rc[0] ? "" : strcmp(r->rc, "00") == 0 ? "\033[32m" : "\033[31m";
+
+    for (int i = 0; i < C_COUNT; i++) {
+        const char *s = "", *col = NULL;
+        if (!c[i].on)
+            continue;
+        switch ((enum col_id)i) {
+        case C_TIME:
+            bs_log_clock(r->t, clock);
+            s = clock;
+            break;
+        case C_NODE:
+            s = r->node;
+            break;
+        case C_KIND:
+            s = short_kind(r->kind);
+            col = kind_color(r->kind);
+            break;
+        case C_PEER:
+            s = r->peer;
+            break;
+        case C_TRACE:
+            if (r->trace) {
+                snprintf(buf, sizeof(buf), "%llu", (unsigned long long)r->trace);
+                s = buf;
+            }
+            break;
+        case C_MTI:
+            s = r->mti;
+            break;
+        case C_STAN:
+            s = r->stan;
+            break;
+        case C_RRN:
+            s = r->rrn;
+            break;
+        case C_PAN:
+            s = r->pan;
+            break;
+        case C_AMOUNT:
+            if (r->has_amount) {
+                snprintf(buf, sizeof(buf), "%lld %s", (long long)r->amount,
+                         bs_log_currency(r->currency));
+                s = buf;
+            }
+            break;
+        case C_RC:
+            s = r->rc;
+            col = rc_color;
+            break;
+        case C_SIG:
+            s = r->sig;
+            if (r->sig[0] && strcmp(r->sig, "ok") != 0 && strcmp(r->sig, "signed") != 0)
+                col = "\033[31m";
+            break;
+        case C_NOTE:
+            s = r->note;
+            if (r->kind == BS_J_CHECKPOINT)
+                s = r->final ? "final checkpoint" : "checkpoint";
+            break;
+        default:
+            break;
+        }
+        /* The last column is not padded: no trailing blanks. */
+        if (last && i == C_NOTE) {
+            if (!first)
+                fputc(' ', out);
+            first = false;
+            fprintf(out, "%.*s", c[i].width, s);
+        } else {
+            cell(out, &first, s, c[i].width, c[i].right, col, color);
+        }
+    }
+    fputc('\n', out);
+}
+
+int bs_log_show(const char *rundir, const struct bs_log_filter *f, const struct bs_log_out *o,
+                FILE *out, FILE *errf)
+{
+    struct bs_jrun run;
+    struct bs_jmerge *m = NULL;
+    struct bs_log_match match;
+    struct bs_jmerge_item it;
+    struct col cols[C_COUNT];
+    char err[512];
+    bs_time_us start = INT64_MAX;
+    unsigned long long shown = 0;
+    int namew = 4, rc, code = 2;
+    bool color = bs_log_color(o, out);
+
+    if (bs_jrun_open(rundir, &run, err, sizeof(err)) != 0) {
+        fprintf(errf, "bridgesim log show: %s\n", err);
+        return 2;
+    }
+    rc = bs_jmerge_open(&run, errf, &m, err, sizeof(err));
+    if (rc) {
+        fprintf(errf, "bridgesim log show: %s\n", rc == BS_ENOMEM ? "out of memory" : err);
+        goto out;
+    }
+    for (size_t i = 0; i < run.n; i++) {
+        const struct bs_jline *h = bs_jmerge_header(m, i);
+        int n = (int)strlen(h->node);
+        if (h->t < start)
+            start = h->t;
+        if (n > namew)
+            namew = n;
+    }
+    if (namew > 24)
+        namew = 24;
+    if (bs_log_match_init(&match, f, start, err, sizeof(err)) != 0) {
+        fprintf(errf, "bridgesim log show: %s\n", err);
+        goto out;
+    }
+    if (!o->json) {
+        layout(cols, bs_log_width(o, out), namew);
+        {
+            bool first = true;
+            for (int i = 0; i < C_COUNT; i++) {
+                if (!cols[i].on)
+                    continue;
+                if (i == C_NOTE) {
+                    fprintf(out, " %s", cols[i].title);
+                    continue;
+                }
+                cell(out, &first, cols[i].title, cols[i].width, cols[i].right,
+                     color ? "\033[1m" : NULL, color);
+            }
+            fputc('\n', out);
+        }
+    }
+    while ((rc = bs_jmerge_next(m, &it, err, sizeof(err))) == 1) {
+        if (!bs_log_match(&match, it.rec))
+            continue;
+        if (o->json) {
+            fwrite(it.line, 1, it.n, out);
+            fputc('\n', out);
+        } else {
+            row(out, cols, it.rec, color, true);
+        }
+        if (ferror(out))
+            break;
+        if (f->limit && ++shown >= f->limit)
+            break;
+        if (!f->limit)
+            shown++;
+    }
+    if (rc < 0) {
+        fprintf(errf, "bridgesim log show: %s\n", err);
+        goto out;
+    }
+    if (fflush(out) != 0 || ferror(out)) {
+        /* A closed pipe (log show | head) is the reader's choice, not an error of ours. */
+        code = 0;
+        goto out;
+    }
+    code = 0;
+out:
+    bs_jmerge_free(m);
+    bs_jrun_close(&run);
+    return code;
+}

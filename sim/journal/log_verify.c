@@ -1,0 +1,214 @@
+/*
+ * bridgesim log verify: every journal's hash chain and checkpoint signatures, and that
+ * the headers of one run agree with each other. Exit 1 names the file and line of the
+ * first failure in each journal; exit 2 for input that is not a run's journals at all.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "journal/jread.h"
+#include "journal/logcmd.h"
+
+struct fres {
+    uint64_t records, checkpoints, line;
+    int code; /* 0 ok, 1 failed verification, 2 not a journal */
+    char reason[300];
+};
+
+/* Whether @line looks like the header of a journal: then any later failure is tampering
+ * or damage (exit 1); otherwise the file is not a journal at all (exit 2). */
+static bool looks_like_header(const char *line, size_t n)
+{
+    static const char pre[] = "{\"seq\":0,";
+
+    return n >= sizeof(pre) - 1 && memcmp(line, pre, sizeof(pre) - 1) == 0 &&
+           memmem(line, n, "\"kind\":\"header\"", 15) != NULL;
+}
+
+static void verify_file(const char *path, struct bs_jline *hdr, bool *have_hdr, struct fres *res)
+{
+    struct bs_jreader *r = NULL;
+    struct bs_jverify *v = NULL;
+    struct bs_jverify_error e;
+    struct bs_jline *parsed = hdr;
+    const char *line;
+    size_t n;
+    bool torn = false;
+    char err[600];
+    int rc;
+
+    memset(res, 0, sizeof(*res));
+    *have_hdr = false;
+    if (bs_jreader_open(path, &r, err, sizeof(err)) != 0) {
+        res->code = 2;
+        snprintf(res->reason, sizeof(res->reason), "%s", strerror(errno));
+        return;
+    }
+    if (bs_jverify_new(&v) != 0) {
+        res->code = 2;
+        snprintf(res->reason, sizeof(res->reason), "out of memory");
+        goto out;
+    }
+    for (;;) {
+        rc = bs_jreader_next(r, &line, &n, &torn);
+        if (rc == 0 || torn)
+            break;
+        if (rc < 0) {
+            res->line = bs_jreader_lineno(r) ? bs_jreader_lineno(r) : 1;
+            res->code = bs_jreader_lineno(r) <= 1 ? 2 : 1;
+            snprintf(res->reason, sizeof(res->reason), "%s",
+                     rc == BS_ELIMIT ? "line longer than 16384 bytes" : "read error");
+            goto out;
+        }
+        if (bs_jreader_lineno(r) == 1 && !looks_like_header(line, n)) {
+            res->line = 1;
+            res->code = 2;
+            snprintf(res->reason, sizeof(res->reason),
+                     "not a bridgesim journal (line 1 is not a header record)");
+            goto out;
+        }
+        rc = bs_jverify_line(v, line, n, parsed, &e);
+        if (rc) {
+            res->line = e.line;
+            res->code = rc == BS_ECRYPTO ? 2 : 1;
+            snprintf(res->reason, sizeof(res->reason), "%s", e.reason);
+            goto out;
+        }
+        if (parsed) {
+            /* Line 1 was the header; keep it for the cross-file checks. */
+            *have_hdr = true;
+            hdr->hex = NULL;
+            parsed = NULL;
+        }
+    }
+    if (bs_jreader_lineno(r) == 0 || (torn && bs_jreader_lineno(r) == 1)) {
+        /* Nothing but (part of) a first line: a journal cut inside its header fails
+         * verification; anything else is not a journal. */
+        bool hdr_like = torn && n >= 9 && memcmp(line, "{\"seq\":0,", 9) == 0;
+        res->line = 1;
+        res->code = hdr_like ? 1 : 2;
+        snprintf(res->reason, sizeof(res->reason), "%s",
+                 hdr_like ? "torn header: the journal was cut inside its first line"
+                          : "empty file: not a bridgesim journal");
+        goto out;
+    }
+    rc = bs_jverify_end(v, torn, &e);
+    if (rc) {
+        res->line = e.line;
+        res->code = 1;
+        snprintf(res->reason, sizeof(res->reason), "%s", e.reason);
+    }
+out:
+    res->records = bs_jverify_records(v);
+    res->checkpoints = bs_jverify_checkpoints(v);
+    bs_jverify_free(v);
+    bs_jreader_free(r);
+}
+
+/* The headers of one run must agree on what was run. */
+static bool same_run(const struct bs_jline *a, const struct bs_jline *b, char *why, size_t len)
+{
+    if (a->seed != b->seed)
+        snprintf(why, len, "header seed %llu, other journals of the run say %llu",
+                 (unsigned long long)b->seed, (unsigned long long)a->seed);
+    else if (memcmp(a->scenario_sha256, b->scenario_sha256, 32) != 0)
+        snprintf(why, len, "header scenario_sha256 differs from the other journals of the run");
+    else if (strcmp(a->version, b->version) != 0 || strcmp(a->mode, b->mode) != 0)
+        snprintf(why, len, "header version or mode differs from the other journals of the run");
+    else
+        return true;
+    return false;
+}
+
+int bs_log_verify(const char *rundir, const struct bs_log_out *o, FILE *out, FILE *errf)
+{
+    struct bs_jrun run;
+    struct bs_jline *first = NULL, *hdr = NULL;
+    json_t *jfiles = NULL;
+    char err[600];
+    uint64_t records = 0, ckpts = 0;
+    size_t failed = 0;
+    int code = 0;
+
+    if (bs_jrun_open(rundir, &run, err, sizeof(err)) != 0) {
+        fprintf(errf, "bridgesim log verify: %s\n", err);
+        return 2;
+    }
+    first = bs_calloc(1, sizeof(*first));
+    hdr = bs_calloc(1, sizeof(*hdr));
+    if (o->json)
+        jfiles = json_array();
+    if (!first || !hdr || (o->json && !jfiles)) {
+        fprintf(errf, "bridgesim log verify: out of memory\n");
+        code = 2;
+        goto out;
+    }
+    for (size_t i = 0; i < run.n; i++) {
+        struct fres res;
+        bool have;
+        char why[300];
+
+        verify_file(run.paths[i], hdr, &have, &res);
+        if (res.code == 0 && have) {
+            if (!first->node[0])
+                *first = *hdr;
+            else if (!same_run(first, hdr, why, sizeof(why))) {
+                res.code = 1;
+                res.line = 1;
+                snprintf(res.reason, sizeof(res.reason), "%s", why);
+            }
+        }
+        records += res.records;
+        ckpts += res.checkpoints;
+        if (res.code) {
+            failed++;
+            if (res.code > code)
+                code = res.code;
+            fprintf(errf, "bridgesim log verify: %s:%llu: %s\n", run.paths[i],
+                    (unsigned long long)res.line, res.reason);
+        }
+        if (o->json) {
+            json_t *f = json_pack("{s:s, s:b, s:I, s:I}", "file", run.paths[i], "ok",
+                                  res.code == 0, "records", (json_int_t)res.records,
+                                  "checkpoints", (json_int_t)res.checkpoints);
+            if (f && res.code) {
+                json_object_set_new(f, "line", json_integer((json_int_t)res.line));
+                json_object_set_new(f, "reason", json_string(res.reason));
+            }
+            if (f)
+                json_array_append_new(jfiles, f);
+        } else if (res.code == 0) {
+            fprintf(out, "ok    %-36s %10llu records %6llu checkpoints\n",
+                    bs_jrun_basename(run.paths[i]), (unsigned long long)res.records,
+                    (unsigned long long)res.checkpoints);
+        } else {
+            fprintf(out, "FAIL  %s:%llu: %s\n", bs_jrun_basename(run.paths[i]),
+                    (unsigned long long)res.line, res.reason);
+        }
+    }
+    if (o->json) {
+        json_t *top = json_pack("{s:b, s:I, s:I, s:I, s:o}", "ok", code == 0, "journals",
+                                (json_int_t)run.n, "records", (json_int_t)records,
+                                "checkpoints", (json_int_t)ckpts, "files", jfiles);
+        jfiles = NULL;
+        if (top) {
+            json_dumpf(top, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+            fputc('\n', out);
+            json_decref(top);
+        }
+    } else if (code == 0) {
+        fprintf(out, "verified %zu journals, %llu records, %llu checkpoints: every chain and "
+                     "signature holds\n",
+                run.n, (unsigned long long)records, (unsigned long long)ckpts);
+    } else {
+        fprintf(out, "%zu of %zu journals failed verification\n", failed, run.n);
+    }
+out:
+    json_decref(jfiles);
+    bs_free(first);
+    bs_free(hdr);
+    bs_jrun_close(&run);
+    return code;
+}

@@ -1,0 +1,51 @@
+/*
+ * bridgesim journal — private helpers shared by the files of src/journal/: a bounded
+ * output cursor and the record body formatter the writer chains.
+ */
+#ifndef BRIDGESIM_JOURNAL_INT_H
+#define BRIDGESIM_JOURNAL_INT_H
+
+#include <string.h>
+
+#include <bridgesim/journal.h>
+
+/* A bounded output cursor: writes stop at the end, and overflow is remembered. */
+struct bs__jout {
+    char *p, *end;
+    bool overflow;
+};
+
+static inline void bs__jput(struct bs__jout *o, const char *s, size_t n)
+{
+    if ((size_t)(o->end - o->p) < n) {
+        o->overflow = true;
+        return;
+    }
+    memcpy(o->p, s, n);
+    o->p += n;
+}
+
+static inline void bs__jlit(struct bs__jout *o, const char *s)
+{
+    bs__jput(o, s, strlen(s));
+}
+
+/* A JSON string: quotes, escapes for '"', '\\' and control and non-ASCII bytes. */
+void bs__jstr(struct bs__jout *o, const char *s, size_t n);
+/* An unsigned decimal number. */
+void bs__ju64(struct bs__jout *o, uint64_t v);
+/* ',"key":' */
+void bs__jkey(struct bs__jout *o, const char *k);
+/* @n bytes as lower-case hex, no quotes. */
+void bs__jhex(struct bs__jout *o, const uint8_t *b, size_t n);
+
+/*
+ * bs__journal_body() - the record @r with sequence number @seq as a JSON object without
+ * its closing brace: '{"seq":...' up to the last field. @from: when not NULL, written as
+ * "from" (who did what the record says, when the journal belongs to someone else: the
+ * engine's links journal). Return: bytes written; BS_ENOSPC.
+ */
+int bs__journal_body(const struct bs_jrec *r, uint64_t seq, const char *from, char *buf,
+                     size_t cap);
+
+#endif
