@@ -315,15 +315,13 @@ static int ref_round7(i128 num, i128 den, struct bs_rate *ret)
 }
 
 /*
- * BUG (src/ledger/fx.c:77, round_de10(), the `while ((nd > 7 || scale > 7) && scale > 0)`
- * loop): the rate is rounded half up one decimal digit at a time, so it is rounded
- * several times (double rounding) instead of once to 7 significant digits as
- * bs_rate_markup()'s contract says. Example: mid "4510.2502", 50 bps, up:
- * 4510.2502 × 1.005 = 4532.801451 exactly → 4532.801, but the loop goes
- * 4532.80145 → 4532.8015 → 4532.802. Down, mid "4510.2596": exact 4487.82049751... →
- * 4487.820 (canonical 4487.82), the code gives 4487.821. The applied rate — and every
- * billing amount converted at it — is then one unit of the 7th digit too high.
- * This test fails until round_de10() divides once by 10^k with a single half-up rounding.
+ * Regression (found by this test, fixed in fbdd662): round_de10() in src/ledger/fx.c used
+ * to round half up one decimal digit at a time, i.e. several times (double rounding)
+ * instead of once to 7 significant digits as bs_rate_markup()'s contract says. Example:
+ * mid "4510.2502", 50 bps, up: 4510.2502 × 1.005 = 4532.801451 exactly → 4532.801, but
+ * the loop went 4532.80145 → 4532.8015 → 4532.802. Down, mid "4510.2596": exact
+ * 4487.82049751... → 4487.820 (canonical 4487.82), the code gave 4487.821. 275 of the 5000
+ * swept rates below were one unit of the 7th digit too high.
  */
 static void rate_markup_rounds_once(void **state)
 {
@@ -729,12 +727,11 @@ static void ledger_insufficient_funds(void **state)
 }
 
 /*
- * BUG (src/ledger/ledger.c:81, bs_ledger_credit()): __builtin_add_overflow() stores the
- * wrapped sum in its third argument even when it reports overflow, and the code passes
- * &l->balance[idx] directly. So a credit that returns BS_EOVERFLOW has already replaced
- * the balance with the wrapped value: INT64_MAX - 5 + 10 leaves INT64_MIN + 4, and
- * conservation (bs_ledger_check) fails. Expected: BS_EOVERFLOW and nothing changed.
- * Fix: add into a local and store it only when there is no overflow.
+ * Regression (found by this test, fixed in fbdd662): bs_ledger_credit() passed
+ * &l->balance[idx] as the result of __builtin_add_overflow(), which stores the wrapped
+ * sum even when it reports overflow, so a credit returning BS_EOVERFLOW had already
+ * replaced INT64_MAX - 5 with INT64_MIN + 4 and conservation failed. Expected:
+ * BS_EOVERFLOW and nothing changed.
  */
 static void ledger_credit_overflow_changes_nothing(void **state)
 {
@@ -750,11 +747,9 @@ static void ledger_credit_overflow_changes_nothing(void **state)
 }
 
 /*
- * BUG (src/ledger/ledger.c:48, bs_ledger_open()): same pattern: the opening total is the
- * third argument of __builtin_add_overflow(), so an opening balance that overflows the
- * total returns BS_EOVERFLOW but leaves l->opening wrapped (INT64_MAX + 1 → INT64_MIN),
- * while the account keeps its old balance; bs_ledger_check() then reports BS_ESTATE.
- * (BS_EOVERFLOW is also missing from bs_ledger_open()'s documented errors.)
+ * Regression (found by this test, fixed in fbdd662): the same pattern in bs_ledger_open()
+ * left the opening total wrapped (INT64_MAX + 1 → INT64_MIN) after BS_EOVERFLOW, and
+ * bs_ledger_check() then reported BS_ESTATE.
  */
 static void ledger_open_overflow_changes_nothing(void **state)
 {
@@ -769,6 +764,38 @@ static void ledger_open_overflow_changes_nothing(void **state)
     bs_ledger_totals(l, &t);
     assert_int_equal(t.opening, INT64_MAX);
     assert_int_equal(bs_ledger_check(l), 0);
+    bs_ledger_free(l);
+}
+
+/* Stand-in advices overdraw: allowed, counted as a debit, conserved; overflow changes
+ * nothing. */
+static void ledger_force_debit(void **state)
+{
+    struct bs_ledger *l;
+
+    (void)state;
+    assert_int_equal(bs_ledger_new(2, &l), 0);
+    assert_int_equal(bs_ledger_open(l, 0, 1000), 0);
+    assert_int_equal(bs_ledger_debit(l, 0, 1500), BS_ERANGE);
+    assert_int_equal(bs_ledger_force_debit(l, 0, 1500), 0);
+    assert_int_equal(bs_ledger_balance(l, 0), -500);
+    check_totals(l, 1000, -500, 1500, 0, 1, 0);
+    /* An ordinary debit from an overdrawn account is still refused. */
+    assert_int_equal(bs_ledger_debit(l, 0, 1), BS_ERANGE);
+    assert_int_equal(bs_ledger_credit(l, 0, 1500), 0);
+    assert_int_equal(bs_ledger_balance(l, 0), 1000);
+    check_totals(l, 1000, 1000, 1500, 1500, 1, 1);
+    assert_int_equal(bs_ledger_force_debit(l, 0, -1), BS_EINVAL);
+    assert_int_equal(bs_ledger_force_debit(l, 2, 1), BS_EINVAL);
+    bs_ledger_free(l);
+    /* -INT64_MAX - 2 does not fit: refused, and the balance keeps its value. (A fresh
+     * ledger, so the running totals themselves stay within int64.) */
+    assert_int_equal(bs_ledger_new(1, &l), 0);
+    assert_int_equal(bs_ledger_force_debit(l, 0, INT64_MAX), 0);
+    assert_int_equal(bs_ledger_balance(l, 0), -INT64_MAX);
+    assert_int_equal(bs_ledger_force_debit(l, 0, 2), BS_EOVERFLOW);
+    assert_int_equal(bs_ledger_balance(l, 0), -INT64_MAX);
+    check_totals(l, 0, -INT64_MAX, INT64_MAX, 0, 1, 0);
     bs_ledger_free(l);
 }
 
@@ -849,6 +876,7 @@ int main(void)
         cmocka_unit_test_setup(ledger_insufficient_funds, reset),
         cmocka_unit_test_setup(ledger_credit_overflow_changes_nothing, reset),
         cmocka_unit_test_setup(ledger_open_overflow_changes_nothing, reset),
+        cmocka_unit_test_setup(ledger_force_debit, reset),
         cmocka_unit_test_setup(ledger_random_conservation, reset),
     };
     int failed = 0;
