@@ -526,6 +526,89 @@ static void bad_signature_declined(void **state)
     finish(state);
 }
 
+/* A stand-in advice carries the original's DE 11, DE 7 and DE 32: same key, class 2. */
+static void make_advice(struct bs_iso_msg *adv, const struct bs_iso_msg *orig, const char *mti)
+{
+    bs_iso_msg_copy(adv, orig);
+    assert_int_equal(bs_iso_msg_set_mti(adv, mti), 0);
+    assert_int_equal(bs_iso_msg_set_str(adv, 38, "S00001"), 0);
+    assert_int_equal(bs_iso_msg_set_str(adv, 39, "00"), 0);
+}
+
+/* Stand-in advices (0220/0221): applied once per original, never on top of an approval. */
+static void advice_applied_once(void **state)
+{
+    struct iss_fx *f = start(state, true);
+    struct bs_iso_msg req, adv, rev, resp;
+    struct bs_ledger_totals t;
+
+    /* The issuer never saw the original: the advice debits it, once. */
+    make_0200(f, &req, f->pan[0], 70000);
+    make_advice(&adv, &req, "0220");
+    assert_int_equal(exchange(f, &adv, &resp), 1);
+    expect_rc(&resp, "0230", "00");
+    assert_int_equal(balance(f, 0), 930000);
+    make_advice(&adv, &req, "0221");
+    assert_int_equal(exchange(f, &adv, &resp), 1);
+    expect_rc(&resp, "0230", "00");
+    assert_int_equal(balance(f, 0), 930000);
+    /* The original arriving late is a repeat of what the advice posted. */
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "00");
+    assert_int_equal(balance(f, 0), 930000);
+    /* And its reversal gives it back, once. */
+    make_0420(f, &rev, &req, "0420");
+    assert_int_equal(exchange(f, &rev, &resp), 1);
+    expect_rc(&resp, "0430", "00");
+    assert_int_equal(balance(f, 0), 1000000);
+
+    /* The issuer approved the original itself (its answer was late): nothing more. */
+    make_0200(f, &req, f->pan[0], 1234);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "00");
+    make_advice(&adv, &req, "0220");
+    assert_int_equal(exchange(f, &adv, &resp), 1);
+    expect_rc(&resp, "0230", "00");
+    assert_int_equal(balance(f, 0), 1000000 - 1234);
+
+    /* An advice cannot be declined: it may overdraw. */
+    make_0200(f, &req, f->pan[1], 5001);
+    make_advice(&adv, &req, "0220");
+    assert_int_equal(exchange(f, &adv, &resp), 1);
+    expect_rc(&resp, "0230", "00");
+    assert_int_equal(balance(f, 1), -1);
+    bs_ledger_totals(ledger(f), &t);
+    assert_int_equal(t.debited, 70000 + 1234 + 5001);
+    assert_int_equal(t.credited, 70000);
+    finish(state);
+}
+
+/*
+ * BUG (src/network/issuer.c, advice(): `k.cls = '2';`): an advice is looked up under MTI
+ * class 2 whatever its own class, so a 0120 authorization advice never finds the 0100
+ * it reports on (keyed class 1 by authorise()). If the issuer approved the 0100 itself
+ * (its answer was late), the 0120 debits the cardholder a second time. Expected: the
+ * advice's own class (bs__tkey_from_msg() already gives '1' for 0120), no second debit.
+ */
+static void advice_0120_finds_its_0100(void **state)
+{
+    struct iss_fx *f = start(state, true);
+    struct bs_iso_msg req, adv, resp;
+
+    make_0200(f, &req, f->pan[0], 20000);
+    assert_int_equal(bs_iso_msg_set_mti(&req, "0100"), 0);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0110", "00");
+    assert_int_equal(balance(f, 0), 980000);
+    make_advice(&adv, &req, "0120");
+    assert_int_equal(exchange(f, &adv, &resp), 1);
+    expect_rc(&resp, "0130", "00");
+    if (balance(f, 0) != 980000)
+        fail_msg("0120 for an approved 0100 debited again: balance %lld, want 980000",
+                 (long long)balance(f, 0));
+    finish(state);
+}
+
 /*
  * BUG (src/network/issuer.c, authorise(): `if (bs__map_put(&is->by_key, ...) != 0) {
  * bs__pool_release(...); return; }`): the card is debited BEFORE the posting is indexed,
@@ -580,6 +663,8 @@ int t_run_issuer(void)
         T(reversal_of_unknown_or_declined),
         T(retention_forgets),
         T(bad_signature_declined),
+        T(advice_applied_once),
+        T(advice_0120_finds_its_0100),
         T(map_failure_never_loses_money),
     };
 #undef T
