@@ -584,7 +584,7 @@ static void advice_applied_once(void **state)
 }
 
 /*
- * BUG (src/network/issuer.c, advice(): `k.cls = '2';`): an advice is looked up under MTI
+ * BUG (src/network/issuer.c:262, advice(): `k.cls = '2';`): an advice is looked up under MTI
  * class 2 whatever its own class, so a 0120 authorization advice never finds the 0100
  * it reports on (keyed class 1 by authorise()). If the issuer approved the 0100 itself
  * (its answer was late), the 0120 debits the cardholder a second time. Expected: the
@@ -610,7 +610,7 @@ static void advice_0120_finds_its_0100(void **state)
 }
 
 /*
- * BUG (src/network/issuer.c, authorise(): `if (bs__map_put(&is->by_key, ...) != 0) {
+ * BUG (src/network/issuer.c:180, authorise(): `if (bs__map_put(&is->by_key, ...) != 0) {
  * bs__pool_release(...); return; }`): the card is debited BEFORE the posting is indexed,
  * and when indexing fails (BS_ENOMEM growing the map, or BS_ELIMIT) the posting is dropped
  * without a credit and without any answer. The acquirer then times out and reverses, the

@@ -439,7 +439,8 @@ static void de90_bad(void **state)
 }
 
 /*
- * BUG (src/network/txnkey.c, bs__tkey_from_msg() vs bs__de90_from_msg()/bs__tkey_from_de90()):
+ * BUG (src/network/txnkey.c:33 bs__tkey_from_msg() vs :69 bs__de90_from_msg() and :56
+ * bs__tkey_from_de90()):
  * a request without DE 32 is keyed with acq "" by bs__tkey_from_msg(), but DE 90 built from
  * it carries eleven zeros, which bs__tkey_from_de90() normalises to "0". So a reversal can
  * never find an original that had no DE 32, and an issuer would not credit it back.
