@@ -243,8 +243,9 @@ int bs_iso_msg_set_mti(struct bs_iso_msg *m, const char *mti);
 
 /**
  * bs_iso_msg_set() - set DE @de to @n bytes at @v (logical form), copying them.
- * Setting a DE again replaces it; the old bytes stay unused in the storage until
- * bs_iso_msg_compact() or re-init.
+ * Setting a DE again replaces it: a value no longer than the old one reuses its slot; a
+ * longer one is appended and the old bytes stay unused in the storage until
+ * bs_iso_msg_compact() or re-init. @v may point into @m.
  *
  * Return: 0; BS_EINVAL for @de outside 2..192; BS_ELIMIT when the storage
  * (BS_ISO_MSG_DATA_MAX) or a 16-bit length would overflow.
