@@ -35,8 +35,7 @@ struct bs_jfile;
  * @err, @errlen: on failure, "PATH: reason".
  * Return: 0; BS_EIO (the file); BS_EKEY/BS_ECRYPTO (key derivation); BS_EINVAL; BS_ENOMEM.
  */
-int bs_jfile_open(const struct bs_jfile_cfg *cfg, struct bs_jfile **ret, char *err,
-                  size_t errlen);
+int bs_jfile_open(const struct bs_jfile_cfg *cfg, struct bs_jfile **ret, char *err, size_t errlen);
 
 /** bs_jfile_append() - bs_jwriter_append() on the file's writer. */
 int bs_jfile_append(struct bs_jfile *jf, const struct bs_jrec *r);

@@ -36,7 +36,7 @@ int bs_log_duration(const char *s, bs_time_us *ret)
     static const struct {
         const char *unit;
         int64_t us;
-    } units[] = { { "us", 1 },       { "ms", 1000 },          { "s", 1000000 },
+    } units[] = { { "us", 1 },         { "ms", 1000 },    { "s", 1000000 },
                   { "min", 60000000 }, { "m", 60000000 }, { "h", 3600000000LL } };
     char *end;
     double v;
@@ -91,10 +91,11 @@ static int parse_when(const char *s, bs_time_us start, bs_time_us *ret)
     if (h > 23 || mi > 59 || sec > 59)
         return -1;
     {
-        int64_t day = start >= 0 ? start / (86400 * BS_US_PER_SEC)
-                                 : -((-start + 86400 * BS_US_PER_SEC - 1) / (86400 * BS_US_PER_SEC));
-        *ret = day * 86400 * BS_US_PER_SEC + ((int64_t)h * 3600 + mi * 60 + sec) * BS_US_PER_SEC +
-               us;
+        int64_t day = start >= 0
+                          ? start / (86400 * BS_US_PER_SEC)
+                          : -((-start + 86400 * BS_US_PER_SEC - 1) / (86400 * BS_US_PER_SEC));
+        *ret =
+            day * 86400 * BS_US_PER_SEC + ((int64_t)h * 3600 + mi * 60 + sec) * BS_US_PER_SEC + us;
     }
     return 0;
 }
@@ -121,9 +122,10 @@ int bs_log_match_init(struct bs_log_match *m, const struct bs_log_filter *f, bs_
             size_t n = e ? (size_t)(e - p) : strlen(p);
             enum bs_jkind k;
             if (bs_jkind_parse(p, n, &k) != 0) {
-                snprintf(err, errlen, "--kind: unknown kind '%.*s' (kinds: msg_in, msg_out, "
-                                      "timeout, late_response, reversal, sig_failure, ...; see "
-                                      "docs/journal.md)",
+                snprintf(err, errlen,
+                         "--kind: unknown kind '%.*s' (kinds: msg_in, msg_out, "
+                         "timeout, late_response, reversal, sig_failure, ...; see "
+                         "docs/journal.md)",
                          (int)(n > 40 ? 40 : n), p);
                 return BS_EINVAL;
             }
@@ -151,8 +153,7 @@ int bs_log_match_init(struct bs_log_match *m, const struct bs_log_filter *f, bs_
     if (f->since) {
         if (parse_when(f->since, start, &m->since) != 0) {
             snprintf(err, errlen,
-                     "--since: '%s' is not a time (2026-03-02T09:00:05Z, 09:00:05, +5s)",
-                     f->since);
+                     "--since: '%s' is not a time (2026-03-02T09:00:05Z, 09:00:05, +5s)", f->since);
             return BS_EINVAL;
         }
         m->has_since = true;
@@ -160,8 +161,7 @@ int bs_log_match_init(struct bs_log_match *m, const struct bs_log_filter *f, bs_
     if (f->until) {
         if (parse_when(f->until, start, &m->until) != 0) {
             snprintf(err, errlen,
-                     "--until: '%s' is not a time (2026-03-02T09:00:05Z, 09:00:05, +5s)",
-                     f->until);
+                     "--until: '%s' is not a time (2026-03-02T09:00:05Z, 09:00:05, +5s)", f->until);
             return BS_EINVAL;
         }
         m->has_until = true;
@@ -185,7 +185,8 @@ bool bs_log_match(const struct bs_log_match *m, const struct bs_jline *r)
         return false;
     if (m->has_trace && r->trace != m->trace)
         return false;
-    if (f->node && !in_list(f->node, r->node, true))
+    if (f->node && !in_list(f->node, r->node, true) &&
+        !(r->from[0] && in_list(f->node, r->from, true)))
         return false;
     if (f->mti && !in_list(f->mti, r->mti, true))
         return false;

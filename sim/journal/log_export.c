@@ -16,9 +16,29 @@
 #include "journal/logcmd.h"
 
 static const char *const columns[] = {
-    "node", "seq", "kind", "t_us", "time", "wall_us", "from_node", "peer", "trace", "mti", "proc",
-    "stan", "rrn", "pan", "amount", "currency", "billing_amount", "billing_currency", "rc", "sig",
-    "key_id", "note", "hex",
+    "node",
+    "seq",
+    "kind",
+    "t_us",
+    "time",
+    "wall_us",
+    "from_node",
+    "peer",
+    "trace",
+    "mti",
+    "proc",
+    "stan",
+    "rrn",
+    "pan",
+    "amount",
+    "currency",
+    "billing_amount",
+    "billing_currency",
+    "rc",
+    "sig",
+    "key_id",
+    "note",
+    "hex",
 };
 #define NCOLS (sizeof(columns) / sizeof(columns[0]))
 
@@ -85,16 +105,16 @@ static void values(const struct bs_jline *r, char buf[NCOLS][40], const char *v[
         v[i] = "";
         present[i] = false;
     }
-#define SET(i, s)                  \
-    do {                           \
-        v[i] = (s);                \
-        present[i] = (s)[0] != 0;  \
+#define SET(i, s)                 \
+    do {                          \
+        v[i] = (s);               \
+        present[i] = (s)[0] != 0; \
     } while (0)
-#define NUM(i, x)                                                     \
-    do {                                                              \
-        snprintf(buf[i], sizeof(buf[i]), "%lld", (long long)(x));     \
-        v[i] = buf[i];                                                \
-        present[i] = true;                                            \
+#define NUM(i, x)                                                 \
+    do {                                                          \
+        snprintf(buf[i], sizeof(buf[i]), "%lld", (long long)(x)); \
+        v[i] = buf[i];                                            \
+        present[i] = true;                                        \
     } while (0)
     SET(0, r->node);
     NUM(1, r->seq);
@@ -177,9 +197,8 @@ static int sq_open(struct sq *q, const char *tmp, FILE *errf, const char *path)
     snprintf(sql + k, sizeof(sql) - k, ")");
     if (sqlite3_prepare_v2(q->db, sql, -1, &q->ins, NULL) != SQLITE_OK)
         return sq_fail(q, errf, path, "prepare");
-    if (sqlite3_prepare_v2(q->db,
-                           "INSERT INTO journals VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &q->hdr,
-                           NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(q->db, "INSERT INTO journals VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
+                           &q->hdr, NULL) != SQLITE_OK)
         return sq_fail(q, errf, path, "prepare");
     return 0;
 }

@@ -1,4 +1,5 @@
 /* bridgesim log show: the records of a run, filtered, as a table or as JSON Lines. */
+#include <stdarg.h>
 #include <string.h>
 
 #include "journal/jread.h"
@@ -8,14 +9,22 @@
 static const char *short_kind(enum bs_jkind k)
 {
     static const char *const names[BS_J_KIND_COUNT] = {
-        [BS_J_MSG_IN] = "msg_in",      [BS_J_MSG_OUT] = "msg_out",
-        [BS_J_TIMEOUT] = "timeout",    [BS_J_LATE] = "late",
-        [BS_J_REVERSAL] = "reversal",  [BS_J_SIG_FAILURE] = "sig_fail",
-        [BS_J_FORMAT_ERROR] = "fmt_err", [BS_J_UNMATCHED] = "unmatch",
-        [BS_J_DROP] = "drop",          [BS_J_STATE] = "state",
-        [BS_J_INTERNAL] = "internal",  [BS_J_STAND_IN] = "stand_in",
-        [BS_J_ADVICE] = "advice",      [BS_J_FAULT] = "fault",
-        [BS_J_SETTLEMENT] = "settle",  [BS_J_HEADER] = "header",
+        [BS_J_MSG_IN] = "msg_in",
+        [BS_J_MSG_OUT] = "msg_out",
+        [BS_J_TIMEOUT] = "timeout",
+        [BS_J_LATE] = "late",
+        [BS_J_REVERSAL] = "reversal",
+        [BS_J_SIG_FAILURE] = "sig_fail",
+        [BS_J_FORMAT_ERROR] = "fmt_err",
+        [BS_J_UNMATCHED] = "unmatch",
+        [BS_J_DROP] = "drop",
+        [BS_J_STATE] = "state",
+        [BS_J_INTERNAL] = "internal",
+        [BS_J_STAND_IN] = "stand_in",
+        [BS_J_ADVICE] = "advice",
+        [BS_J_FAULT] = "fault",
+        [BS_J_SETTLEMENT] = "settle",
+        [BS_J_HEADER] = "header",
         [BS_J_CHECKPOINT] = "checkpt",
     };
     const char *s = (unsigned)k < BS_J_KIND_COUNT ? names[k] : NULL;
@@ -48,8 +57,22 @@ static const char *kind_color(enum bs_jkind k)
     }
 }
 
-enum col_id { C_TIME, C_NODE, C_KIND, C_PEER, C_TRACE, C_MTI, C_STAN, C_RRN, C_PAN, C_AMOUNT,
-              C_RC, C_SIG, C_NOTE, C_COUNT };
+enum col_id {
+    C_TIME,
+    C_NODE,
+    C_KIND,
+    C_PEER,
+    C_TRACE,
+    C_MTI,
+    C_STAN,
+    C_RRN,
+    C_PAN,
+    C_AMOUNT,
+    C_RC,
+    C_SIG,
+    C_NOTE,
+    C_COUNT
+};
 
 struct col {
     const char *title;
@@ -59,18 +82,18 @@ struct col {
 };
 
 /* Columns by priority: what a payment engineer looks at first stays on narrow screens. */
-static const enum col_id priority[] = { C_TIME, C_NODE, C_KIND, C_MTI, C_RC, C_TRACE, C_STAN,
-                                        C_RRN, C_PAN, C_AMOUNT, C_PEER, C_SIG, C_NOTE };
+static const enum col_id priority[] = { C_TIME, C_NODE, C_KIND,   C_MTI,  C_RC,  C_TRACE, C_STAN,
+                                        C_RRN,  C_PAN,  C_AMOUNT, C_PEER, C_SIG, C_NOTE };
 
 static void layout(struct col *c, int width, int namew)
 {
     static const struct col base[C_COUNT] = {
-        [C_TIME] = { "TIME", 15, false, false },   [C_NODE] = { "NODE", 0, false, false },
-        [C_KIND] = { "KIND", 8, false, false },    [C_PEER] = { "PEER", 0, false, false },
-        [C_TRACE] = { "TRACE", 7, true, false },   [C_MTI] = { "MTI", 4, false, false },
-        [C_STAN] = { "STAN", 6, false, false },    [C_RRN] = { "RRN", 12, false, false },
-        [C_PAN] = { "PAN", 16, false, false },     [C_AMOUNT] = { "AMOUNT", 16, true, false },
-        [C_RC] = { "RC", 2, false, false },        [C_SIG] = { "SIG", 7, false, false },
+        [C_TIME] = { "TIME", 15, false, false }, [C_NODE] = { "NODE", 0, false, false },
+        [C_KIND] = { "KIND", 8, false, false },  [C_PEER] = { "PEER", 0, false, false },
+        [C_TRACE] = { "TRACE", 7, true, false }, [C_MTI] = { "MTI", 4, false, false },
+        [C_STAN] = { "STAN", 6, false, false },  [C_RRN] = { "RRN", 12, false, false },
+        [C_PAN] = { "PAN", 16, false, false },   [C_AMOUNT] = { "AMOUNT", 16, true, false },
+        [C_RC] = { "RC", 2, false, false },      [C_SIG] = { "SIG", 7, false, false },
         [C_NOTE] = { "NOTE", 0, false, false },
     };
     int used = 0;
@@ -96,33 +119,70 @@ static void layout(struct col *c, int width, int namew)
     }
 }
 
-/* Print @s in a column of @w characters; longer text ends in '~'. */
-static void cell(FILE *out, bool *first, const char *s, int w, bool right, const char *color,
-                 bool use_color)
+/* A row being built; printed without trailing blanks. */
+struct sb {
+    char b[4096];
+    size_t n;
+};
+
+static void sb_printf(struct sb *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void sb_printf(struct sb *sb, const char *fmt, ...)
+{
+    va_list ap;
+    int k;
+
+    if (sb->n >= sizeof(sb->b) - 1)
+        return;
+    va_start(ap, fmt);
+    k = vsnprintf(sb->b + sb->n, sizeof(sb->b) - sb->n, fmt, ap);
+    va_end(ap);
+    if (k > 0)
+        sb->n += (size_t)k < sizeof(sb->b) - sb->n ? (size_t)k : sizeof(sb->b) - sb->n - 1;
+}
+
+/* @s in a column of @w characters; longer text ends in '~'. */
+static void cell(struct sb *sb, const char *s, int w, bool right, const char *color, bool use_color)
 {
     int n = (int)strlen(s);
 
-    if (!*first)
-        fputc(' ', out);
-    *first = false;
+    if (sb->n)
+        sb_printf(sb, " ");
     if (use_color && color && *color)
-        fputs(color, out);
+        sb_printf(sb, "%s", color);
     if (n > w)
-        fprintf(out, "%.*s~", w - 1, s);
-    else if (right)
-        fprintf(out, "%*s", w, s);
+        sb_printf(sb, "%.*s~", w - 1, s);
     else
-        fprintf(out, "%-*s", w, s);
+        sb_printf(sb, right ? "%*s" : "%-*s", w, s);
     if (use_color && color && *color)
-        fputs("\033[0m", out);
+        sb_printf(sb, "\033[0m");
 }
 
-static void row(FILE *out, const struct col *c, const struct bs_jline *r, bool color, bool last)
+static void sb_put(struct sb *sb, FILE *out)
+{
+    /* Blanks before a colour reset are trailing blanks too. */
+    for (;;) {
+        while (sb->n && sb->b[sb->n - 1] == ' ')
+            sb->n--;
+        if (sb->n >= 4 && !memcmp(sb->b + sb->n - 4, "\033[0m", 4) && sb->n > 4 &&
+            sb->b[sb->n - 5] == ' ') {
+            memmove(sb->b + sb->n - 5, sb->b + sb->n - 4, 4);
+            sb->n--;
+            continue;
+        }
+        break;
+    }
+    fwrite(sb->b, 1, sb->n, out);
+    fputc('\n', out);
+}
+
+static void row(FILE *out, const struct col *c, const struct bs_jline *r, bool color)
 {
     char buf[64], clock[16];
-    bool first = true;
+    struct sb sb;
     const char *rc_color = !r->rc[0] ? "" : strcmp(r->rc, "00") == 0 ? "\033[32m" : "\033[31m";
 
+    sb.n = 0;
     for (int i = 0; i < C_COUNT; i++) {
         const char *s = "", *col = NULL;
         if (!c[i].on)
@@ -133,7 +193,8 @@ static void row(FILE *out, const struct col *c, const struct bs_jline *r, bool c
             s = clock;
             break;
         case C_NODE:
-            s = r->node;
+            /* The links journal records who lost a message: show the sender. */
+            s = r->from[0] ? r->from : r->node;
             break;
         case C_KIND:
             s = short_kind(r->kind);
@@ -184,17 +245,11 @@ static void row(FILE *out, const struct col *c, const struct bs_jline *r, bool c
         default:
             break;
         }
-        /* The last column is not padded: no trailing blanks. */
-        if (last && i == C_NOTE) {
-            if (!first)
-                fputc(' ', out);
-            first = false;
-            fprintf(out, "%.*s", c[i].width, s);
-        } else {
-            cell(out, &first, s, c[i].width, c[i].right, col, color);
-        }
+        /* Numbers are never cut: a wider one shifts the row rather than lie. */
+        cell(&sb, s, i == C_TRACE && (int)strlen(s) > c[i].width ? (int)strlen(s) : c[i].width,
+             c[i].right, col, color);
     }
-    fputc('\n', out);
+    sb_put(&sb, out);
 }
 
 int bs_log_show(const char *rundir, const struct bs_log_filter *f, const struct bs_log_out *o,
@@ -228,8 +283,8 @@ int bs_log_show(const char *rundir, const struct bs_log_filter *f, const struct 
         if (n > namew)
             namew = n;
     }
-    if (namew > 24)
-        namew = 24;
+    if (namew > 21)
+        namew = 21;
     if (bs_log_match_init(&match, f, start, err, sizeof(err)) != 0) {
         fprintf(errf, "bridgesim log show: %s\n", err);
         goto out;
@@ -237,18 +292,19 @@ int bs_log_show(const char *rundir, const struct bs_log_filter *f, const struct 
     if (!o->json) {
         layout(cols, bs_log_width(o, out), namew);
         {
-            bool first = true;
-            for (int i = 0; i < C_COUNT; i++) {
+            char line[1200];
+            size_t k = 0;
+            for (int i = 0; i < C_COUNT && k < sizeof(line) - 64; i++) {
                 if (!cols[i].on)
                     continue;
-                if (i == C_NOTE) {
-                    fprintf(out, " %s", cols[i].title);
-                    continue;
-                }
-                cell(out, &first, cols[i].title, cols[i].width, cols[i].right,
-                     color ? "\033[1m" : NULL, color);
+                k +=
+                    (size_t)snprintf(line + k, sizeof(line) - k, cols[i].right ? "%s%*s" : "%s%-*s",
+                                     k ? " " : "", cols[i].width, cols[i].title);
             }
-            fputc('\n', out);
+            while (k && line[k - 1] == ' ')
+                k--;
+            fprintf(out, "%s%.*s%s\n", color ? "\033[1m" : "", (int)k, line,
+                    color ? "\033[0m" : "");
         }
     }
     while ((rc = bs_jmerge_next(m, &it, err, sizeof(err))) == 1) {
@@ -258,7 +314,7 @@ int bs_log_show(const char *rundir, const struct bs_log_filter *f, const struct 
             fwrite(it.line, 1, it.n, out);
             fputc('\n', out);
         } else {
-            row(out, cols, it.rec, color, true);
+            row(out, cols, it.rec, color);
         }
         if (ferror(out))
             break;

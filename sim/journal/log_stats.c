@@ -256,27 +256,31 @@ static const char *name_of(const struct stats *s, int i)
 
 static void print_text(struct stats *s, FILE *out)
 {
-    static const enum bs_jkind special[] = { BS_J_TIMEOUT,   BS_J_LATE,         BS_J_STAND_IN,
-                                             BS_J_ADVICE,    BS_J_REVERSAL,     BS_J_DUPLICATE,
-                                             BS_J_SIG_FAILURE, BS_J_FORMAT_ERROR, BS_J_UNMATCHED,
-                                             BS_J_DROP,      BS_J_INTERNAL,     BS_J_FAULT };
+    /* Kinds that have a line of their own above are not repeated below. */
+    static const enum bs_jkind more[] = { BS_J_LATE,  BS_J_ADVICE,       BS_J_UNMATCHED,
+                                          BS_J_DROP,  BS_J_FORMAT_ERROR, BS_J_INTERNAL,
+                                          BS_J_FAULT, BS_J_STATE,        BS_J_SETTLEMENT };
 
-    fprintf(out, "records %llu in %zu journals, %.3f s of %s time\n\n",
+    fprintf(out, "records %llu in %zu journals over %.3f s of %s time\n\n",
             (unsigned long long)s->records, s->nfiles, ms(s->t_last - s->t_first) / 1000.0,
             s->nfiles && !strcmp(s->hdr[0]->mode, "realtime") ? "wall-clock" : "virtual");
     fprintf(out, "events\n");
-    fprintf(out, "  %-22s %10llu\n", "timeouts", (unsigned long long)s->kinds[BS_J_TIMEOUT]);
-    fprintf(out, "  %-22s %10llu\n", "stand-ins", (unsigned long long)s->kinds[BS_J_STAND_IN]);
-    fprintf(out, "  %-22s %10llu\n", "reversals sent (04x0)", (unsigned long long)s->reversals_sent);
-    fprintf(out, "  %-22s %10llu\n", "duplicates",
+    fprintf(out, "  %-24s %10llu\n", "timeouts", (unsigned long long)s->kinds[BS_J_TIMEOUT]);
+    fprintf(out, "  %-24s %10llu\n", "stand-ins", (unsigned long long)s->kinds[BS_J_STAND_IN]);
+    fprintf(out, "  %-24s %10llu\n", "reversals sent (04x0)",
+            (unsigned long long)s->reversals_sent);
+    fprintf(out, "  %-24s %10llu\n", "reversal records",
+            (unsigned long long)s->kinds[BS_J_REVERSAL]);
+    fprintf(out, "  %-24s %10llu\n", "duplicates (+ RC 94)",
             (unsigned long long)(s->kinds[BS_J_DUPLICATE] + s->rc94));
-    fprintf(out, "  %-22s %10llu\n", "signature failures",
+    fprintf(out, "  %-24s %10llu\n", "signature failures",
             (unsigned long long)s->kinds[BS_J_SIG_FAILURE]);
-    for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++)
-        if (s->kinds[special[i]])
-            fprintf(out, "  %-22s %10llu\n", bs_jkind_name(special[i]),
-                    (unsigned long long)s->kinds[special[i]]);
-    fprintf(out, "\nmessages by MTI (sent)\n");
+    for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++)
+        if (s->kinds[more[i]])
+            fprintf(out, "  %-24s %10llu\n",
+                    more[i] == BS_J_DROP ? "messages lost (drop)" : bs_jkind_name(more[i]),
+                    (unsigned long long)s->kinds[more[i]]);
+    fprintf(out, "\nmessages by MTI (sent, every hop)\n");
     for (int m = 0; m < 10000; m++)
         if (s->mti[m])
             fprintf(out, "  %04d %12llu\n", m, (unsigned long long)s->mti[m]);
@@ -320,8 +324,8 @@ static void print_text(struct stats *s, FILE *out)
 static json_t *hist_json(const struct bs_hist *h)
 {
     return json_pack("{s:I, s:f, s:f, s:f, s:f}", "count", (json_int_t)h->count, "p50_ms",
-                     ms(bs_hist_quantile(h, 0.5)), "p90_ms", ms(bs_hist_quantile(h, 0.9)),
-                     "p99_ms", ms(bs_hist_quantile(h, 0.99)), "max_ms", ms(h->max));
+                     ms(bs_hist_quantile(h, 0.5)), "p90_ms", ms(bs_hist_quantile(h, 0.9)), "p99_ms",
+                     ms(bs_hist_quantile(h, 0.99)), "max_ms", ms(h->max));
 }
 
 static void print_json(struct stats *s, FILE *out)
@@ -335,8 +339,8 @@ static void print_json(struct stats *s, FILE *out)
     json_object_set_new(o, "timeouts", json_integer((json_int_t)s->kinds[BS_J_TIMEOUT]));
     json_object_set_new(o, "stand_ins", json_integer((json_int_t)s->kinds[BS_J_STAND_IN]));
     json_object_set_new(o, "reversals_sent", json_integer((json_int_t)s->reversals_sent));
-    json_object_set_new(
-        o, "duplicates", json_integer((json_int_t)(s->kinds[BS_J_DUPLICATE] + s->rc94)));
+    json_object_set_new(o, "duplicates",
+                        json_integer((json_int_t)(s->kinds[BS_J_DUPLICATE] + s->rc94)));
     json_object_set_new(o, "signature_failures",
                         json_integer((json_int_t)s->kinds[BS_J_SIG_FAILURE]));
     for (int j = 0; j < BS_J_KIND_COUNT; j++)

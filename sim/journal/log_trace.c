@@ -12,12 +12,12 @@
 #include "journal/jread.h"
 #include "journal/logcmd.h"
 
-#define MAX_TRACES 64     /* distinct transactions one ID may name (more are counted) */
-#define MAX_SHOWN  8      /* ladders printed */
-#define MAX_EVENTS 20000  /* records kept per transaction */
+#define MAX_TRACES 64    /* distinct transactions one ID may name (more are counted) */
+#define MAX_SHOWN  8     /* ladders printed */
+#define MAX_EVENTS 20000 /* records kept per transaction */
 #define NCOL       6
-#define CW         12     /* ladder column width */
-#define TW         11     /* time column width */
+#define CW         12 /* ladder column width */
+#define TW         11 /* time column width */
 
 struct ev {
     bs_time_us t;
@@ -113,8 +113,8 @@ static void pair(struct trace *tr)
             struct ev *x = &tr->ev[j];
             if (x->consumed)
                 continue;
-            if (x->kind == BS_J_DROP && x->t == o->t && x->from == o->node &&
-                x->peer == o->peer && (!x->mti[0] || !strcmp(x->mti, o->mti))) {
+            if (x->kind == BS_J_DROP && x->t == o->t && x->from == o->node && x->peer == o->peer &&
+                (!x->mti[0] || !strcmp(x->mti, o->mti))) {
                 o->drop = (int)j;
                 x->consumed = true;
                 break;
@@ -157,9 +157,20 @@ static const char *short_name(const struct bs_jline *h)
 
     if (!strcmp(h->role, "switch"))
         return h->network[0] ? h->network : s;
+    if (!strcmp(h->role, "terminal"))
+        return "terminals";
     if (!dot)
         return s;
     return dot + 1;
+}
+
+/* @s cut to @w characters, a '~' marking the cut. */
+static void fit(char *buf, size_t len, const char *s, int w)
+{
+    if ((int)strlen(s) <= w)
+        snprintf(buf, len, "%s", s);
+    else
+        snprintf(buf, len, "%.*s~", w - 1, s);
 }
 
 static int center(int col)
@@ -240,6 +251,16 @@ static void fmt_ms(char *buf, size_t len, bs_time_us us)
     snprintf(buf, len, "%.3f", (double)us / 1000.0);
 }
 
+/* Print @s without its trailing blanks, then a newline. */
+static void put_trimmed(FILE *out, const char *s)
+{
+    size_t n = strlen(s);
+
+    while (n && s[n - 1] == ' ')
+        n--;
+    fprintf(out, "%.*s\n", (int)n, s);
+}
+
 static const char *txn_type(const char *mti, const char *proc)
 {
     if (mti[1] == '4')
@@ -303,8 +324,11 @@ static void render(struct ctx *c, struct trace *tr)
                 namew = (int)strlen(c->hdr[nodes[k]]->node);
         }
     }
-    if (namew > 22)
-        namew = 22;
+    /* The hop table is 57 columns plus two names. */
+    if (namew > (c->width - 57) / 2)
+        namew = (c->width - 57) / 2;
+    if (namew < 8)
+        namew = 8;
 
     /* Summary. */
     {
@@ -344,12 +368,14 @@ static void render(struct ctx *c, struct trace *tr)
     d[sizeof(d) - 1] = '\0';
     for (int i = 0; i < NCOL; i++)
         put_center(d, NCOL * CW, i, roles[i]);
-    fprintf(out, "%*s %s\n", TW, "+ms", d);
+    fprintf(out, "%*s ", TW, "+ms");
+    put_trimmed(out, d);
     memset(d, ' ', sizeof(d) - 1);
     for (int i = 0; i < NCOL; i++)
         if (colname[i])
             put_center(d, NCOL * CW, i, colname[i]);
-    fprintf(out, "%*s %s\n", TW, "", d);
+    fprintf(out, "%*s ", TW, "");
+    put_trimmed(out, d);
     for (size_t i = 0; i < tr->n; i++) {
         const struct ev *e = &tr->ev[i];
         int a, b;
@@ -366,12 +392,13 @@ static void render(struct ctx *c, struct trace *tr)
                 arrow(d, a, b, e->mti, head);
             }
             if (e->match >= 0) {
-                fmt_ms(ms, sizeof(ms), tr->ev[e->match].t - e->t);
-                snprintf(label, sizeof(label), "%s%s%s %sms%s", e->mti, e->rc[0] ? " " : "",
-                         e->rc, ms, tr->ev[e->match].kind == BS_J_SIG_FAILURE ? " BAD SIG" : "");
+                /* One decimal here; the hop table below has microseconds. */
+                snprintf(ms, sizeof(ms), "%.1f", (double)(tr->ev[e->match].t - e->t) / 1000.0);
+                snprintf(label, sizeof(label), "%s%s%s %sms%s", e->mti, e->rc[0] ? " " : "", e->rc,
+                         ms, tr->ev[e->match].kind == BS_J_SIG_FAILURE ? " BAD SIG" : "");
             } else {
                 snprintf(label, sizeof(label), "%s %s", e->mti,
-                         e->drop >= 0 ? "lost on link" : "never arrived");
+                         e->drop >= 0 ? "LOST" : "NO ARRIVAL");
             }
         } else if (e->kind == BS_J_MSG_IN) {
             /* An arrival whose sending was not journaled. */
@@ -383,8 +410,8 @@ static void render(struct ctx *c, struct trace *tr)
         } else {
             if (a >= 0)
                 d[center(a)] = marker(e->kind);
-            snprintf(label, sizeof(label), "%s%s%s", bs_jkind_name(e->kind),
-                     e->mti[0] ? " " : "", e->mti);
+            snprintf(label, sizeof(label), "%s%s%s", bs_jkind_name(e->kind), e->mti[0] ? " " : "",
+                     e->mti);
         }
         fmt_ms(ms, sizeof(ms), e->t - t0);
         {
@@ -397,12 +424,13 @@ static void render(struct ctx *c, struct trace *tr)
     }
 
     /* Hops. */
-    fprintf(out, "\n%4s %*s  %-*s   %-*s %-4s %-6s %-12s %-2s %10s  %s\n", "#", TW, "+ms", namew,
-            "from", namew, "to", "MTI", "STAN", "RRN", "RC", "hop ms", "note");
+    fprintf(out, "\n%3s %10s %-*s    %-*s %-4s %-6s %-12s %-2s %9s%s\n", "#", "+ms", namew, "from",
+            namew, "to", "MTI", "STAN", "RRN", "RC", "hop ms",
+            c->width - (57 + 2 * namew) - 2 > 4 ? "  note" : "");
     for (size_t i = 0, k = 0; i < tr->n; i++) {
         const struct ev *e = &tr->ev[i];
         const char *from, *to, *note = e->note;
-        char notebuf[96];
+        char notebuf[96], kindbuf[32];
         int left;
 
         if (e->consumed)
@@ -423,6 +451,7 @@ static void render(struct ctx *c, struct trace *tr)
                 }
             } else {
                 note = e->drop >= 0 ? tr->ev[e->drop].note : "never arrived";
+                snprintf(ms2, sizeof(ms2), "%s", e->drop >= 0 ? "lost" : "-");
             }
         } else if (e->kind == BS_J_MSG_IN) {
             to = from;
@@ -435,15 +464,25 @@ static void render(struct ctx *c, struct trace *tr)
             snprintf(notebuf, sizeof(notebuf), "%s%s%s", bs_jkind_name(e->kind),
                      e->note[0] ? ": " : "", e->note);
             note = notebuf;
+            if (e->kind != BS_J_DROP) {
+                /* An event at one node: its kind where the receiver would be. */
+                snprintf(kindbuf, sizeof(kindbuf), "(%s)", bs_jkind_name(e->kind));
+                to = kindbuf;
+            }
         }
-        left = c->width - (4 + 1 + TW + 2 + namew + 3 + namew + 1 + 4 + 1 + 6 + 1 + 12 + 1 + 2 +
-                           1 + 10 + 2);
-        fprintf(out, "%4zu %*s  %-*.*s %s %-*.*s %-4s %-6s %-12s %-2s %10s", k, TW, ms, namew,
-                namew, from, to[0] ? "->" : "  ", namew, namew, to, e->mti, e->stan, e->rrn,
-                e->rc, ms2);
-        if (left > 4 && note[0])
-            fprintf(out, "  %.*s", left, note);
-        fputc('\n', out);
+        left = c->width - (57 + 2 * namew) - 2;
+        {
+            char line[512], fn[64], tn[64];
+            fit(fn, sizeof(fn), from, namew);
+            fit(tn, sizeof(tn), to, namew);
+            snprintf(line, sizeof(line), "%3zu %10s %-*s %s %-*s %-4s %-6s %-12s %-2s %9s", k, ms,
+                     namew, fn, to[0] && to[0] != '(' ? "->" : "  ", namew, tn, e->mti, e->stan,
+                     e->rrn, e->rc, ms2);
+            if (left > 4 && note[0])
+                fprintf(out, "%s  %.*s\n", line, left, note);
+            else
+                put_trimmed(out, line);
+        }
     }
 }
 
@@ -456,8 +495,8 @@ int bs_log_trace(const char *rundir, const char *id, const struct bs_log_out *o,
     struct trace traces[MAX_TRACES];
     size_t ntr = 0, more = 0;
     char err[600];
-    bool numeric = id[0] && strspn(id, "0123456789") == strlen(id) && id[0] != '0' &&
-                   strlen(id) <= 19;
+    bool numeric =
+        id[0] && strspn(id, "0123456789") == strlen(id) && id[0] != '0' && strlen(id) <= 19;
     uint64_t idnum = numeric ? strtoull(id, NULL, 10) : 0;
     int rc, code = 2;
 
@@ -473,7 +512,7 @@ int bs_log_trace(const char *rundir, const char *id, const struct bs_log_out *o,
     }
     /* Pass 1: which transactions does ID name? */
     rc = bs_jmerge_open(&run, errf, &c.m, err, sizeof(err));
-    while (rc == 0 && (rc = bs_jmerge_next(c.m, &it, err, sizeof(err))) == 1) {
+    while (rc >= 0 && (rc = bs_jmerge_next(c.m, &it, err, sizeof(err))) == 1) {
         size_t k;
         if (!it.rec->trace || !id_matches(id, numeric, idnum, it.rec))
             continue;
@@ -536,8 +575,9 @@ int bs_log_trace(const char *rundir, const char *id, const struct bs_log_out *o,
     }
     if (!o->json) {
         if (ntr > 1)
-            fprintf(out, "'%s' names %zu%s transactions (trace ids, RRNs and STANs are all "
-                         "matched)%s\n\n",
+            fprintf(out,
+                    "'%s' names %zu%s transactions (trace ids, RRNs and STANs are all "
+                    "matched)%s\n\n",
                     id, ntr + more, more ? "+" : "",
                     ntr > MAX_SHOWN ? "; the first 8 are shown" : "");
         for (size_t k = 0; k < ntr && k < MAX_SHOWN; k++) {

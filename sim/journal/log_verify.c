@@ -170,9 +170,9 @@ int bs_log_verify(const char *rundir, const struct bs_log_out *o, FILE *out, FIL
                     (unsigned long long)res.line, res.reason);
         }
         if (o->json) {
-            json_t *f = json_pack("{s:s, s:b, s:I, s:I}", "file", run.paths[i], "ok",
-                                  res.code == 0, "records", (json_int_t)res.records,
-                                  "checkpoints", (json_int_t)res.checkpoints);
+            json_t *f = json_pack("{s:s, s:b, s:I, s:I}", "file", run.paths[i], "ok", res.code == 0,
+                                  "records", (json_int_t)res.records, "checkpoints",
+                                  (json_int_t)res.checkpoints);
             if (f && res.code) {
                 json_object_set_new(f, "line", json_integer((json_int_t)res.line));
                 json_object_set_new(f, "reason", json_string(res.reason));
@@ -190,8 +190,8 @@ int bs_log_verify(const char *rundir, const struct bs_log_out *o, FILE *out, FIL
     }
     if (o->json) {
         json_t *top = json_pack("{s:b, s:I, s:I, s:I, s:o}", "ok", code == 0, "journals",
-                                (json_int_t)run.n, "records", (json_int_t)records,
-                                "checkpoints", (json_int_t)ckpts, "files", jfiles);
+                                (json_int_t)run.n, "records", (json_int_t)records, "checkpoints",
+                                (json_int_t)ckpts, "files", jfiles);
         jfiles = NULL;
         if (top) {
             json_dumpf(top, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -199,8 +199,9 @@ int bs_log_verify(const char *rundir, const struct bs_log_out *o, FILE *out, FIL
             json_decref(top);
         }
     } else if (code == 0) {
-        fprintf(out, "verified %zu journals, %llu records, %llu checkpoints: every chain and "
-                     "signature holds\n",
+        fprintf(out,
+                "verified %zu journals, %llu records, %llu checkpoints: every chain and "
+                "signature holds\n",
                 run.n, (unsigned long long)records, (unsigned long long)ckpts);
     } else {
         fprintf(out, "%zu of %zu journals failed verification\n", failed, run.n);

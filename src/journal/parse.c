@@ -34,12 +34,16 @@ struct field {
 };
 
 #define NOFLAG SIZE_MAX
-#define STR(k, m) { k, F_STR, offsetof(struct bs_jline, m), sizeof(((struct bs_jline *)0)->m), NOFLAG }
+#define STR(k, m)                                                                         \
+    {                                                                                     \
+        k, F_STR, offsetof(struct bs_jline, m), sizeof(((struct bs_jline *)0)->m), NOFLAG \
+    }
 
 /* Sorted by key (strcmp) for bsearch. */
 static const struct field fields[] = {
     { "alg", F_STR, offsetof(struct bs_jline, alg), sizeof(((struct bs_jline *)0)->alg), NOFLAG },
-    { "amount", F_I64, offsetof(struct bs_jline, amount), 0, offsetof(struct bs_jline, has_amount) },
+    { "amount", F_I64, offsetof(struct bs_jline, amount), 0,
+      offsetof(struct bs_jline, has_amount) },
     { "billing_amount", F_I64, offsetof(struct bs_jline, billing_amount), 0,
       offsetof(struct bs_jline, has_billing) },
     STR("billing_currency", billing_currency),
@@ -446,6 +450,7 @@ int bs_jline_parse(const char *line, size_t n, struct bs_jline *ret, char *why, 
     struct parser p = { line, n, 0, why, whylen };
     uint64_t seen = 0;
     bool has_seq = false, has_kind = false;
+    size_t comma = 0;
     int rc;
 
     if (why && whylen)
@@ -459,7 +464,8 @@ int bs_jline_parse(const char *line, size_t n, struct bs_jline *ret, char *why, 
     }
     /* Clear the fixed part; the big arrays are cleared by their first byte only. */
     memset(ret, 0, offsetof(struct bs_jline, node));
-    ret->node[0] = ret->from[0] = ret->peer[0] = ret->mti[0] = ret->proc[0] = ret->stan[0] = ret->rrn[0] = ret->pan[0] = '\0';
+    ret->node[0] = ret->from[0] = ret->peer[0] = ret->mti[0] = ret->proc[0] = ret->stan[0] =
+        ret->rrn[0] = ret->pan[0] = '\0';
     ret->rc[0] = ret->currency[0] = ret->billing_currency[0] = ret->sig[0] = '\0';
     ret->key_id[0] = ret->note[0] = '\0';
     ret->trace = 0;
@@ -478,7 +484,9 @@ int bs_jline_parse(const char *line, size_t n, struct bs_jline *ret, char *why, 
         return fail(&p, "empty object");
     for (;;) {
         char key[24];
-        size_t klen, pair_start = p.i;
+        /* Where the pair starts, its ',' included: a checkpoint's signature covers the
+         * bytes before ',"signature":'. */
+        size_t klen, pair_start = comma;
         const struct field *f;
 
         skip_ws(&p);
@@ -532,7 +540,7 @@ int bs_jline_parse(const char *line, size_t n, struct bs_jline *ret, char *why, 
         }
         skip_ws(&p);
         if (p.i < p.n && p.s[p.i] == ',') {
-            p.i++;
+            comma = p.i++;
             continue;
         }
         if (p.i < p.n && p.s[p.i] == '}') {

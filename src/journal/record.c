@@ -128,7 +128,6 @@ void bs_format_iso_time(bs_time_us t, char out[28])
     *p = '\0';
 }
 
-
 /* Days from 1970-01-01 to a civil date: the inverse of civil_from_days() (Hinnant). */
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 {
@@ -375,8 +374,7 @@ int bs_journal_wire_hex(const struct bs_iso_dialect *d, const uint8_t *wire, siz
 
 /* ---- records ----------------------------------------------------------------------------- */
 
-int bs__journal_body(const struct bs_jrec *r, uint64_t seq, const char *from, char *buf,
-                     size_t cap)
+int bs__journal_body(const struct bs_jrec *r, uint64_t seq, const char *from, char *buf, size_t cap)
 {
     struct bs__jout o = { buf, buf + cap, false };
     char ts[28];

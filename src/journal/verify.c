@@ -91,15 +91,12 @@ static int derive_key(struct bs_jverify *v, const struct bs_jline *h, struct bs_
                      "checked",
                      h->key_source);
     if (bs_sig_alg_parse(h->alg, &v->alg) != 0 || v->alg == BS_SIG_NONE)
-        return failf(v, err, BS_EFORMAT, 1, "header: unknown checkpoint algorithm \"%s\"",
-                     h->alg);
+        return failf(v, err, BS_EFORMAT, 1, "header: unknown checkpoint algorithm \"%s\"", h->alg);
     if (!hash || hash == h->key_id || !hash[1])
-        return failf(v, err, BS_EFORMAT, 1, "header: key_id \"%s\" is not OWNER#EPOCH",
-                     h->key_id);
+        return failf(v, err, BS_EFORMAT, 1, "header: key_id \"%s\" is not OWNER#EPOCH", h->key_id);
     epoch = strtoul(hash + 1, &end, 10);
     if (*end || epoch > UINT32_MAX || hash[1] < '0' || hash[1] > '9')
-        return failf(v, err, BS_EFORMAT, 1, "header: key_id \"%s\" is not OWNER#EPOCH",
-                     h->key_id);
+        return failf(v, err, BS_EFORMAT, 1, "header: key_id \"%s\" is not OWNER#EPOCH", h->key_id);
     memcpy(owner, h->key_id, (size_t)(hash - h->key_id));
     owner[hash - h->key_id] = '\0';
     for (int i = 0; i < 8; i++)
@@ -224,8 +221,8 @@ int bs_jverify_line(struct bs_jverify *v, const char *line, size_t n, struct bs_
     if (r->kind == BS_J_HEADER)
         return failf(v, err, BS_ESIG, j, "a second header inside the journal");
     if (strcmp(r->node, v->node) != 0)
-        return failf(v, err, BS_ESIG, j, "record of node \"%s\" in the journal of \"%s\"",
-                     r->node, v->node);
+        return failf(v, err, BS_ESIG, j, "record of node \"%s\" in the journal of \"%s\"", r->node,
+                     v->node);
     if (r->kind == BS_J_CHECKPOINT) {
         rc = check_checkpoint(v, line, r, prev_ok, err);
         if (rc)

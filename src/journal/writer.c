@@ -216,8 +216,8 @@ int bs_jwriter_new(const struct bs_jwriter_cfg *cfg, const struct bs_jheader *hd
     if (!cfg || !hdr || !ret || !cfg->sink.write || !cfg->key || !name_ok(hdr->node, true) ||
         !name_ok(hdr->role, false) || !name_ok(hdr->network, false) || !hdr->version ||
         strlen(hdr->version) > 31 || (hdr->scenario && strlen(hdr->scenario) > 95) ||
-        (hdr->key_source && strlen(hdr->key_source) > 15) ||
-        (unsigned)cfg->sync > BS_JSYNC_EVERY || (cfg->sync != BS_JSYNC_NONE && !cfg->sink.sync) ||
+        (hdr->key_source && strlen(hdr->key_source) > 15) || (unsigned)cfg->sync > BS_JSYNC_EVERY ||
+        (cfg->sync != BS_JSYNC_NONE && !cfg->sink.sync) ||
         cfg->checkpoint_every > BS_JOURNAL_CHECKPOINT_MAX)
         return BS_EINVAL;
     cap = cfg->buffer ? cfg->buffer : DEFAULT_BUFFER;
@@ -301,8 +301,8 @@ int bs_jwriter_append(struct bs_jwriter *w, const struct bs_jrec *r)
     /* A journal names one node; a record about another node (the engine's links journal
      * records the sender of a lost message) keeps it as "from". */
     n = bs__journal_body(&rec, w->seq + 1,
-                         r->node && strcmp(r->node, w->node) != 0 ? r->node : NULL,
-                         w->buf + w->len, BS_JOURNAL_LINE_MAX - PREV_TAIL);
+                         r->node && strcmp(r->node, w->node) != 0 ? r->node : NULL, w->buf + w->len,
+                         BS_JOURNAL_LINE_MAX - PREV_TAIL);
     if (n < 0)
         return n;
     rc = commit(w, (size_t)n);
