@@ -24,6 +24,7 @@ static const struct {
 } commands[] = {
     { "run", bs_cli_run, "run a scenario file and write journals and a summary" },
     { "validate", bs_cli_validate, "check a scenario file without running it" },
+    { "log", bs_cli_log, "inspect, trace, verify and export a run's journals" },
 };
 
 static void usage(FILE *out)
