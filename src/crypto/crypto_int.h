@@ -30,7 +30,8 @@ struct bs_key {
     size_t mac_len; /* full MAC length (HMAC 32, CMAC 16); 0 for signatures */
     size_t sig_len; /* emitted MAC length after truncation; 0 for signatures */
     uint8_t pub[BS__P256_PUB_LEN];
-    size_t pub_len; /* 0 for symmetric keys */
+    size_t pub_len;                   /* 0 for symmetric keys */
+    bs_time_us not_before, not_after; /* validity on the verifier's clock (rotation) */
 
     EVP_PKEY *pkey;
     EVP_MD_CTX *sign_tmpl;
@@ -54,5 +55,15 @@ int bs__crypto_fail(void);
  * no space), the rule shared by key creation and the DE 127 envelope.
  */
 bool bs__key_id_valid(const char *id, size_t len);
+
+/* The HKDF salt of every derived key; changing it changes every derived key. */
+#define BS__HKDF_SALT "bridgesim-key-v1"
+
+/*
+ * bs__hkdf_sha256() - HKDF-SHA256 (RFC 5869) extract-and-expand of @ikm with salt
+ * BS__HKDF_SALT and @info into @out_len bytes at @out. Return: 0 or BS_ECRYPTO.
+ */
+int bs__hkdf_sha256(const uint8_t *ikm, size_t ikm_len, const char *info, uint8_t *out,
+                    size_t out_len);
 
 #endif /* BRIDGESIM_CRYPTO_INT_H */

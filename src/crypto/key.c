@@ -24,8 +24,8 @@
 
 #include "crypto_int.h"
 
-/* HKDF salt fixed by the derivation scheme; changing it changes every derived key. */
-#define HKDF_SALT "bridgesim-key-v1"
+/* HKDF salt fixed by the derivation scheme (crypto_int.h): changing it changes every key. */
+#define HKDF_SALT BS__HKDF_SALT
 
 /* ECDSA derivation draws 64 bits more than the 256-bit order (FIPS 186-4 B.4.1). */
 #define P256_OKM_LEN 48
@@ -125,6 +125,8 @@ static int key_new(enum bs_sig_alg alg, const char *key_id, size_t trunc, struct
     k->id[id_len] = '\0';
     k->mac_len = full;
     k->sig_len = trunc != 0 ? trunc : full;
+    k->not_before = INT64_MIN;
+    k->not_after = INT64_MAX;
     *ret = k;
     return 0;
 }
@@ -150,6 +152,19 @@ void bs_key_free(struct bs_key *k)
 const char *bs_key_id(const struct bs_key *k)
 {
     return k->id;
+}
+
+void bs_key_validity(const struct bs_key *k, bs_time_us *ret_not_before, bs_time_us *ret_not_after)
+{
+    if (ret_not_before)
+        *ret_not_before = k->not_before;
+    if (ret_not_after)
+        *ret_not_after = k->not_after;
+}
+
+int bs_key_valid_at(const struct bs_key *k, bs_time_us now)
+{
+    return now < k->not_before || now > k->not_after ? BS_EKEY : 0;
 }
 
 enum bs_sig_alg bs_key_alg(const struct bs_key *k)
@@ -442,9 +457,8 @@ int bs_key_from_raw(enum bs_sig_alg alg, const uint8_t *raw, size_t raw_len, con
     return 0;
 }
 
-/* HKDF-SHA256 (RFC 5869) extract-and-expand of @ikm into @out. */
-static int hkdf_sha256(const uint8_t *ikm, size_t ikm_len, const char *info, uint8_t *out,
-                       size_t out_len)
+int bs__hkdf_sha256(const uint8_t *ikm, size_t ikm_len, const char *info, uint8_t *out,
+                    size_t out_len)
 {
     OSSL_PARAM params[5];
     EVP_KDF_CTX *kctx;
@@ -507,7 +521,7 @@ int bs_key_derive(enum bs_sig_alg alg, const uint8_t *seed, size_t seed_len, con
         okm_len = 32;
         break;
     }
-    rc = hkdf_sha256(seed, seed_len, info, okm, okm_len);
+    rc = bs__hkdf_sha256(seed, seed_len, info, okm, okm_len);
     if (rc != 0)
         goto free_key;
     if (alg == BS_SIG_ED25519)

@@ -107,3 +107,18 @@ struct bs_key *bs_keystore_get(const struct bs_keystore *ks, const char *key_id)
     at = find(ks, key_id, &found);
     return found ? ks->keys[at] : NULL;
 }
+
+int bs_keystore_set_validity(struct bs_keystore *ks, const char *key_id, bs_time_us not_before,
+                             bs_time_us not_after)
+{
+    struct bs_key *k;
+
+    if (ks == NULL || key_id == NULL || not_before > not_after)
+        return BS_EINVAL;
+    k = bs_keystore_get(ks, key_id);
+    if (k == NULL)
+        return BS_ENOTFOUND;
+    k->not_before = not_before;
+    k->not_after = not_after;
+    return 0;
+}
