@@ -23,6 +23,7 @@
 #include <bridgesim/money.h>
 #include <bridgesim/network.h>
 
+#include "engine/capacity.h"
 #include "engine/faults.h"
 #include "engine/world.h"
 #include "journal/jfile.h"
@@ -39,6 +40,7 @@ struct wnode {
     struct bs_key *rogue_key;     /* signs during a wrong-key fault; owned by the world */
     struct bs_jfile *journal;
     uint64_t jseq;
+    struct bs_capacity *cap; /* workers and queue (capacity.h); NULL: unlimited */
 };
 
 struct wlink {
@@ -90,6 +92,8 @@ struct bs_world {
 
     double wall_seconds, cpu_seconds;
     bs_time_us sim_start, sim_end;
+    uint64_t queue_dropped;
+    double progress_wall; /* when the observer's progress hook ran last */
 };
 
 static struct bs_world *world_of(struct bs_env *env)
@@ -145,6 +149,10 @@ static void journal_drop(struct bs_world *w, uint32_t from, uint32_t to, uint64_
     w->dropped++;
 }
 
+/* A message event's aux: it reaches the queue of a node with workers (admit() then
+ * schedules its hand-over), rather than the node itself. */
+#define MSG_ARRIVING 1
+
 static void push_message(struct bs_world *w, uint32_t from, uint32_t to, const uint8_t *buf,
                          size_t n, uint64_t trace, bs_time_us due)
 {
@@ -157,6 +165,7 @@ static void push_message(struct bs_world *w, uint32_t from, uint32_t to, const u
     ev.from = from;
     ev.trace = trace;
     ev.len = (uint32_t)n;
+    ev.aux = w->nodes[to].cap ? MSG_ARRIVING : 0;
     ev.buf = bs_malloc(n ? n : 1);
     if (!ev.buf) {
         w->io_error = true;
@@ -209,9 +218,10 @@ static void env_send(struct bs_env *env, uint32_t from, uint32_t to, const uint8
             journal_drop(w, from, to, trace, m, why);
             return;
         }
-        delay += v.extra_delay + bs_faults_slow(w->faults, env->now, to);
+        delay += v.extra_delay + (dst->cap ? 0 : bs_faults_slow(w->faults, env->now, to));
     }
-    if (dst->processing)
+    /* A node with workers draws its service time when the message reaches its queue. */
+    if (dst->processing && !dst->cap)
         delay += bs_dist_sample(dst->processing, bs_rng_next_cb, &dst->rng);
     if (v.corrupt >= 0) {
         uint8_t copy[BS_WIRE_MAX];
@@ -277,13 +287,22 @@ static void count_outcome(struct bs_outcomes *o, const char *rc, bs_time_us late
         o->other_rc++;
 }
 
+static void schedule_arrival(struct bs_world *w, bs_time_us at);
+
 static void env_outcome(struct bs_env *env, uint32_t flow, const char *rc, bs_time_us latency)
 {
     struct bs_world *w = world_of(env);
+    const struct bs_run_observer *ob = w->opts.observer;
 
     count_outcome(&w->total, rc, latency);
     if (flow < BS_SC_MAX_FLOWS)
         count_outcome(&w->flows[flow], rc, latency);
+    if (ob && ob->outcome)
+        ob->outcome(ob->ctx, flow, rc, env->now - latency, env->now);
+    /* Closed loop: the terminal starts its next transaction at once; one that failed
+     * without leaving the terminal waits 1 ms, so time moves on. */
+    if (w->opts.concurrency && w->offering)
+        schedule_arrival(w, env->now + (latency > 0 ? 0 : BS_US_PER_MS));
 }
 
 static const char *env_node_name(struct bs_env *env, uint32_t id)
@@ -783,6 +802,41 @@ static int build_faults(struct bs_world *w, char *errbuf, size_t errlen)
     return 0;
 }
 
+/* Workers and queues of the nodes that have them (scenario keys workers, queue_limit). */
+static int build_capacity(struct bs_world *w, char *errbuf, size_t errlen)
+{
+    for (size_t i = 0; i < w->nnodes; i++) {
+        struct wnode *wn = &w->nodes[i];
+        const struct bs_sc_network *net = wn->net >= 0 ? &w->sc->networks[wn->net] : NULL;
+        uint32_t workers = 0;
+        int64_t limit = -1;
+        int rc;
+
+        if (wn->role == ROLE_SWITCH) {
+            workers = net->switch_workers;
+            limit = net->switch_queue_limit;
+        } else if (wn->role == ROLE_ISSUER) {
+            workers = net->issuers[wn->idx].workers;
+            limit = net->issuers[wn->idx].queue_limit;
+        } else if (wn->role == ROLE_ACQUIRER) {
+            workers = net->acquirers[wn->idx].workers;
+            limit = net->acquirers[wn->idx].queue_limit;
+        } else if (wn->role == ROLE_BRIDGE) {
+            workers = w->sc->bridge.workers;
+            limit = w->sc->bridge.queue_limit;
+        }
+        if (workers == 0)
+            continue;
+        rc = bs_capacity_new(workers, limit, &wn->cap);
+        if (rc) {
+            errf(errbuf, errlen, "%s: workers %u, queue_limit %lld: %s", wn->name, workers,
+                 (long long)limit, bs_strerror(rc));
+            return rc;
+        }
+    }
+    return 0;
+}
+
 int bs_world_new(const struct bs_scenario *sc, const struct bs_run_opts *opts,
                  struct bs_world **ret, char *errbuf, size_t errlen)
 {
@@ -815,6 +869,8 @@ int bs_world_new(const struct bs_scenario *sc, const struct bs_run_opts *opts,
             goto fail;
     }
     rc = build_nodes(w, errbuf, errlen);
+    if (rc == 0)
+        rc = build_capacity(w, errbuf, errlen);
     if (rc)
         goto fail;
     rc = build_keys(w, errbuf, errlen);
@@ -892,6 +948,7 @@ void bs_world_free(struct bs_world *w)
     for (size_t i = 0; i < w->nnodes; i++) {
         bs_node_free(w->nodes[i].node);
         bs_key_free(w->nodes[i].rogue_key);
+        bs_capacity_free(w->nodes[i].cap);
         bs_jfile_close(w->nodes[i].journal, w->env.now, 0);
     }
     bs_jfile_close(w->links_journal, w->env.now, 0);
@@ -1018,6 +1075,12 @@ static void workload_step(struct bs_world *w)
         w->end_time = w->env.now + w->sc->drain;
         return;
     }
+    if (w->opts.concurrency) {
+        /* Closed loop: start the first N together; later ones follow outcomes. */
+        if (w->arrivals < w->opts.concurrency)
+            schedule_arrival(w, w->env.now);
+        return;
+    }
     if (wl->arrivals == BS_ARRIVAL_CONSTANT)
         gap_s = 1.0 / wl->rate_tps;
     else
@@ -1067,6 +1130,29 @@ static bool held_by_fault(struct bs_world *w, struct bs_event *ev)
     return true;
 }
 
+/* A message reaches the queue of a node with workers: it is handed to the node when a
+ * worker has served it, or dropped when the queue is full (capacity.h). */
+static void admit(struct bs_world *w, struct bs_event *ev)
+{
+    struct wnode *dst = &w->nodes[ev->node];
+    double service = 0;
+    bs_time_us start;
+
+    if (dst->processing)
+        service = bs_dist_sample(dst->processing, bs_rng_next_cb, &dst->rng);
+    if (w->faults)
+        service += bs_faults_slow(w->faults, w->env.now, ev->node);
+    if (bs_capacity_admit(dst->cap, w->env.now, (bs_time_us)llround(service), &start) != 0) {
+        journal_drop(w, ev->from, ev->node, ev->trace, NULL, "queue full");
+        w->queue_dropped++;
+        bs_free(ev->buf);
+        return;
+    }
+    ev->due = start + (bs_time_us)llround(service);
+    ev->aux = 0;
+    push_event(w, ev);
+}
+
 static void dispatch(struct bs_world *w, struct bs_event *ev)
 {
     struct bs_node *n;
@@ -1079,6 +1165,10 @@ static void dispatch(struct bs_world *w, struct bs_event *ev)
     }
     switch (ev->kind) {
     case BS_EV_MESSAGE:
+        if (ev->aux == MSG_ARRIVING) {
+            admit(w, ev);
+            break;
+        }
         n = w->nodes[ev->node].node;
         w->messages++;
         n->ops->on_message(n, ev->from, ev->buf, ev->len, ev->trace);
@@ -1112,16 +1202,33 @@ static double wall_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* The observer's progress hook, at most every interval wall seconds. */
+static void observe_progress(struct bs_world *w)
+{
+    const struct bs_run_observer *ob = w->opts.observer;
+    double now = wall_now();
+
+    if (now - w->progress_wall >= (ob->interval > 0 ? ob->interval : 1.0)) {
+        w->progress_wall = now;
+        ob->progress(ob->ctx, w, w->env.now);
+    }
+}
+
 static int run_virtual(struct bs_world *w)
 {
     struct bs_event ev;
+    bool observe = w->opts.observer && w->opts.observer->progress;
+    unsigned k = 0;
 
+    w->progress_wall = wall_now();
     while (bs_queue_pop(&w->q, &ev)) {
         if (ev.due > w->end_time || (w->opts.stop && *w->opts.stop)) {
             bs_free(ev.buf);
             break;
         }
         dispatch(w, &ev);
+        if (observe && (++k & 4095) == 0)
+            observe_progress(w);
     }
     return 0;
 }
@@ -1183,6 +1290,10 @@ static void rt_progress(uv_timer_t *t)
     struct bs_world *w = rt->w;
     uint64_t done = w->total.finished;
 
+    if (w->opts.observer && w->opts.observer->progress)
+        w->opts.observer->progress(w->opts.observer->ctx, w, rt_now(rt));
+    if (!w->opts.progress)
+        return;
     fprintf(stderr, "\r[%6.1fs] started %llu  answered %llu  approved %llu  %llu tps   ",
             (double)(rt_now(rt) - rt->t0) / 1e6, (unsigned long long)w->total.started,
             (unsigned long long)done, (unsigned long long)w->total.approved,
@@ -1223,8 +1334,11 @@ static int run_realtime(struct bs_world *w)
     uv_signal_init(&rt.loop, &rt.sigint);
     rt.timer.data = rt.progress.data = rt.sigint.data = &rt;
     uv_timer_start(&rt.timer, rt_tick, 0, 0);
-    if (w->opts.progress)
-        uv_timer_start(&rt.progress, rt_progress, 1000, 1000);
+    if (w->opts.progress || (w->opts.observer && w->opts.observer->progress)) {
+        double iv = w->opts.observer ? w->opts.observer->interval : 0;
+        uint64_t ms = w->opts.progress || iv <= 0 ? 1000 : (uint64_t)(iv * 1000);
+        uv_timer_start(&rt.progress, rt_progress, ms ? ms : 1, ms ? ms : 1);
+    }
     uv_signal_start(&rt.sigint, rt_sigint, SIGINT);
     uv_run(&rt.loop, UV_RUN_DEFAULT);
     if (w->opts.progress)
@@ -1293,6 +1407,7 @@ void bs_world_result(const struct bs_world *w, struct bs_run_result *r)
     r->sim_end = w->sim_end;
     r->in_flight_at_end = in_flight;
     r->open_reversals_at_end = open_rev;
+    r->queue_dropped = w->queue_dropped;
 }
 
 size_t bs_world_issuers(const struct bs_world *w)

@@ -31,6 +31,24 @@ struct bs_outcomes {
     struct bs_hist latency; /* µs, end to end at the terminal */
 };
 
+struct bs_world;
+
+/**
+ * struct bs_run_observer - hooks for `bridgesim bench` (sim/bench); a plain run has none.
+ * Called on the engine's thread, inside the run; they must not call back into the world
+ * except bs_world_result().
+ * @outcome:  a terminal transaction finished: @rc as for bs_env_ops.outcome (NULL: timed
+ *            out), started at @started and finished at @now (µs, engine time).
+ * @progress: about every @interval wall seconds (1 when 0) while the run goes on.
+ */
+struct bs_run_observer {
+    void *ctx;
+    void (*outcome)(void *ctx, uint32_t flow, const char *rc, bs_time_us started,
+                    bs_time_us now);
+    void (*progress)(void *ctx, const struct bs_world *w, bs_time_us now);
+    double interval;
+};
+
 /** Options of one run, from the command line. */
 struct bs_run_opts {
     const char *out_dir;     /* run directory; created */
@@ -39,9 +57,12 @@ struct bs_run_opts {
     bool journals;      /* write per-node journals (bench may turn them off) */
     bool progress;      /* realtime: a progress line on stderr */
     volatile int *stop; /* set non-zero (e.g. by SIGINT) to stop early */
+    /* Closed loop (bench --concurrency): keep this many transactions in flight, starting
+     * the next as soon as one finishes, instead of arrivals at workload.rate_tps; 0: open
+     * loop. The workload still ends by count or duration. */
+    uint32_t concurrency;
+    const struct bs_run_observer *observer; /* may be NULL */
 };
-
-struct bs_world;
 
 /**
  * bs_world_new() - build every node, link, key, card population and journal of @sc.
@@ -75,6 +96,7 @@ struct bs_run_result {
     bs_time_us sim_start, sim_end; /* virtual (or wall) time span of the run */
     size_t in_flight_at_end;       /* terminal transactions never answered */
     size_t open_reversals_at_end;
+    uint64_t queue_dropped; /* messages refused by a full node queue (in @dropped too) */
 };
 
 void bs_world_result(const struct bs_world *w, struct bs_run_result *ret);

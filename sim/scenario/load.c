@@ -700,6 +700,31 @@ static struct bs_dist constant_dist(double v)
 /* ---- sections --------------------------------------------------------------------------- */
 
 /*
+ * A node's capacity (sim/engine/capacity.h), next to its `processing`: `workers: N`
+ * serve at once (0 or absent: unlimited, no queue), `queue_limit: N` may wait for a worker
+ * before arrivals are dropped (absent: unlimited). A queue limit needs workers.
+ */
+static void conv_capacity(struct ld *l, const struct yn *map, uint32_t *workers,
+                          int64_t *queue_limit)
+{
+    uint64_t v;
+
+    *workers = 0;
+    *queue_limit = -1;
+    /* Bounds as BS_CAPACITY_MAX_WORKERS / _QUEUE in sim/engine/capacity.h. */
+    if (opt_uint(l, map, "workers", false, 0, 100000, &v) > 0)
+        *workers = (uint32_t)v;
+    if (opt_uint(l, map, "queue_limit", false, 0, 10000000, &v) > 0) {
+        *queue_limit = (int64_t)v;
+        if (*workers == 0) {
+            const struct yn *at = bs__yn_get(map, "queue_limit", NULL);
+            bs__errf(l->e, &at->loc, "%s.queue_limit: a queue needs workers; add 'workers: N'",
+                     l->path);
+        }
+    }
+}
+
+/*
  * A stand-in policy: `off`, or a mapping {mode: off|limits, pos: N, atm: N,
  * daily_per_card: N, saf_window: N}; amounts in minor units of the card's currency.
  */
@@ -910,8 +935,9 @@ static bool as_bin(struct ld *l, const struct yn *n, struct bs_sc_bin_range *out
 
 static void conv_issuer(struct ld *l, const struct yn *n, struct bs_sc_issuer *is)
 {
-    static const char *const keys[] = { "id",         "inst_id", "bins",          "cards",
-                                        "pan_length", "balance", "expired_share", "processing" };
+    static const char *const keys[] = { "id",         "inst_id",    "bins",          "cards",
+                                        "pan_length", "balance",    "expired_share", "processing",
+                                        "workers",    "queue_limit" };
     const struct yn *v;
     uint64_t u;
 
@@ -954,6 +980,7 @@ static void conv_issuer(struct ld *l, const struct yn *n, struct bs_sc_issuer *i
     opt_num(l, n, "expired_share", false, 0, 1, false, &is->expired_share);
     is->processing = constant_dist(DEFAULT_PROCESSING);
     opt_dist(l, n, "processing", false, DU_TIME, &is->processing, NULL);
+    conv_capacity(l, n, &is->workers, &is->queue_limit);
 }
 
 static bool printable_ascii(const char *s)
@@ -966,8 +993,8 @@ static bool printable_ascii(const char *s)
 
 static void conv_acquirer(struct ld *l, const struct yn *n, struct bs_sc_acquirer *aq)
 {
-    static const char *const keys[] = { "id",  "inst_id",  "terminals", "merchants",
-                                        "mcc", "location", "processing" };
+    static const char *const keys[] = { "id",       "inst_id",    "terminals", "merchants",  "mcc",
+                                        "location", "processing", "workers",   "queue_limit" };
     const struct yn *v;
     uint64_t u;
     int has_merchants;
@@ -1003,6 +1030,7 @@ static void conv_acquirer(struct ld *l, const struct yn *n, struct bs_sc_acquire
     }
     aq->processing = constant_dist(DEFAULT_PROCESSING);
     opt_dist(l, n, "processing", false, DU_TIME, &aq->processing, NULL);
+    conv_capacity(l, n, &aq->workers, &aq->queue_limit);
 }
 
 /*
@@ -1045,7 +1073,8 @@ static void conv_network(struct ld *l, const struct yn *n, struct bs_sc_network 
 {
     static const char *const keys[] = { "dialect", "currency",  "switch",
                                         "issuers", "acquirers", "utc_offset" };
-    static const char *const sw_keys[] = { "inst_id", "processing", "stand_in" };
+    static const char *const sw_keys[] = { "inst_id", "processing", "stand_in", "workers",
+                                           "queue_limit" };
     const struct yn *v, *issuers = NULL, *acquirers = NULL;
 
     if (!want_map(l, n))
@@ -1064,6 +1093,7 @@ static void conv_network(struct ld *l, const struct yn *n, struct bs_sc_network 
         leave(l, old);
     }
     net->switch_processing = constant_dist(DEFAULT_PROCESSING);
+    net->switch_queue_limit = -1;
     v = field(l, n, "switch", true);
     if (v) {
         size_t old = enter(l, "switch");
@@ -1072,6 +1102,7 @@ static void conv_network(struct ld *l, const struct yn *n, struct bs_sc_network 
             check_keys(l, v, sw_keys, ARRAY_SIZE(sw_keys));
             opt_inst_id(l, v, "inst_id", true, net->switch_inst_id);
             opt_dist(l, v, "processing", false, DU_TIME, &net->switch_processing, NULL);
+            conv_capacity(l, v, &net->switch_workers, &net->switch_queue_limit);
             net->switch_stip.saf_window = 16;
             if ((v = field(l, v, "stand_in", false)) != NULL) {
                 size_t o2 = enter(l, "stand_in");
@@ -1423,7 +1454,8 @@ static void conv_fees(struct ld *l, const struct yn *n)
 
 static void conv_bridge(struct ld *l, const struct yn *n)
 {
-    static const char *const keys[] = { "inst_id", "fx", "processing", "stand_in", "settlement" };
+    static const char *const keys[] = { "inst_id",    "fx",      "processing", "stand_in",
+                                        "settlement", "workers", "queue_limit" };
     static const char *const fx_keys[] = { "pair", "rate", "markup_bps" };
     struct bs_sc_bridge *br = &l->sc->bridge;
     const struct yn *v;
@@ -1514,6 +1546,7 @@ static void conv_bridge(struct ld *l, const struct yn *n)
     }
     br->processing = constant_dist(DEFAULT_PROCESSING);
     opt_dist(l, n, "processing", false, DU_TIME, &br->processing, NULL);
+    conv_capacity(l, n, &br->workers, &br->queue_limit);
     for (size_t i = 0; i < BS_SC_MAX_NETWORKS; i++)
         br->stip[i].saf_window = 16;
     v = field(l, n, "stand_in", false);

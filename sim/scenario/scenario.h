@@ -67,6 +67,8 @@ struct bs_sc_issuer {
     struct bs_dist balance;         /* opening balance, minor units of the network currency */
     double expired_share;           /* share of cards whose expiry date has passed */
     struct bs_dist processing;      /* issuer host processing time, µs */
+    uint32_t workers;               /* messages served at once; 0: unlimited (no queue) */
+    int64_t queue_limit;            /* messages waiting for a worker; < 0: unlimited */
 };
 
 /* enum bs_channel (BS_CH_POS, BS_CH_ATM, BS_CH_COUNT) is in bridgesim/common.h. */
@@ -79,6 +81,8 @@ struct bs_sc_acquirer {
     uint16_t mcc;                   /* default merchant category code (DE 18) for POS */
     char location[41];              /* DE 43 acceptor name/location, 40 characters */
     struct bs_dist processing;      /* acquirer host processing time, µs */
+    uint32_t workers;               /* messages served at once; 0: unlimited (no queue) */
+    int64_t queue_limit;            /* messages waiting for a worker; < 0: unlimited */
 };
 
 /**
@@ -106,6 +110,8 @@ struct bs_sc_network {
     struct bs_sc_acquirer acquirers[BS_SC_MAX_ACQUIRERS];
     size_t nacquirers;
     struct bs_sc_stip switch_stip;  /* the switch stands in for this network's issuers */
+    uint32_t switch_workers;        /* switch capacity (sim/engine/capacity.h); 0: unlimited */
+    int64_t switch_queue_limit;     /* < 0: unlimited */
 };
 
 struct bs_sc_bridge {
@@ -119,6 +125,8 @@ struct bs_sc_bridge {
     uint32_t markup_bps;            /* added to the rate, basis points */
     struct bs_dist processing;      /* µs */
     struct bs_sc_stip stip[BS_SC_MAX_NETWORKS]; /* stand-in for each network's cards */
+    uint32_t workers;               /* messages served at once; 0: unlimited (no queue) */
+    int64_t queue_limit;            /* messages waiting for a worker; < 0: unlimited */
 };
 
 /** Per-channel timer budgets, nested: issuer < stand_in < bridge < acquirer < terminal. */
