@@ -95,43 +95,23 @@ __attribute__((format(printf, 4, 5))) static void fail_lc(struct ctx *c, int lin
     va_end(ap);
 }
 
-/* libfyaml reports syntax errors through its diagnostic output; keep the first one. */
-struct diag_capture {
-    bool have;
-    int line, col;
-    char msg[160];
-};
+/*
+ * libfyaml's diagnostics. In its default mode each error is printed together with a
+ * rendering of the offending source line, and that rendering crashes on some input in
+ * 0.7.12 (a NULL string in fy_diag_error_atom_display(), found by our dialect fuzzer on
+ * tab-indented lines; upstream rewrote that code). Collecting errors instead skips the
+ * rendering and hands us line, column and message directly. 0.7.12 exports the switch
+ * but does not declare it in libfyaml.h.
+ */
+void fy_diag_set_collect_errors(struct fy_diag *diag, bool collect_errors);
 
-static void diag_output(struct fy_diag *diag, void *user, const char *buf, size_t len)
+/* Anything libfyaml still wants to print is dropped: the library never prints. */
+static void diag_sink(struct fy_diag *diag, void *user, const char *buf, size_t len)
 {
-    static const char tag[] = ": error: ";
-    struct diag_capture *dc = user;
-    const char *e, *p, *end = buf + len;
-    int line = 0, col = 0, mul;
-    size_t k;
-
     (void)diag;
-    if (dc->have || !buf)
-        return;
-    e = memmem(buf, len, tag, sizeof(tag) - 1);
-    if (!e)
-        return;
-    /* "<name>:LINE:COL: error: message": read COL and LINE backwards from the tag. */
-    p = e;
-    for (mul = 1; p > buf && p[-1] >= '0' && p[-1] <= '9' && mul < 100000000; mul *= 10)
-        col += (*--p - '0') * mul;
-    if (p == buf || p[-1] != ':')
-        return;
-    p--;
-    for (mul = 1; p > buf && p[-1] >= '0' && p[-1] <= '9' && mul < 100000000; mul *= 10)
-        line += (*--p - '0') * mul;
-    p = e + sizeof(tag) - 1;
-    for (k = 0; p < end && *p != '\n' && k + 1 < sizeof(dc->msg); p++)
-        dc->msg[k++] = *p;
-    dc->msg[k] = '\0';
-    dc->line = line > 0 ? line : 1;
-    dc->col = col > 0 ? col : 1;
-    dc->have = true;
+    (void)user;
+    (void)buf;
+    (void)len;
 }
 
 /*
@@ -1079,7 +1059,7 @@ int bs_iso_dialect_parse(const char *text, size_t len, const char *filename,
                          struct bs_iso_dialect **ret, char *errbuf, size_t errlen)
 {
     struct ctx c = { filename ? filename : "<dialect>", errbuf, errlen, false, false };
-    struct diag_capture dc = { 0 };
+    struct fy_diag_error *de;
     struct fy_diag_cfg dcfg;
     struct fy_parse_cfg pcfg;
     struct fy_diag *diag;
@@ -1108,32 +1088,37 @@ int bs_iso_dialect_parse(const char *text, size_t len, const char *filename,
             return BS_EFORMAT;
         }
     }
-    /* libfyaml prints diagnostics by default; the library never prints, so capture. */
     fy_diag_cfg_default(&dcfg);
     dcfg.fp = NULL;
-    dcfg.output_fn = diag_output;
-    dcfg.user = &dc;
+    dcfg.output_fn = diag_sink;
     dcfg.level = FYET_ERROR;
     dcfg.colorize = false;
     diag = fy_diag_create(&dcfg);
     if (!diag)
         return BS_ENOMEM;
+    fy_diag_set_collect_errors(diag, true);
     memset(&pcfg, 0, sizeof(pcfg));
     pcfg.flags = FYPCF_QUIET | FYPCF_JSON_NONE;
     pcfg.diag = diag;
     fyd = fy_document_build_from_string(&pcfg, text, len);
-    if (!fyd) {
-        if (dc.have)
-            fail_lc(&c, dc.line, dc.col, "YAML syntax error: %s; fix the YAML at this position",
-                    dc.msg);
-        else
+    /* Any error counts, even when libfyaml still returns a (partial) document. */
+    for (void *it = NULL; (de = fy_diag_errors_iterate(diag, &it)) != NULL;) {
+        if (de->type >= FYET_ERROR) {
+            fail_lc(&c, de->line > 0 ? de->line : 1, de->column > 0 ? de->column : 1,
+                    "YAML syntax error: %s; fix the YAML at this position",
+                    de->msg ? de->msg : "malformed");
+            break;
+        }
+    }
+    if (!fyd || c.failed) {
+        if (!c.failed)
             fail_lc(&c, 1, 1, "not a YAML document; check the file is YAML text");
         r = BS_EFORMAT;
-        goto out_diag;
+        goto out_doc;
     }
     r = build(&c, fy_document_root(fyd), ret);
+out_doc:
     fy_document_destroy(fyd);
-out_diag:
     fy_diag_destroy(diag);
     return r;
 }

@@ -301,6 +301,8 @@ static void test_yaml_errors(void **state)
     expect_yaml_error("dialect: \xed\xa0\x80\n", "t.yaml:1:10: invalid UTF-8");
     expect_yaml_error("dialect: x\x01\n", "t.yaml:1:11: control character");
     expect_yaml_error("dialect: \"Ünïcode ok\"\n", "no 'fields' key");
+    /* Tab indentation: a clean error, not libfyaml's crashing source display. */
+    expect_yaml_error("x\t\t# \n\t\t\t\t\t\t\t\t\th\n\t\t\tx\t\t\t}\t\t}", "t.yaml:");
     expect_yaml_error("- 1\n- 2\n", "a dialect file is a mapping");
     expect_yaml_error("fields: {2: {format: n, length: LL, max: 19}}\n", "no 'dialect' key");
     expect_yaml_error("dialect: x\n", "no 'fields' key");
