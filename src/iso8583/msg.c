@@ -274,7 +274,7 @@ int bs_iso_field_text(const struct bs_iso_dialect *d, const struct bs_iso_msg *m
     if (spec->format != BS_ISO_FMT_B || sens == BS_ISO_SECRET)
         return bs_iso_mask_text(sens, v, n, buf, cap);
     /* Binary values print as hex; masking then applies to the hex digits. */
-    if (!buf || n >= cap / 2)
+    if (!buf || 2 * n + 1 > cap)
         return BS_ENOSPC;
     for (size_t i = 0; i < n; i++) {
         buf[2 * i] = hex[v[i] >> 4];

@@ -766,6 +766,8 @@ static void test_field_text(void **state)
     assert_string_equal(buf, "TERM0001");
     assert_int_equal(bs_iso_field_text(f->d, &f->m, 3, false, buf, sizeof(buf)), BS_ENOTFOUND);
     assert_int_equal(bs_iso_field_text(f->d, &f->m, 2, false, buf, 16), BS_ENOSPC);
+    assert_int_equal(bs_iso_field_text(f->d, &f->m, 64, false, buf, 17), 16);
+    assert_int_equal(bs_iso_field_text(f->d, &f->m, 64, false, buf, 16), BS_ENOSPC);
     bs_iso_mask_text(BS_ISO_MASKED, (const uint8_t *)"1234567890", 10, buf, sizeof(buf));
     assert_string_equal(buf, "**********");
 }
