@@ -272,7 +272,8 @@ struct bs_settle_window {
  * @rejected:         invalid (bad side, currency, negative amount, DE 10) or earlier
  *                    than the open window, or after the final close: not posted.
  * @unmapped_acquirers, @unmapped_issuers: transactions posted to the catch-all.
- * @rate_mismatches:  transactions whose DE 6 is not DE 4 converted at their DE 10.
+ * @rate_mismatches:  transactions whose DE 6 is not DE 4 converted at their DE 10;
+ *                    @mismatch_rrn: the DE 37 of the first one.
  * @stand_in:         transactions the bridge approved in stand-in.
  * @last_error:       the last error bs_settlement_clearing() swallowed (0 if none).
  */
@@ -281,6 +282,7 @@ struct bs_settle_stats {
     uint64_t duplicates, repeat_reversals, orphan_reversals, rejected;
     uint64_t unmapped_acquirers, unmapped_issuers;
     uint64_t rate_mismatches, stand_in;
+    char mismatch_rrn[13];
     int last_error;
 };
 
@@ -318,19 +320,19 @@ struct bs_settle_recon {
 /**
  * struct bs_settle_check - the settlement invariants (issue #4 §13, docs/settlement.md).
  * @nets_zero:      in every window and scheme the participants' nets (the bridge's
- *                  included) sum to zero, and so does each kind of line.
+ *                  included) sum to zero, and so does each kind of line; no sum overflowed.
  * @positions_agree: in every window and scheme the bridge's principal position equals
  *                  Σ conv(amount_i at DE 10_i) over the transactions whose cards are that
  *                  scheme's minus Σ amount_j over those its acquirers took, per transaction
  *                  rounded, reversals negated.
  * @one_window:     every posted transaction is in exactly one window, and that window's
  *                  span holds its commit time; no committed transaction was rejected.
- * @no_overflow:    no sum overflowed int64.
- * @detail:         a sentence naming the first violation (or the totals when all hold).
+ * @nets, @positions, @window: one sentence each: the first violation (window, scheme,
+ *                  transaction RRN where one is to blame), or what was checked.
  */
 struct bs_settle_check {
-    bool nets_zero, positions_agree, one_window, no_overflow;
-    char detail[256];
+    bool nets_zero, positions_agree, one_window;
+    char nets[192], positions[192], window[192];
 };
 
 struct bs_settlement;

@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "engine/world.h"
+#include "report/settlement_report.h"
 #include "report/summary.h"
 #include "scenario/scenario.h"
 
@@ -21,11 +22,12 @@ static void run_usage(FILE *out)
             "                     [--set path.to.key=value]... [--no-journals] [--quiet]\n\n"
             "Runs SCENARIO (a YAML file, see configs/README.md) and writes a run directory:\n"
             "  journals/<node>.jsonl   every message in and out of each node, PAN masked\n"
-            "  summary.json            outcomes, latency percentiles, invariants, expectations\n\n"
+            "  summary.json            outcomes, latency percentiles, invariants, expectations\n"
+            "  settlement.json         settlement windows, net positions, reconciliation\n\n"
             "  --seed N        override the scenario's seed (same seed: identical journals)\n"
             "  --out DIR       run directory (default runs/<scenario>-<seed>)\n"
             "  --realtime      run on libuv timers in wall-clock time (default: virtual time)\n"
-            "  --json          print summary.json instead of the table\n"
+            "  --json          print summary.json instead of the tables (settlement: the file)\n"
             "  --set K=V       override one scenario value, e.g. --set workload.rate_tps=100\n"
             "  --no-journals   skip per-node journals (faster; summary only)\n"
             "  --quiet         print nothing on success\n\n"
@@ -73,7 +75,7 @@ int bs_cli_run(int argc, char **argv)
     struct bs_scenario *sc = NULL;
     struct bs_world *w = NULL;
     struct bs_run_opts ro;
-    json_t *summary = NULL;
+    json_t *summary = NULL, *settlement = NULL;
     char *text;
     int c, rc, failed = 0, exit_code = BS_EXIT_USAGE;
 
@@ -177,10 +179,27 @@ int bs_cli_run(int argc, char **argv)
         free(text);
         goto out;
     }
+    /* settlement.json: the windows, positions, instruction and reconciliation. */
+    settlement = bs_settlement_report_build(sc, w);
+    {
+        char *stext =
+            settlement ? json_dumps(settlement, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+        snprintf(path, sizeof(path), "%s/settlement.json", out_dir);
+        if (!stext || write_file(path, stext) != 0) {
+            fprintf(stderr, "bridgesim run: cannot write %s: %s\n", path,
+                    stext ? strerror(errno) : "out of memory");
+            free(stext);
+            free(text);
+            goto out;
+        }
+        free(stext);
+    }
     if (json_out)
         printf("%s\n", text);
     else if (!quiet || failed)
         bs_summary_print(summary, failed && quiet ? stderr : stdout);
+    if (!json_out && !quiet)
+        bs_settlement_report_print(settlement, stdout);
     if (!json_out && !quiet)
         printf("  run directory: %s\n", out_dir);
     free(text);
@@ -190,6 +209,7 @@ int bs_cli_run(int argc, char **argv)
                 "bridgesim run: %d check(s) failed; replay with: bridgesim run %s --seed %llu\n",
                 failed, argv[optind], (unsigned long long)sc->seed);
 out:
+    json_decref(settlement);
     json_decref(summary);
     bs_world_free(w);
     bs_scenario_free(sc);

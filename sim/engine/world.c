@@ -26,6 +26,7 @@
 #include "engine/capacity.h"
 #include "engine/faults.h"
 #include "engine/world.h"
+#include "report/settlement_report.h"
 #include "journal/jfile.h"
 
 enum node_role { ROLE_SWITCH, ROLE_ISSUER, ROLE_ACQUIRER, ROLE_TERMINALS, ROLE_BRIDGE };
@@ -94,6 +95,7 @@ struct bs_world {
     bs_time_us sim_start, sim_end;
     uint64_t queue_dropped;
     double progress_wall; /* when the observer's progress hook ran last */
+    struct bs_settlement *settlement; /* clearing and settlement of the bridge's records */
 };
 
 static struct bs_world *world_of(struct bs_env *env)
@@ -754,6 +756,13 @@ static int build_roles(struct bs_world *w, char *errbuf, size_t errlen)
         bcfg.saf_window = sc->bridge.stip[0].saf_window > sc->bridge.stip[1].saf_window
                               ? sc->bridge.stip[0].saf_window
                               : sc->bridge.stip[1].saf_window;
+        /* Clearing: every committed transaction and acknowledged reversal goes to the
+         * settlement windows (docs/settlement.md). */
+        rc = bs_settlement_for_scenario(sc, &w->settlement, errbuf, errlen);
+        if (rc)
+            return rc;
+        bcfg.clearing = bs_settlement_clearing;
+        bcfg.clearing_ctx = w->settlement;
         rc = bs_bridge_new(&bcfg, key_of(w, w->bridge_id), w->keys, &w->nodes[w->bridge_id].node);
         if (rc) {
             errf(errbuf, errlen, "bridge: %s (check fx.pair against the networks' currencies)",
@@ -944,6 +953,7 @@ void bs_world_free(struct bs_world *w)
 {
     if (!w)
         return;
+    bs_settlement_free(w->settlement);
     bs_faults_free(w->faults);
     for (size_t i = 0; i < w->nnodes; i++) {
         bs_node_free(w->nodes[i].node);
@@ -1363,6 +1373,10 @@ int bs_world_run(struct bs_world *w)
     schedule_arrival(w, w->sc->start_time);
     rc = w->opts.realtime ? run_realtime(w) : run_virtual(w);
     w->sim_end = w->env.now;
+    /* The last settlement window closes at the end of the run (an earlier cutover closed
+     * the others); a failure leaves it open, which settlement.json shows. */
+    if (w->settlement)
+        (void)bs_settlement_close(w->settlement, w->sim_end);
     w->wall_seconds = wall_now() - wall0;
     w->cpu_seconds = cpu_now() - cpu0;
     /* Close every journal with its final signed checkpoint now, so write errors are
@@ -1488,4 +1502,9 @@ void bs_world_open_queues(const struct bs_world *w, size_t *ret_reversals, size_
     }
     *ret_reversals = rev;
     *ret_advices = adv;
+}
+
+struct bs_settlement *bs_world_settlement(const struct bs_world *w)
+{
+    return w->settlement;
 }

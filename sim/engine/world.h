@@ -130,4 +130,12 @@ void bs_world_money_check(const struct bs_world *w, size_t n, struct bs_money_ch
  */
 void bs_world_open_queues(const struct bs_world *w, size_t *ret_reversals, size_t *ret_advices);
 
+/**
+ * bs_world_settlement() - the settlement of the bridge's clearing records (owned by the
+ * world; bridgesim/settlement.h). Closed at the end of bs_world_run(). NULL only before
+ * the bridge was built.
+ */
+struct bs_settlement;
+struct bs_settlement *bs_world_settlement(const struct bs_world *w);
+
 #endif

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <bridgesim/money.h>
+#include <bridgesim/settlement.h>
 
 #include "report/summary.h"
 
@@ -226,6 +227,16 @@ json_t *bs_summary_build(const struct bs_scenario *sc, const struct bs_world *w,
                   r.total->started == r.total->finished && r.in_flight_at_end == 0, detail,
                   &failed);
     add_money_invariants(sc, w, inv, &failed);
+    if (bs_world_settlement(w)) {
+        /* Settlement (issue #4 §13, docs/settlement.md): each scheme nets to zero, the
+         * bridge's positions agree at the recorded rates, each commit in one window. */
+        struct bs_settle_check chk;
+        bs_settlement_check(bs_world_settlement(w), &chk);
+        add_invariant(inv, "settlement_nets_zero", chk.nets_zero, chk.nets, &failed);
+        add_invariant(inv, "settlement_positions_agree", chk.positions_agree, chk.positions,
+                      &failed);
+        add_invariant(inv, "settlement_one_window", chk.one_window, chk.window, &failed);
+    }
     json_object_set_new(s, "invariants", inv);
 
     exps = json_array();

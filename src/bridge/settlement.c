@@ -664,8 +664,8 @@ static int post_financial(struct bs_settlement *s, const struct bs_clearing_reco
     commit(s, w, nt, &e);
     w->financial++;
     note_rate(w, rec->rate);
-    if (conv != nt->billing)
-        s->stats.rate_mismatches++;
+    if (conv != nt->billing && s->stats.rate_mismatches++ == 0)
+        memcpy(s->stats.mismatch_rrn, nt->rrn, sizeof(nt->rrn));
     if (rec->stand_in) {
         w->stand_in++;
         s->stats.stand_in++;
@@ -907,12 +907,12 @@ int bs_settlement_check(const struct bs_settlement *s, struct bs_settle_check *r
 
     memset(&c, 0, sizeof(c));
     c.nets_zero = c.positions_agree = c.one_window = true;
-    c.no_overflow = !s->overflow;
     for (size_t i = 0; i < s->nw; i++) {
         const struct bs_settle_window *w = &s->w[i];
         fin += w->financial;
         rev += w->reversals;
         for (int side = 0; side < 2; side++) {
+            const struct bs_settle_pos *b = &w->pos[side][s->bridge[side]];
             i128 net = 0, pr = 0, ic = 0, fee = 0;
             for (size_t p = 0; p < s->nparties[side]; p++) {
                 net += w->pos[side][p].net;
@@ -922,21 +922,24 @@ int bs_settlement_check(const struct bs_settlement *s, struct bs_settle_check *r
             }
             if ((net || pr || ic || fee) && c.nets_zero) {
                 c.nets_zero = false;
-                snprintf(c.detail, sizeof(c.detail),
+                snprintf(c.nets, sizeof(c.nets),
                          "window %u, %s: the participants' nets sum to %lld, not 0", w->seq,
                          s->cfg.side[side].name, (long long)net);
             }
-            if (w->pos[side][s->bridge[side]].principal != w->bridge_expected[side] &&
-                c.positions_agree) {
+            if (b->principal != w->bridge_expected[side] && c.positions_agree) {
                 c.positions_agree = false;
-                snprintf(c.detail, sizeof(c.detail),
-                         "window %u, %s: the bridge's principal position %lld differs from %lld "
-                         "recomputed at the recorded DE 10 rates",
-                         w->seq, s->cfg.side[side].name,
-                         (long long)w->pos[side][s->bridge[side]].principal,
-                         (long long)w->bridge_expected[side]);
+                snprintf(c.positions, sizeof(c.positions),
+                         "window %u, %s: bridge principal %lld, but %lld at the recorded DE 10 "
+                         "rates (first DE 6 mismatch: RRN %s)",
+                         w->seq, s->cfg.side[side].name, (long long)b->principal,
+                         (long long)w->bridge_expected[side],
+                         s->stats.mismatch_rrn[0] ? s->stats.mismatch_rrn : "none");
             }
         }
+    }
+    if (s->overflow && c.nets_zero) {
+        c.nets_zero = false;
+        snprintf(c.nets, sizeof(c.nets), "a settlement sum overflowed int64");
     }
     for (size_t i = 0; i < s->nt && c.one_window; i++) {
         const struct txn *t = &s->t[i];
@@ -944,7 +947,7 @@ int bs_settlement_check(const struct bs_settlement *s, struct bs_settle_check *r
             (t->reversed && (t->rev_window >= s->nw || t->rev_window < t->window ||
                              !window_holds(&s->w[t->rev_window], t->rev_t)))) {
             c.one_window = false;
-            snprintf(c.detail, sizeof(c.detail),
+            snprintf(c.window, sizeof(c.window),
                      "transaction RRN %s committed at %lld µs is not in the window that holds it",
                      t->rrn, (long long)t->t);
         }
@@ -952,19 +955,26 @@ int bs_settlement_check(const struct bs_settlement *s, struct bs_settle_check *r
     }
     if (c.one_window && (fin != s->nt || rev != reversed || s->stats.rejected)) {
         c.one_window = false;
-        snprintf(c.detail, sizeof(c.detail),
+        snprintf(c.window, sizeof(c.window),
                  "%llu transactions kept, %llu posted in windows, %llu records rejected "
                  "(last error %s)",
                  (unsigned long long)s->nt, (unsigned long long)fin,
                  (unsigned long long)s->stats.rejected, bs_errname(s->stats.last_error));
     }
-    if (!c.no_overflow && c.nets_zero && c.positions_agree && c.one_window)
-        snprintf(c.detail, sizeof(c.detail), "a settlement sum overflowed int64");
-    if (c.nets_zero && c.positions_agree && c.one_window && c.no_overflow)
-        snprintf(c.detail, sizeof(c.detail),
-                 "%zu window(s), %llu transactions, %llu reversals: nets sum to 0 in both "
-                 "schemes, bridge positions agree at the recorded rates",
-                 s->nw, (unsigned long long)fin, (unsigned long long)rev);
+    if (c.nets_zero)
+        snprintf(c.nets, sizeof(c.nets),
+                 "%zu window(s): every participant's net in both schemes sums to 0, per line kind",
+                 s->nw);
+    if (c.positions_agree)
+        snprintf(c.positions, sizeof(c.positions),
+                 "%zu window(s): the bridge's principal positions equal DE 4 at DE 10 per "
+                 "transaction, summed (%llu DE 6 mismatches)",
+                 s->nw, (unsigned long long)s->stats.rate_mismatches);
+    if (c.one_window)
+        snprintf(c.window, sizeof(c.window),
+                 "%llu committed transactions and %llu reversals, each in exactly one of %zu "
+                 "window(s) that holds its time",
+                 (unsigned long long)fin, (unsigned long long)rev, s->nw);
     *ret = c;
-    return c.nets_zero && c.positions_agree && c.one_window && c.no_overflow ? 0 : BS_ESTATE;
+    return c.nets_zero && c.positions_agree && c.one_window ? 0 : BS_ESTATE;
 }

@@ -202,7 +202,7 @@ static void assert_invariants(const struct bs_settlement *s)
     struct bs_settle_check c;
 
     if (bs_settlement_check(s, &c) != 0)
-        fail_msg("invariant: %s", c.detail);
+        fail_msg("invariant: %s / %s / %s", c.nets, c.positions, c.window);
 }
 
 /* ---- cutover arithmetic ------------------------------------------------------------ */
@@ -669,7 +669,8 @@ static void test_rate_mismatch_breaks_positions_agree(void **state)
     assert_int_equal(bs_settlement_check(f->s, &c), BS_ESTATE);
     assert_false(c.positions_agree);
     assert_true(c.nets_zero);
-    assert_non_null(strstr(c.detail, "shetab"));
+    assert_non_null(strstr(c.positions, "shetab"));
+    assert_non_null(strstr(c.positions, "RRN L1"));
     end(f);
 }
 
