@@ -313,6 +313,13 @@ int bs_issuer_card_open(struct bs_node *iss, uint64_t idx, int64_t balance, uint
 /** bs_issuer_card_expiry() - the expiry (YYMM) of card @idx, or 0. */
 uint16_t bs_issuer_card_expiry(const struct bs_node *iss, uint64_t idx);
 
+/**
+ * bs_issuer_suspense() - the total (minor units) of stand-in advices the issuer had to
+ * acknowledge but could not post to a card (unknown card): owed in settlement, booked to
+ * suspense for manual follow-up.
+ */
+int64_t bs_issuer_suspense(const struct bs_node *iss);
+
 /** bs_issuer_ledger() - the issuer's ledger (owned by the node). */
 const struct bs_ledger *bs_issuer_ledger(const struct bs_node *iss);
 

@@ -51,6 +51,9 @@ enum bs_stat {
     BS_STAT_SIG_FAILURE,        /* bad, missing or unknown-key signature (RC 63) */
     BS_STAT_FORMAT_ERROR,       /* malformed message (RC 30) */
     BS_STAT_UNMATCHED,          /* a response that matched no request */
+    BS_STAT_OLD_KEY,            /* verified under a rotated-out key inside its overlap window */
+    BS_STAT_EXPIRED_KEY,        /* signed under a key past its overlap window (RC 63) */
+    BS_STAT_REPLAY,             /* a stale DE 7 (RC 63) or a replayed message (dropped) */
     BS_STAT_COUNT
 };
 
@@ -91,10 +94,17 @@ struct bs_env_ops {
  * @ops: the engine's functions.
  * @now: the current time in µs since the Unix epoch (virtual or wall clock); valid during
  *       a dispatch.
+ * @link_key: the key node @from signs what it sends to node @to with, now (per-link and
+ *       per-network algorithms, zone keys, rotation epochs; issue #9); NULL when that link
+ *       is unsigned (algorithm none). A verifier also asks it for (@from, itself) to learn
+ *       which owner and algorithm to expect. May be NULL itself (an environment that does
+ *       not choose keys per link): then every node signs with its own @key and a key is
+ *       expected to be owned by the sender's name.
  */
 struct bs_env {
     const struct bs_env_ops *ops;
     bs_time_us now;
+    struct bs_key *(*link_key)(struct bs_env *env, uint32_t from, uint32_t to);
 };
 
 struct bs_node;
@@ -128,6 +138,10 @@ struct bs_node_ops {
  *           (set by the engine while a force-RC fault is active; issue #5).
  * @clock_skew: added to the environment's time for every date and time this node writes
  *           into messages (DE 7, DE 12/13), µs; set by the engine for clock-skew faults.
+ * @replay:  this node's replay cache (bs_replay_new()), not owned; NULL: no replay check.
+ * @hsm:     the simulated HSM for PIN blocks (DE 52), not owned; NULL: PINs are off.
+ * @pin_zone: the HSM zone (network index) of this node's PIN blocks; the bridge uses the
+ *           index of each side instead.
  */
 struct bs_node {
     const struct bs_node_ops *ops;
@@ -138,6 +152,9 @@ struct bs_node {
     struct bs_keystore *keys;
     const char *forced_rc;
     bs_time_us clock_skew;
+    struct bs_replay *replay;
+    struct bs_hsm *hsm;
+    unsigned pin_zone;
 };
 
 /** bs_node_now() - this node's idea of the current time: the engine's plus its skew. */
@@ -162,22 +179,42 @@ enum bs_sig_status {
     BS_SIGST_BAD,         /* malformed envelope, or the signature does not verify */
     BS_SIGST_UNKNOWN_KEY, /* key id not in the store */
     BS_SIGST_WRONG_OWNER, /* a valid key, but not the key of the peer that sent it */
+    BS_SIGST_EXPIRED,     /* a genuine signature under a key outside its validity (rotation) */
+    BS_SIGST_STALE,       /* DE 7 outside the replay window of the verifier's clock */
+    BS_SIGST_REPLAY,      /* the same signed bytes were already accepted within the window */
 };
 
-/** bs_sig_status_name() - "ok", "missing", "bad", "unknown-key", "wrong-owner", "none". */
+/**
+ * bs_sig_status_name() - "ok", "missing", "bad", "unknown-key", "wrong-owner", "expired-key",
+ * "stale", "replay", "none".
+ */
 const char *bs_sig_status_name(enum bs_sig_status st);
 
 /**
  * bs_node_recv() - unpack and verify a received message, and journal it (kind msg_in,
  * or format_error / sig_failure).
  * @d:      the dialect of the link the bytes came on.
- * @from:   the sending node (its name must own the signing key).
+ * @from:   the sending node (it must own the signing key: its own key, or the zone key of
+ *          the link, as the environment's link_key names it).
  * @m:      receives the message.
  * @ret_sig: receives the signature status.
  *
+ * Verification (GUIDE §4, docs/security.md): the DE 127 envelope; the key by id; its
+ * owner and algorithm against what the link expects; the key's validity at this node's
+ * clock (rotation: a rotated-out key is accepted until the end of its overlap window, then
+ * refused as "expired key"); the signature over every byte before DE 127; then, with a
+ * replay cache (@node->replay), DE 7 within the window of this node's clock and the signed
+ * bytes not seen before (ISO 8583 repeats, MTI xxx1, are exempt from the second rule: their
+ * receivers match them to the original).
+ *
  * Return: 0 when the message decoded and (if signing is on) verified; BS_EFORMAT when it
  * did not decode (@m holds whatever decoded before the fault, MTI included when it got
- * that far); BS_ESIG when it decoded but the signature is missing or wrong.
+ * that far); BS_ESIG when it decoded but the signature is missing or wrong, the key is
+ * expired, or DE 7 is stale — the caller answers a request RC 63. A replay (the same signed
+ * bytes accepted before inside the window) is also BS_ESIG, but @m is returned empty (no
+ * MTI) so that bs_node_reject() does not answer it: the answer would carry the matching
+ * key (DE 32, 11, 7) of the original, which is still in progress, and its sender would take
+ * the RC 63 as the original's outcome.
  */
 int bs_node_recv(struct bs_node *node, const struct bs_iso_dialect *d, uint32_t from,
                  const uint8_t *buf, size_t n, uint64_t trace, struct bs_iso_msg *m,

@@ -34,6 +34,14 @@ static const char *const kind_names[BS_FAULT_KIND_COUNT] = {
     [BS_FAULT_PARTITION] = "partition",
 };
 
+const char *bs_corrupt_mode_name(int mode)
+{
+    static const char *const names[] = { "bitflip", "truncate", "bitmap",
+                                         "length",  "field",    "signature" };
+
+    return mode >= 0 && (size_t)mode < sizeof(names) / sizeof(names[0]) ? names[mode] : "unknown";
+}
+
 const char *bs_fault_kind_name(enum bs_fault_kind k)
 {
     return (unsigned)k < BS_FAULT_KIND_COUNT ? kind_names[k] : "unknown";

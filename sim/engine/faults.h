@@ -57,6 +57,9 @@ bool bs_faults_wrong_key(const struct bs_faults *f, bs_time_us now, uint32_t nod
 /** Extra processing time (µs) for a message handled by @node at @now (slow faults). */
 double bs_faults_slow(struct bs_faults *f, bs_time_us now, uint32_t node);
 
+/** The name of corruption mode @mode as written in scenario files ("bitflip"). */
+const char *bs_corrupt_mode_name(int mode);
+
 /** The name of fault kind @k as written in scenario files ("loss"). */
 const char *bs_fault_kind_name(enum bs_fault_kind k);
 

@@ -39,6 +39,7 @@ struct wnode {
     const struct bs_dist *processing; /* NULL: no processing delay */
     struct bs_rng rng;
     struct bs_key *rogue_key;     /* signs during a wrong-key fault; owned by the world */
+    struct bs_replay *replay;     /* the node's replay cache (signing.replay_window) */
     struct bs_jfile *journal;
     uint64_t jseq;
     struct bs_capacity *cap; /* workers and queue (capacity.h); NULL: unlimited */
@@ -49,6 +50,10 @@ struct wlink {
     const struct bs_dist *latency;
     double loss;
     struct bs_rng rng;
+    enum bs_sig_alg alg;          /* what the link signs with (bs_scenario_link_signing) */
+    uint8_t mac_len;
+    struct bs_key *key[2];        /* current signing key from a (0) and from b (1) ... */
+    bs_time_us key_until[2];      /* ... until the next rotation of either end */
 };
 
 struct bs_world {
@@ -66,6 +71,8 @@ struct bs_world {
     struct bs_iso_dialect *dialects[BS_SC_MAX_NETWORKS];
     struct bs_faults *faults;
     struct bs_keystore *keys;
+    struct bs_keystore *rogue; /* wrong-key faults: the same key ids, other secrets */
+    struct bs_hsm *hsm;        /* PIN blocks (pin.enabled) */
     struct bs_bin_table sw_routes[BS_SC_MAX_NETWORKS];
     struct bs_bin_table bridge_routes;
     struct bs_card_population pops[BS_SC_MAX_NETWORKS][BS_SC_MAX_ISSUERS];
@@ -231,6 +238,15 @@ static void env_send(struct bs_env *env, uint32_t from, uint32_t to, const uint8
         memcpy(copy, buf, cn);
         bs_faults_apply_corruption(w->faults, v.fault, v.corrupt, dialect_of(w, from, to), copy,
                                    &cn);
+        {
+            /* Journaled where the damage happens, so a trace shows why a hop rejected it. */
+            char why[64];
+            struct bs_jrec r = { .kind = BS_J_FAULT, .t = env->now, .node = w->nodes[from].name,
+                                 .peer = dst->name, .trace = trace, .msg = m, .note = why };
+            snprintf(why, sizeof(why), "fault %d (corrupt %s)", v.fault,
+                     bs_corrupt_mode_name(v.corrupt));
+            write_journal(w, w->links_journal, &w->links_jseq, &r);
+        }
         push_message(w, from, to, copy, cn, trace, env->now + (bs_time_us)llround(delay));
     } else {
         push_message(w, from, to, buf, n, trace, env->now + (bs_time_us)llround(delay));
@@ -477,19 +493,213 @@ static void timers_of(const struct bs_scenario *sc, struct bs_timer_set out[2])
 #define REV_BACKOFF     (5 * BS_US_PER_SEC)
 #define REV_BACKOFF_MAX (60 * BS_US_PER_SEC)
 
+/* ---- keys (issue #9; docs/security.md) ------------------------------------------------------
+ *
+ * Every link signs with one algorithm (bs_scenario_link_signing()): an asymmetric one with
+ * the sending node's own key ("<node>#<epoch>", or "<node>@<alg>#<epoch>" for an algorithm
+ * other than the default), a MAC with the zone key the link's two ends share
+ * ("<a>~<b>#<epoch>"). A rotation of a node moves every key it signs with to the next epoch
+ * at `at` (a zone key's epoch counts the rotations of both ends); each epoch verifies from
+ * its rotation until the next rotation plus its overlap (bs_keystore_set_validity()).
+ * Keys are derived from the seed (HKDF), or asymmetric ones loaded from signing.key_dir.
+ */
+
+static bool alg_is_mac(enum bs_sig_alg alg)
+{
+    return alg == BS_SIG_HMAC_SHA256 || alg == BS_SIG_AES_CMAC;
+}
+
+static void seed_bytes(const struct bs_world *w, uint8_t seed[8])
+{
+    for (int i = 0; i < 8; i++)
+        seed[i] = (uint8_t)(w->sc->seed >> (56 - 8 * i));
+}
+
+/* Rotation times of @node (absolute µs): at[i], and the end of the previous epoch's overlap. */
+static uint32_t node_rotations(const struct bs_world *w, const char *node, bs_time_us *at,
+                               bs_time_us *until)
+{
+    uint32_t n = bs_scenario_rotations(w->sc, node);
+
+    for (uint32_t i = 0; i < n; i++) {
+        bs_time_us a, ov;
+        bs_scenario_rotation(w->sc, node, i, &a, &ov);
+        at[i] = w->sc->start_time + a;
+        until[i] = at[i] + ov;
+    }
+    return n;
+}
+
+/* The validity of epoch @e of a key whose epochs change at @at[0..n) (overlaps @until). */
+static void epoch_validity(uint32_t e, uint32_t n, const bs_time_us *at, const bs_time_us *until,
+                           bs_time_us *nb, bs_time_us *na)
+{
+    *nb = e == 0 ? INT64_MIN : at[e - 1];
+    *na = e >= n ? INT64_MAX : until[e];
+}
+
+/* Read signing.key_dir/<owner>.<epoch>.pem (relative to the scenario file's directory). */
+static int pem_key(struct bs_world *w, enum bs_sig_alg alg, const char *owner, uint32_t epoch,
+                   struct bs_key **ret, char *errbuf, size_t errlen)
+{
+    const char *dir = w->sc->signing.key_dir;
+    char path[1200], id[BS_KEY_ID_MAX + 2];
+    char *pem;
+    size_t len = 0;
+    FILE *f;
+    int rc;
+
+    if (dir[0] == '/') {
+        snprintf(path, sizeof(path), "%s/%s.%u.pem", dir, owner, epoch);
+    } else {
+        const char *slash = strrchr(w->sc->path, '/');
+        int plen = slash ? (int)(slash - w->sc->path) : 1;
+        snprintf(path, sizeof(path), "%.*s/%s/%s.%u.pem", plen, slash ? w->sc->path : ".", dir,
+                 owner, epoch);
+    }
+    snprintf(id, sizeof(id), "%s#%u", owner, epoch);
+    pem = bs_malloc(BS_KEY_PEM_IN_MAX + 1);
+    if (!pem)
+        return BS_ENOMEM;
+    f = fopen(path, "rb");
+    if (!f) {
+        errf(errbuf, errlen, "%s: cannot open key file: %s (bridgesim keygen writes one)", path,
+             strerror(errno));
+        bs_free(pem);
+        return BS_EIO;
+    }
+    len = fread(pem, 1, BS_KEY_PEM_IN_MAX + 1, f);
+    fclose(f);
+    rc = len > BS_KEY_PEM_IN_MAX ? BS_ELIMIT : bs_key_pem_load(pem, len, id, ret);
+    /* The file held a private key: wipe our copy. */
+    bs_wipe(pem, BS_KEY_PEM_IN_MAX + 1);
+    bs_free(pem);
+    if (rc) {
+        errf(errbuf, errlen, "%s: %s", path, bs_strerror(rc));
+        return rc;
+    }
+    if (bs_key_alg(*ret) != alg) {
+        errf(errbuf, errlen, "%s: holds an %s key; this scenario signs with %s", path,
+             bs_sig_alg_name(bs_key_alg(*ret)), bs_sig_alg_name(alg));
+        bs_key_free(*ret);
+        return BS_EINVAL;
+    }
+    return 0;
+}
+
+/* Put key "<owner>#<epoch>" in the store unless it is there, with its validity. */
+static int add_key(struct bs_world *w, enum bs_sig_alg alg, const char *owner, uint32_t epoch,
+                   size_t mac_len, bs_time_us nb, bs_time_us na, char *errbuf, size_t errlen)
+{
+    char id[BS_KEY_ID_MAX + 2];
+    uint8_t seed[8];
+    struct bs_key *k;
+    int rc;
+
+    snprintf(id, sizeof(id), "%s#%u", owner, epoch);
+    if (!bs_keystore_get(w->keys, id)) {
+        seed_bytes(w, seed);
+        if (w->sc->signing.key_dir[0] && !alg_is_mac(alg))
+            rc = pem_key(w, alg, owner, epoch, &k, errbuf, errlen);
+        else
+            rc = bs_key_derive(alg, seed, sizeof(seed), owner, epoch, mac_len, &k);
+        if (rc) {
+            if (rc != BS_EIO && rc != BS_ELIMIT && rc != BS_EFORMAT && rc != BS_EINVAL)
+                errf(errbuf, errlen, "key %s: %s", id, bs_strerror(rc));
+            else if (rc == BS_EINVAL && !w->sc->signing.key_dir[0])
+                errf(errbuf, errlen, "key %s: %s (a key id has at most %d characters)", id,
+                     bs_strerror(rc), BS_KEY_ID_MAX);
+            return rc;
+        }
+        rc = bs_keystore_add(w->keys, k);
+        if (rc)
+            return rc;
+    }
+    return bs_keystore_set_validity(w->keys, id, nb, na);
+}
+
+/* The keys link @l signs with, both directions, every epoch. */
+static int link_keys(struct bs_world *w, struct wlink *l, char *errbuf, size_t errlen)
+{
+    const char *na = w->nodes[l->a].name, *nb = w->nodes[l->b].name;
+    bs_time_us at[2 * BS_SC_MAX_ROTATIONS], until[2 * BS_SC_MAX_ROTATIONS], lo, hi;
+    char owner[BS_KEY_ID_MAX + 1];
+    size_t mac_len;
+    uint32_t n;
+    int rc;
+
+    bs_scenario_link_signing(w->sc, na, nb, &l->alg, &mac_len);
+    l->mac_len = (uint8_t)mac_len;
+    if (l->alg == BS_SIG_NONE)
+        return 0;
+    if (alg_is_mac(l->alg)) {
+        /* One zone key: its epochs follow the rotations of both ends, in time order. */
+        bs_time_us at2[BS_SC_MAX_ROTATIONS], until2[BS_SC_MAX_ROTATIONS];
+        uint32_t n1 = node_rotations(w, na, at, until), n2 = node_rotations(w, nb, at2, until2);
+
+        for (uint32_t j = 0; j < n2; j++) {
+            uint32_t i = n1 + j;
+            for (; i > 0 && at[i - 1] > at2[j]; i--) {
+                at[i] = at[i - 1];
+                until[i] = until[i - 1];
+            }
+            at[i] = at2[j];
+            until[i] = until2[j];
+            n1++;
+        }
+        n = n1;
+        rc = bs_scenario_key_owner(w->sc, na, nb, l->alg, owner, sizeof(owner));
+        for (uint32_t e = 0; rc == 0 && e <= n; e++) {
+            epoch_validity(e, n, at, until, &lo, &hi);
+            rc = add_key(w, l->alg, owner, e, mac_len, lo, hi, errbuf, errlen);
+        }
+        return rc;
+    }
+    for (int end = 0; end < 2; end++) {
+        const char *node = end ? nb : na;
+
+        n = node_rotations(w, node, at, until);
+        rc = bs_scenario_key_owner(w->sc, node, NULL, l->alg, owner, sizeof(owner));
+        for (uint32_t e = 0; rc == 0 && e <= n; e++) {
+            epoch_validity(e, n, at, until, &lo, &hi);
+            rc = add_key(w, l->alg, owner, e, 0, lo, hi, errbuf, errlen);
+        }
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static struct bs_key *env_link_key(struct bs_env *env, uint32_t from, uint32_t to);
+static int build_rogue_keys(struct bs_world *w, uint32_t id);
+
 static int build_keys(struct bs_world *w, char *errbuf, size_t errlen)
 {
+    const struct bs_sc_signing *sg = &w->sc->signing;
+    bool any = w->sc->sig_alg != BS_SIG_NONE;
     uint8_t seed[8];
     int rc;
 
-    if (w->sc->sig_alg == BS_SIG_NONE)
+    for (size_t n = 0; n < BS_SC_MAX_NETWORKS; n++)
+        any |= sg->net_set[n] && sg->net_alg[n] != BS_SIG_NONE;
+    for (size_t i = 0; i < sg->nlinks; i++) {
+        int32_t a = find_node(w, sg->links[i].a), b = find_node(w, sg->links[i].b);
+        if (a < 0 || b < 0 || w->linkmat[(size_t)a * w->nnodes + (size_t)b] < 0) {
+            errf(errbuf, errlen, "%s:%d:%d: signing.links: %s and %s are not linked", w->sc->path,
+                 sg->links[i].line, sg->links[i].column, sg->links[i].a, sg->links[i].b);
+            return BS_EINVAL;
+        }
+        any |= sg->links[i].alg != BS_SIG_NONE;
+    }
+    if (!any)
         return 0;
-    for (int i = 0; i < 8; i++)
-        seed[i] = (uint8_t)(w->sc->seed >> (56 - 8 * i));
     rc = bs_keystore_new(&w->keys);
     if (rc)
         return rc;
-    for (size_t i = 0; i < w->nnodes; i++) {
+    /* Each node's own key of the default algorithm, epoch 0: its journal checkpoints are
+     * signed with it (derived from the seed, so `bridgesim log verify` can re-derive it). */
+    seed_bytes(w, seed);
+    for (size_t i = 0; i < w->nnodes && w->sc->sig_alg != BS_SIG_NONE && !sg->key_dir[0]; i++) {
         struct bs_key *k;
         rc = bs_key_derive(w->sc->sig_alg, seed, sizeof(seed), w->nodes[i].name, 0, 0, &k);
         if (rc) {
@@ -500,17 +710,71 @@ static int build_keys(struct bs_world *w, char *errbuf, size_t errlen)
         if (rc)
             return rc;
     }
+    for (size_t li = 0; li < w->nlinks; li++) {
+        rc = link_keys(w, &w->links[li], errbuf, errlen);
+        if (rc)
+            return rc;
+    }
+    w->env.link_key = env_link_key;
     return 0;
 }
 
+/* The checkpoint key of node @id's journal, and the key a node is built with. With key
+ * files, NULL: the journal derives its checkpoint key from the seed instead (jfile.h). */
 static struct bs_key *key_of(struct bs_world *w, uint32_t id)
 {
     char kid[BS_KEY_ID_MAX + 1];
 
-    if (!w->keys)
+    if (!w->keys || w->sc->signing.key_dir[0])
         return NULL;
     snprintf(kid, sizeof(kid), "%s#0", w->nodes[id].name);
     return bs_keystore_get(w->keys, kid);
+}
+
+/* env->link_key: the key @from signs with towards @to now (cached until its next epoch). */
+static struct bs_key *env_link_key(struct bs_env *env, uint32_t from, uint32_t to)
+{
+    struct bs_world *w = world_of(env);
+    int32_t li = w->linkmat[(size_t)from * w->nnodes + to];
+    char owner[BS_KEY_ID_MAX + 1], id[BS_KEY_ID_MAX + 2];
+    struct wlink *l;
+    struct bs_key *k;
+    int d;
+
+    if (li < 0)
+        return NULL;
+    l = &w->links[li];
+    if (l->alg == BS_SIG_NONE)
+        return NULL;
+    d = from == l->a ? 0 : 1;
+    if (!l->key[d] || env->now >= l->key_until[d]) {
+        const char *me = w->nodes[from].name, *peer = w->nodes[to].name;
+        bs_time_us t = env->now - w->sc->start_time, next = INT64_MAX, at, ov;
+        uint32_t epoch = bs_scenario_epoch_at(w->sc, me, t);
+
+        if (alg_is_mac(l->alg)) {
+            epoch += bs_scenario_epoch_at(w->sc, peer, t);
+            bs_scenario_key_owner(w->sc, me, peer, l->alg, owner, sizeof(owner));
+        } else {
+            bs_scenario_key_owner(w->sc, me, NULL, l->alg, owner, sizeof(owner));
+        }
+        /* The key stays the same until the next rotation of either end. */
+        for (int e = 0; e < 2; e++)
+            for (uint32_t i = 0; bs_scenario_rotation(w->sc, e ? peer : me, i, &at, &ov) == 0; i++)
+                if (at > t && w->sc->start_time + at < next)
+                    next = w->sc->start_time + at;
+        snprintf(id, sizeof(id), "%s#%u", owner, epoch);
+        l->key[d] = bs_keystore_get(w->keys, id);
+        l->key_until[d] = next;
+    }
+    k = l->key[d];
+    /* A wrong-key fault: the same key id with another secret (built in build_faults()). */
+    if (k && w->rogue && bs_faults_wrong_key(w->faults, env->now, from)) {
+        struct bs_key *r = bs_keystore_get(w->rogue, bs_key_id(k));
+        if (r)
+            k = r;
+    }
+    return k;
 }
 
 /* Open every account of issuer (n, i): balances and expiry dates from its own stream. */
@@ -803,8 +1067,14 @@ static int build_faults(struct bs_world *w, char *errbuf, size_t errlen)
         int32_t id = sf->kind == BS_FAULT_WRONG_KEY ? find_node(w, sf->sel.node) : -1;
         if (id < 0 || w->nodes[id].rogue_key)
             continue;
-        rc = bs_key_derive(w->sc->sig_alg, seed, sizeof(seed), w->nodes[id].name, 0, 0,
-                           &w->nodes[id].rogue_key);
+        /* The node's own key (for node->key) and every key it signs with on a link. */
+        if (w->sc->sig_alg != BS_SIG_NONE) {
+            rc = bs_key_derive(w->sc->sig_alg, seed, sizeof(seed), w->nodes[id].name, 0, 0,
+                               &w->nodes[id].rogue_key);
+            if (rc)
+                return rc;
+        }
+        rc = build_rogue_keys(w, (uint32_t)id);
         if (rc)
             return rc;
     }
@@ -841,6 +1111,99 @@ static int build_capacity(struct bs_world *w, char *errbuf, size_t errlen)
             errf(errbuf, errlen, "%s: workers %u, queue_limit %lld: %s", wn->name, workers,
                  (long long)limit, bs_strerror(rc));
             return rc;
+        }
+    }
+    return 0;
+}
+
+/* Rogue keys for wrong-key faults: every key the node signs with, the same ids, another
+ * secret (the inverted seed), so every peer sees signatures that do not verify. */
+static int build_rogue_keys(struct bs_world *w, uint32_t id)
+{
+    const char *me = w->nodes[id].name;
+    char owner[BS_KEY_ID_MAX + 1];
+    uint8_t seed[8];
+    int rc = 0;
+
+    for (int i = 0; i < 8; i++)
+        seed[i] = (uint8_t)(~w->sc->seed >> (56 - 8 * i));
+    if (!w->rogue && (rc = bs_keystore_new(&w->rogue)) != 0)
+        return rc;
+    for (size_t li = 0; li < w->nlinks && rc == 0; li++) {
+        const struct wlink *l = &w->links[li];
+        uint32_t peer = l->a == id ? l->b : l->a, epochs;
+
+        if ((l->a != id && l->b != id) || l->alg == BS_SIG_NONE)
+            continue;
+        epochs = bs_scenario_rotations(w->sc, me);
+        if (alg_is_mac(l->alg)) {
+            epochs += bs_scenario_rotations(w->sc, w->nodes[peer].name);
+            rc = bs_scenario_key_owner(w->sc, me, w->nodes[peer].name, l->alg, owner,
+                                       sizeof(owner));
+        } else {
+            rc = bs_scenario_key_owner(w->sc, me, NULL, l->alg, owner, sizeof(owner));
+        }
+        for (uint32_t e = 0; e <= epochs && rc == 0; e++) {
+            struct bs_key *k;
+            rc = bs_key_derive(l->alg, seed, sizeof(seed), owner, e, l->mac_len, &k);
+            if (rc == 0 && (rc = bs_keystore_add(w->rogue, k)) == BS_EEXIST)
+                rc = 0;
+        }
+    }
+    return rc;
+}
+
+/* Replay caches (signing.replay_window) and the HSM of PIN blocks (pin), once the nodes
+ * exist. A zone with an AES PIN key needs a 16-byte DE 52 in its dialect (format 4). */
+static int build_security(struct bs_world *w, char *errbuf, size_t errlen)
+{
+    const struct bs_scenario *sc = w->sc;
+    int rc;
+
+    for (size_t i = 0; i < w->nnodes && sc->signing.replay_window > 0 && w->keys; i++) {
+        rc = bs_replay_new(sc->signing.replay_window, BS_REPLAY_MAX_DEFAULT, &w->nodes[i].replay);
+        if (rc)
+            return rc;
+        w->nodes[i].node->replay = w->nodes[i].replay;
+    }
+    if (sc->pin.enabled) {
+        struct bs_hsm_cfg cfg = {
+            .digits = sc->pin.digits,
+            .wrong_share = sc->pin.wrong_share,
+            .channels = sc->pin.channels,
+            .nzones = sc->nnetworks,
+        };
+        uint8_t seed[8];
+
+        for (size_t n = 0; n < sc->nnetworks; n++) {
+            const struct bs_iso_field_spec *f = bs_iso_dialect_field(w->dialects[n], 52);
+            size_t need = sc->pin.aes[n] ? 16 : 8;
+
+            cfg.zone_type[n] = sc->pin.aes[n] ? BS_PIN_AES : BS_PIN_TDES;
+            cfg.zone_name[n] = sc->networks[n].name;
+            if (!f || !f->defined || f->format != BS_ISO_FMT_B ||
+                (f->len_digits == 0 ? f->size != need : f->size < need)) {
+                errf(errbuf, errlen,
+                     "%s: pin.zones.%s: %s PIN blocks are %zu bytes, but DE 52 of dialect %s "
+                     "is not a b field that holds them (use tdes, or a dialect with "
+                     "52: {format: b, length: fixed, size: %zu})",
+                     sc->path, sc->networks[n].name, sc->pin.aes[n] ? "AES (format 4)" : "TDES",
+                     need, sc->networks[n].dialect, need);
+                return BS_EINVAL;
+            }
+        }
+        seed_bytes(w, seed);
+        rc = bs_hsm_new(seed, sizeof(seed), &cfg, &w->hsm);
+        if (rc) {
+            errf(errbuf, errlen, "pin: cannot set up the HSM: %s", bs_strerror(rc));
+            return rc;
+        }
+        for (size_t i = 0; i < w->nnodes; i++) {
+            struct wnode *wn = &w->nodes[i];
+            if (wn->role != ROLE_TERMINALS && wn->role != ROLE_ISSUER && wn->role != ROLE_BRIDGE)
+                continue;
+            wn->node->hsm = w->hsm;
+            wn->node->pin_zone = wn->net >= 0 ? (unsigned)wn->net : 0;
         }
     }
     return 0;
@@ -889,6 +1252,8 @@ int bs_world_new(const struct bs_scenario *sc, const struct bs_run_opts *opts,
     if (rc)
         goto fail;
     rc = build_faults(w, errbuf, errlen);
+    if (rc == 0)
+        rc = build_security(w, errbuf, errlen);
     if (rc)
         goto fail;
     if (opts->journals) {
@@ -958,6 +1323,7 @@ void bs_world_free(struct bs_world *w)
     for (size_t i = 0; i < w->nnodes; i++) {
         bs_node_free(w->nodes[i].node);
         bs_key_free(w->nodes[i].rogue_key);
+        bs_replay_free(w->nodes[i].replay);
         bs_capacity_free(w->nodes[i].cap);
         bs_jfile_close(w->nodes[i].journal, w->env.now, 0);
     }
@@ -968,6 +1334,8 @@ void bs_world_free(struct bs_world *w)
     }
     bs_bin_table_deinit(&w->bridge_routes);
     bs_keystore_free(w->keys);
+    bs_keystore_free(w->rogue);
+    bs_hsm_free(w->hsm);
     bs_queue_deinit(&w->q);
     bs_free(w->linkmat);
     bs_free(w->links);
@@ -1476,7 +1844,7 @@ void bs_world_money_check(const struct bs_world *w, size_t n, struct bs_money_ch
         if (w->nodes[i].role != ROLE_ISSUER || w->nodes[i].net != (int)n)
             continue;
         bs_ledger_totals(bs_issuer_ledger(w->nodes[i].node), &t);
-        ret->issuers_net += t.position;
+        ret->issuers_net += t.position + bs_issuer_suspense(w->nodes[i].node);
     }
     bs_bridge_totals(w->nodes[w->bridge_id].node, (int)n, &bt);
     ret->bridge_net = bt.committed - bt.reversed;

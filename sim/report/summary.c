@@ -59,6 +59,15 @@ int bs_metric_value(const json_t *s, const char *name, double *ret)
         { "latency_max_ms", "latency_ms", "max" },  { "transactions", "transactions", NULL },
         { "approved", "approved", NULL },           { "declined", "declined", NULL },
         { "timeouts", "timeouts", NULL },           { "reversals", "reversals", NULL },
+        { "reversals_applied", "counters", "reversals_applied" },
+        { "stand_ins", "counters", "stand_in_approved" },
+        { "advices_applied", "counters", "advices_applied" },
+        { "duplicates", "counters", "duplicates_answered" },
+        { "duplicates_rejected", "counters", "duplicates_rejected" },
+        { "late_responses", "counters", "late_responses" },
+        { "signature_failures", "counters", "signature_failures" },
+        { "format_errors", "counters", "format_errors" },
+        { "messages_lost", "messages_lost", NULL },
     };
 
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {

@@ -808,31 +808,399 @@ static void conv_time(struct ld *l, const struct yn *n)
     opt_dur(l, n, "drain", false, false, &l->sc->drain);
 }
 
+/* Defined with the sections that need them first (networks, faults). */
+static bool as_network(struct ld *l, const struct yn *n, int *out);
+static bool as_node(struct ld *l, const struct yn *n, char (*nodes)[BS_SC_NAME_MAX], size_t nn,
+                    char out[BS_SC_NAME_MAX]);
+
+/* One of the algorithm names of bs_sig_alg_name(); unknown names get the nearest one. */
+static bool as_sig_alg(struct ld *l, const struct yn *v, enum bs_sig_alg *out)
+{
+    const char *names[BS_SIG_AES_CMAC + 1];
+    int unused;
+
+    if (is_scalar(v) && bs_sig_alg_parse(v->str, out) == 0)
+        return true;
+    /* Not a name crypto knows: let as_enum() explain, with the nearest name. */
+    for (int i = BS_SIG_NONE; i <= BS_SIG_AES_CMAC; i++)
+        names[i] = bs_sig_alg_name((enum bs_sig_alg)i);
+    as_enum(l, v, names, ARRAY_SIZE(names), &unused);
+    return false;
+}
+
+/*
+ * `mac_length` of a mapping that also chose @alg (or inherits it): 8 up to the MAC's full
+ * length (HMAC-SHA256 32, AES-CMAC 16); only for those two (RFC 2104 §5 truncation, at
+ * least half the output and never under 64 bits; ISO 9797-1 allows 4 bytes for retail MACs
+ * but the simulator keeps 8 as its floor).
+ */
+static void opt_mac_len(struct ld *l, const struct yn *map, enum bs_sig_alg alg, uint8_t *out)
+{
+    const struct yn *v = field(l, map, "mac_length", false);
+    uint64_t len;
+    size_t old;
+
+    if (!v)
+        return;
+    old = enter(l, "mac_length");
+    if (alg != BS_SIG_HMAC_SHA256 && alg != BS_SIG_AES_CMAC)
+        bs__errf(l->e, &v->loc, "%s: only hmac-sha256 and aes-cmac are truncated, not %s", l->path,
+                 bs_sig_alg_name(alg));
+    else if (as_uint(l, v, 8, alg == BS_SIG_HMAC_SHA256 ? 32 : 16, &len))
+        *out = (uint8_t)len;
+    leave(l, old);
+}
+
 static void conv_signing(struct ld *l, const struct yn *n)
 {
-    static const char *const keys[] = { "algorithm" };
-    const char *names[BS_SIG_AES_CMAC + 1];
+    static const char *const keys[] = { "algorithm", "mac_length",    "networks", "links",
+                                        "rotations", "replay_window", "key_dir" };
+    struct bs_sc_signing *sg = &l->sc->signing;
     const struct yn *v;
-    enum bs_sig_alg alg;
     size_t old;
-    int unused;
 
     if (!want_map(l, n))
         return;
     check_keys(l, n, keys, ARRAY_SIZE(keys));
     v = field(l, n, "algorithm", false);
+    if (v) {
+        old = enter(l, "algorithm");
+        as_sig_alg(l, v, &l->sc->sig_alg);
+        leave(l, old);
+    }
+    opt_mac_len(l, n, l->sc->sig_alg, &sg->mac_len);
+    opt_dur(l, n, "replay_window", false, false, &sg->replay_window);
+    opt_str(l, n, "key_dir", false, sg->key_dir, sizeof(sg->key_dir));
+    /* networks, links and rotations name networks and nodes: conv_signing_nodes(). */
+}
+
+static void conv_sig_network(struct ld *l, const struct yn *v, int net)
+{
+    static const char *const keys[] = { "algorithm", "mac_length" };
+    struct bs_sc_signing *sg = &l->sc->signing;
+    const struct yn *a;
+    size_t old;
+
+    if (is_scalar(v)) {
+        sg->net_set[net] = as_sig_alg(l, v, &sg->net_alg[net]);
+        return;
+    }
+    if (v->type != YN_MAP) {
+        type_error(l, v, "an algorithm name or a mapping with algorithm and mac_length");
+        return;
+    }
+    check_keys(l, v, keys, ARRAY_SIZE(keys));
+    a = field(l, v, "algorithm", true);
+    if (!a)
+        return;
+    old = enter(l, "algorithm");
+    sg->net_set[net] = as_sig_alg(l, a, &sg->net_alg[net]);
+    leave(l, old);
+    if (sg->net_set[net])
+        opt_mac_len(l, v, sg->net_alg[net], &sg->net_mac_len[net]);
+}
+
+static void conv_sig_link(struct ld *l, const struct yn *n, struct bs_sc_sig_link *lk,
+                          char (*nodes)[BS_SC_NAME_MAX], size_t nn)
+{
+    static const char *const keys[] = { "between", "algorithm", "mac_length" };
+    const struct yn *v;
+    size_t old;
+
+    lk->line = n->loc.line;
+    lk->column = n->loc.col;
+    if (!want_map(l, n))
+        return;
+    check_keys(l, n, keys, ARRAY_SIZE(keys));
+    v = field(l, n, "between", true);
+    if (v) {
+        old = enter(l, "between");
+        if (v->type != YN_SEQ || v->n != 2) {
+            type_error(l, v, "a list of two node names like [bridge, shetab.switch]");
+        } else {
+            for (size_t e = 0; e < 2; e++) {
+                size_t o2 = enter_idx(l, e);
+                as_node(l, v->items[e], nodes, nn, e ? lk->b : lk->a);
+                leave(l, o2);
+            }
+            if (lk->a[0] && strcmp(lk->a, lk->b) == 0)
+                bs__errf(l->e, &v->loc, "%s: a link joins two different nodes", l->path);
+        }
+        leave(l, old);
+    }
+    v = field(l, n, "algorithm", true);
     if (!v)
         return;
     old = enter(l, "algorithm");
-    if (is_scalar(v) && bs_sig_alg_parse(v->str, &alg) == 0) {
-        l->sc->sig_alg = alg;
-    } else {
-        /* Not a name crypto knows: let as_enum() explain, with the nearest name. */
-        for (int i = BS_SIG_NONE; i <= BS_SIG_AES_CMAC; i++)
-            names[i] = bs_sig_alg_name((enum bs_sig_alg)i);
-        as_enum(l, v, names, ARRAY_SIZE(names), &unused);
+    if (as_sig_alg(l, v, &lk->alg)) {
+        leave(l, old);
+        opt_mac_len(l, n, lk->alg, &lk->mac_len);
+        return;
     }
     leave(l, old);
+}
+
+static void conv_rotation(struct ld *l, const struct yn *n, struct bs_sc_rotation *r,
+                          char (*nodes)[BS_SC_NAME_MAX], size_t nn)
+{
+    static const char *const keys[] = { "node", "at", "overlap" };
+    const struct yn *v;
+
+    r->line = n->loc.line;
+    r->column = n->loc.col;
+    r->overlap = 30 * BS_US_PER_SEC;
+    if (!want_map(l, n))
+        return;
+    check_keys(l, n, keys, ARRAY_SIZE(keys));
+    v = field(l, n, "node", true);
+    if (v) {
+        size_t old = enter(l, "node");
+        as_node(l, v, nodes, nn, r->node);
+        leave(l, old);
+    }
+    opt_dur(l, n, "at", true, false, &r->at);
+    opt_dur(l, n, "overlap", false, false, &r->overlap);
+}
+
+/* The parts of `signing` that name networks and nodes, once both are known. */
+static void conv_signing_nodes(struct ld *l, const struct yn *root)
+{
+    struct bs_sc_signing *sg = &l->sc->signing;
+    const struct yn *n = bs__yn_get(root, "signing", NULL), *v;
+    char(*nodes)[BS_SC_NAME_MAX];
+    size_t nn, old, old2;
+
+    if (!n || n->type != YN_MAP)
+        return;
+    old = enter(l, "signing");
+    v = field(l, n, "networks", false);
+    if (v && want_map(l, v)) {
+        old2 = enter(l, "networks");
+        for (size_t i = 0; i < v->n; i++) {
+            size_t o3 = enter(l, v->keys[i]->str);
+            int net;
+
+            if (as_network(l, v->keys[i], &net))
+                conv_sig_network(l, v->items[i], net);
+            leave(l, o3);
+        }
+        leave(l, old2);
+    }
+    nodes = bs_calloc(BS_SC_MAX_NODES, sizeof(*nodes));
+    if (!nodes) {
+        l->e->nomem = true;
+        leave(l, old);
+        return;
+    }
+    nn = bs_scenario_node_names(l->sc, nodes, BS_SC_MAX_NODES);
+    v = field(l, n, "links", false);
+    old2 = enter(l, "links");
+    if (v && want_seq(l, v, 0, BS_SC_MAX_SIG_LINKS)) {
+        for (size_t i = 0; i < v->n; i++) {
+            size_t o3 = enter_idx(l, i);
+            struct bs_sc_sig_link *lk = &sg->links[sg->nlinks++];
+
+            conv_sig_link(l, v->items[i], lk, nodes, nn);
+            for (size_t j = 0; j + 1 < sg->nlinks && lk->a[0]; j++) {
+                const struct bs_sc_sig_link *o = &sg->links[j];
+                if ((strcmp(o->a, lk->a) == 0 && strcmp(o->b, lk->b) == 0) ||
+                    (strcmp(o->a, lk->b) == 0 && strcmp(o->b, lk->a) == 0))
+                    bs__errf(l->e, &v->items[i]->loc,
+                             "%s: the link %s–%s already has an algorithm (line %d)", l->path,
+                             lk->a, lk->b, o->line);
+            }
+            leave(l, o3);
+        }
+    }
+    leave(l, old2);
+    v = field(l, n, "rotations", false);
+    old2 = enter(l, "rotations");
+    if (v && want_seq(l, v, 0, BS_SC_MAX_ROTATIONS)) {
+        for (size_t i = 0; i < v->n; i++) {
+            size_t o3 = enter_idx(l, i);
+            struct bs_sc_rotation *r = &sg->rotations[sg->nrotations++];
+
+            conv_rotation(l, v->items[i], r, nodes, nn);
+            for (size_t j = 0; j + 1 < sg->nrotations && r->node[0]; j++)
+                if (strcmp(sg->rotations[j].node, r->node) == 0 && sg->rotations[j].at == r->at)
+                    bs__errf(l->e, &v->items[i]->loc,
+                             "%s: %s already rotates at that time (line %d)", l->path, r->node,
+                             sg->rotations[j].line);
+            leave(l, o3);
+        }
+    }
+    leave(l, old2);
+    bs_free(nodes);
+    leave(l, old);
+}
+
+/* `pin`: PIN blocks in DE 52 (ISO 9564-1), configs/README.md. */
+static void conv_pin(struct ld *l, const struct yn *n)
+{
+    static const char *const keys[] = { "enabled", "digits", "wrong_share", "channels", "zones" };
+    static const char *const bools[] = { "false", "true" };
+    static const char *const chans[] = { [BS_CH_POS] = "pos", [BS_CH_ATM] = "atm" };
+    static const char *const kinds[] = { "tdes", "aes" };
+    struct bs_sc_pin *p = &l->sc->pin;
+    const struct yn *v;
+    uint64_t digits = 4;
+    int on = 1;
+
+    p->enabled = true;
+    p->digits = 4;
+    p->channels = (1u << BS_CH_POS) | (1u << BS_CH_ATM);
+    if (!want_map(l, n))
+        return;
+    check_keys(l, n, keys, ARRAY_SIZE(keys));
+    if (opt_enum(l, n, "enabled", false, bools, ARRAY_SIZE(bools), &on) > 0)
+        p->enabled = on == 1;
+    if (opt_uint(l, n, "digits", false, BS_PIN_DIGITS_MIN, BS_PIN_DIGITS_MAX, &digits) > 0)
+        p->digits = (uint8_t)digits;
+    opt_num(l, n, "wrong_share", false, 0, 1, false, &p->wrong_share);
+    v = field(l, n, "channels", false);
+    if (v) {
+        size_t old = enter(l, "channels");
+
+        if (want_seq(l, v, 1, BS_CH_COUNT)) {
+            p->channels = 0;
+            for (size_t i = 0; i < v->n; i++) {
+                size_t o2 = enter_idx(l, i);
+                int c;
+
+                if (as_enum(l, v->items[i], chans, ARRAY_SIZE(chans), &c))
+                    p->channels |= 1u << c;
+                leave(l, o2);
+            }
+        }
+        leave(l, old);
+    }
+    v = field(l, n, "zones", false);
+    if (v) {
+        size_t old = enter(l, "zones");
+
+        if (want_map(l, v)) {
+            for (size_t i = 0; i < v->n; i++) {
+                size_t o2 = enter(l, v->keys[i]->str);
+                int net, kind;
+
+                if (as_network(l, v->keys[i], &net) &&
+                    as_enum(l, v->items[i], kinds, ARRAY_SIZE(kinds), &kind))
+                    p->aes[net] = kind == 1;
+                leave(l, o2);
+            }
+        }
+        leave(l, old);
+    }
+}
+
+void bs_scenario_link_signing(const struct bs_scenario *sc, const char *a, const char *b,
+                              enum bs_sig_alg *ret_alg, size_t *ret_mac_len)
+{
+    const struct bs_sc_signing *sg = &sc->signing;
+    const char *end = strcmp(a, "bridge") == 0 ? b : a;
+    size_t dot = strcspn(end, ".");
+
+    for (size_t i = 0; i < sg->nlinks; i++) {
+        const struct bs_sc_sig_link *lk = &sg->links[i];
+        if ((strcmp(lk->a, a) == 0 && strcmp(lk->b, b) == 0) ||
+            (strcmp(lk->a, b) == 0 && strcmp(lk->b, a) == 0)) {
+            *ret_alg = lk->alg;
+            *ret_mac_len = lk->mac_len;
+            return;
+        }
+    }
+    for (size_t n = 0; n < sc->nnetworks; n++) {
+        if (sg->net_set[n] && strlen(sc->networks[n].name) == dot &&
+            strncmp(sc->networks[n].name, end, dot) == 0) {
+            *ret_alg = sg->net_alg[n];
+            *ret_mac_len = sg->net_mac_len[n];
+            return;
+        }
+    }
+    *ret_alg = sc->sig_alg;
+    *ret_mac_len = sg->mac_len;
+}
+
+int bs_scenario_key_owner(const struct bs_scenario *sc, const char *node, const char *peer,
+                          enum bs_sig_alg alg, char *out, size_t cap)
+{
+    int n;
+
+    if (!peer) {
+        if (alg == sc->sig_alg)
+            n = snprintf(out, cap, "%s", node);
+        else
+            n = snprintf(out, cap, "%s@%s", node, bs_sig_alg_name(alg));
+    } else {
+        const char *x = strcmp(node, peer) < 0 ? node : peer, *y = x == node ? peer : node;
+        char zone[2 * BS_SC_NAME_MAX + 2];
+        uint8_t h[32];
+
+        snprintf(zone, sizeof(zone), "%s~%s", x, y);
+        /* Room for "#<epoch>" of up to 4 digits inside a key id. */
+        if (strlen(zone) + 5 <= BS_KEY_ID_MAX) {
+            n = snprintf(out, cap, "%s", zone);
+        } else {
+            if (bs_sha256(zone, strlen(zone), h) != 0)
+                return BS_EINVAL;
+            n = snprintf(out, cap, "zone-%02x%02x%02x%02x%02x%02x%02x%02x", h[0], h[1], h[2], h[3],
+                         h[4], h[5], h[6], h[7]);
+        }
+    }
+    return n < 0 || (size_t)n >= cap ? BS_ENOSPC : 0;
+}
+
+/* The @node's rotations sorted by time into @at/@ov (at most BS_SC_MAX_ROTATIONS). */
+static uint32_t rotations_of(const struct bs_scenario *sc, const char *node,
+                             bs_time_us at[BS_SC_MAX_ROTATIONS], bs_time_us ov[BS_SC_MAX_ROTATIONS])
+{
+    uint32_t n = 0;
+
+    for (size_t i = 0; i < sc->signing.nrotations; i++) {
+        const struct bs_sc_rotation *r = &sc->signing.rotations[i];
+        uint32_t j;
+
+        if (strcmp(r->node, node) != 0)
+            continue;
+        for (j = n; j > 0 && at[j - 1] > r->at; j--) {
+            at[j] = at[j - 1];
+            ov[j] = ov[j - 1];
+        }
+        at[j] = r->at;
+        ov[j] = r->overlap;
+        n++;
+    }
+    return n;
+}
+
+uint32_t bs_scenario_rotations(const struct bs_scenario *sc, const char *node)
+{
+    bs_time_us at[BS_SC_MAX_ROTATIONS], ov[BS_SC_MAX_ROTATIONS];
+
+    return rotations_of(sc, node, at, ov);
+}
+
+uint32_t bs_scenario_epoch_at(const struct bs_scenario *sc, const char *node, bs_time_us t)
+{
+    bs_time_us at[BS_SC_MAX_ROTATIONS], ov[BS_SC_MAX_ROTATIONS];
+    uint32_t n = rotations_of(sc, node, at, ov), e = 0;
+
+    while (e < n && at[e] <= t)
+        e++;
+    return e;
+}
+
+int bs_scenario_rotation(const struct bs_scenario *sc, const char *node, uint32_t i,
+                         bs_time_us *ret_at, bs_time_us *ret_overlap)
+{
+    bs_time_us at[BS_SC_MAX_ROTATIONS], ov[BS_SC_MAX_ROTATIONS];
+    uint32_t n = rotations_of(sc, node, at, ov);
+
+    if (i >= n)
+        return BS_ENOTFOUND;
+    *ret_at = at[i];
+    *ret_overlap = ov[i];
+    return 0;
 }
 
 static void conv_currency(struct ld *l, const struct yn *n, struct bs_sc_currency *cur)
@@ -1950,12 +2318,27 @@ static const struct {
     const char *name;
     enum mkind kind;
 } metrics[] = {
-    { "approval_rate", MK_RATE },     { "decline_rate", MK_RATE },
-    { "timeout_rate", MK_RATE },      { "latency_p50_ms", MK_LATENCY },
-    { "latency_p90_ms", MK_LATENCY }, { "latency_p99_ms", MK_LATENCY },
-    { "latency_max_ms", MK_LATENCY }, { "transactions", MK_COUNT },
-    { "approved", MK_COUNT },         { "declined", MK_COUNT },
-    { "timeouts", MK_COUNT },         { "reversals", MK_COUNT },
+    { "approval_rate", MK_RATE },
+    { "decline_rate", MK_RATE },
+    { "timeout_rate", MK_RATE },
+    { "latency_p50_ms", MK_LATENCY },
+    { "latency_p90_ms", MK_LATENCY },
+    { "latency_p99_ms", MK_LATENCY },
+    { "latency_max_ms", MK_LATENCY },
+    { "transactions", MK_COUNT },
+    { "approved", MK_COUNT },
+    { "declined", MK_COUNT },
+    { "timeouts", MK_COUNT },
+    { "reversals", MK_COUNT },
+    { "reversals_applied", MK_COUNT },
+    { "stand_ins", MK_COUNT },
+    { "advices_applied", MK_COUNT },
+    { "duplicates", MK_COUNT },
+    { "duplicates_rejected", MK_COUNT },
+    { "late_responses", MK_COUNT },
+    { "signature_failures", MK_COUNT },
+    { "format_errors", MK_COUNT },
+    { "messages_lost", MK_COUNT },
 };
 
 static void conv_expect_one(struct ld *l, const struct yn *key, const struct yn *val)
@@ -2356,7 +2739,7 @@ static void conv_root(struct ld *l, const struct yn *root, const char *file)
 {
     static const char *const keys[] = { "extends",  "name",   "seed",    "time",  "signing",
                                         "networks", "bridge", "timers",  "links", "workload",
-                                        "expect",   "faults", "heal_at", "fees" };
+                                        "expect",   "faults", "heal_at", "fees",  "pin" };
     static const struct bs_sc_timers def_timers[BS_CH_COUNT] = {
         /* Visa-like budgets (GUIDE §3): the issuer answers within 10 s POS, 25 s ATM. */
         [BS_CH_POS] = { 8 * BS_US_PER_SEC, 10 * BS_US_PER_SEC, 15 * BS_US_PER_SEC,
@@ -2407,6 +2790,7 @@ static void conv_root(struct ld *l, const struct yn *root, const char *file)
     SECTION("time", false, conv_time);
     SECTION("signing", false, conv_signing);
     SECTION("networks", true, conv_networks);
+    SECTION("pin", false, conv_pin);
     SECTION("bridge", true, conv_bridge);
     SECTION("fees", false, conv_fees);
     SECTION("timers", false, conv_timers);
@@ -2414,6 +2798,7 @@ static void conv_root(struct ld *l, const struct yn *root, const char *file)
     SECTION("workload", true, conv_workload);
     SECTION("expect", false, conv_expect);
     SECTION("faults", false, conv_faults);
+    conv_signing_nodes(l, root);
 #undef SECTION
     opt_dur(l, root, "heal_at", false, true, &sc->heal_at);
     check_heal(l, root);

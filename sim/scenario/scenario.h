@@ -248,6 +248,54 @@ struct bs_sc_fault {
     int line, column;
 };
 
+/* ---- signing, keys and PIN blocks (issue #9; configs/README.md "signing", "pin") ------- */
+
+#define BS_SC_MAX_SIG_LINKS 64
+#define BS_SC_MAX_ROTATIONS 16
+
+/** An algorithm chosen for one link (`signing.links`): both directions, one zone key. */
+struct bs_sc_sig_link {
+    char a[BS_SC_NAME_MAX], b[BS_SC_NAME_MAX];
+    enum bs_sig_alg alg;
+    uint8_t mac_len; /* HMAC/CMAC truncation, bytes; 0 = full */
+    int line, column;
+};
+
+/** A key rotation (`signing.rotations`): from @at the node signs with the next epoch. */
+struct bs_sc_rotation {
+    char node[BS_SC_NAME_MAX];
+    bs_time_us at;      /* relative to time.start */
+    bs_time_us overlap; /* the old epoch verifies until at + overlap */
+    int line, column;
+};
+
+/**
+ * struct bs_sc_signing - everything under `signing` but the default algorithm, which is
+ * bs_scenario.sig_alg. Per-network choices apply to the links inside a network (the
+ * bridge–switch link belongs to the switch's network); per-link choices win over both.
+ */
+struct bs_sc_signing {
+    uint8_t mac_len; /* default HMAC/CMAC truncation, bytes; 0 = full */
+    bool net_set[BS_SC_MAX_NETWORKS];
+    enum bs_sig_alg net_alg[BS_SC_MAX_NETWORKS];
+    uint8_t net_mac_len[BS_SC_MAX_NETWORKS];
+    struct bs_sc_sig_link links[BS_SC_MAX_SIG_LINKS];
+    size_t nlinks;
+    struct bs_sc_rotation rotations[BS_SC_MAX_ROTATIONS];
+    size_t nrotations;
+    bs_time_us replay_window; /* 0: no replay protection */
+    char key_dir[512];        /* PEM files of the asymmetric keys; "": derive */
+};
+
+/** `pin`: PIN blocks in DE 52 (ISO 9564-1), built, translated and verified by an HSM. */
+struct bs_sc_pin {
+    bool enabled;
+    uint8_t digits;               /* 4..12, default 4 */
+    double wrong_share;           /* share of PIN entries that are wrong (RC 55) */
+    unsigned channels;            /* bit (1 << enum bs_channel); default both */
+    bool aes[BS_SC_MAX_NETWORKS]; /* zone PIN key: AES-128 (format 4) or TDES (format 0) */
+};
+
 struct bs_scenario {
     char name[BS_SC_NAME_MAX];
     char path[512];                 /* the file it was loaded from */
@@ -279,6 +327,8 @@ struct bs_scenario {
     int64_t fee_atm_interchange[BS_SC_MAX_NETWORKS]; /* per ATM withdrawal, issuer → acquirer */
     uint32_t fee_pos_interchange_bps;                /* per purchase, acquirer → issuer */
     int64_t fee_bridge[BS_CH_COUNT][BS_SC_MAX_NETWORKS]; /* bridge fee per channel, each side */
+    struct bs_sc_signing signing;   /* per-network/per-link algorithms, rotation, replay */
+    struct bs_sc_pin pin;           /* PIN blocks (DE 52) */
 };
 
 /**
@@ -339,5 +389,43 @@ double bs_dist_sample(const struct bs_dist *d, uint64_t (*next)(void *), void *s
  * lognormal median·exp(sigma²/2); pareto shape·scale/(shape−1), INFINITY when shape ≤ 1.
  */
 double bs_dist_mean(const struct bs_dist *d);
+
+/**
+ * bs_scenario_link_signing() - the signature algorithm and MAC length on the link between
+ * nodes @a and @b (names as bs_scenario_node_names() gives them, either order): a
+ * `signing.links` entry for the pair, else the `signing.networks` choice of the link's
+ * network (that of the end that is not the bridge), else `signing.algorithm`.
+ * @ret_mac_len: 0 (full length) or the HMAC/CMAC truncation in bytes.
+ */
+void bs_scenario_link_signing(const struct bs_scenario *sc, const char *a, const char *b,
+                              enum bs_sig_alg *ret_alg, size_t *ret_mac_len);
+
+/**
+ * bs_scenario_key_owner() - the owner part of the key id ("<owner>#<epoch>") of a key:
+ * node @node's own key of @alg is "<node>" when @alg is the scenario's default algorithm,
+ * else "<node>@<alg>"; with @peer non-NULL, the zone key of the link @node–@peer (HMAC,
+ * CMAC) is "<x>~<y>" with x < y in strcmp order, or "zone-" and 16 hex digits of
+ * SHA-256("<x>~<y>") when that would not fit a key id. bridgesim keygen names its files
+ * "<owner>.<epoch>.pem".
+ * Return: 0; BS_ENOSPC (@cap too small).
+ */
+int bs_scenario_key_owner(const struct bs_scenario *sc, const char *node, const char *peer,
+                          enum bs_sig_alg alg, char *out, size_t cap);
+
+/**
+ * bs_scenario_epoch_at() - the key epoch of node @node at @t (µs relative to time.start):
+ * the number of its rotations with at <= @t.
+ */
+uint32_t bs_scenario_epoch_at(const struct bs_scenario *sc, const char *node, bs_time_us t);
+
+/** bs_scenario_rotations() - the number of rotations of node @node (its last epoch). */
+uint32_t bs_scenario_rotations(const struct bs_scenario *sc, const char *node);
+
+/**
+ * bs_scenario_rotation() - the @i-th rotation of @node in time order (0-based): its `at` and
+ * `overlap` (µs, relative to time.start). Return: 0; BS_ENOTFOUND.
+ */
+int bs_scenario_rotation(const struct bs_scenario *sc, const char *node, uint32_t i,
+                         bs_time_us *ret_at, bs_time_us *ret_overlap);
 
 #endif /* BRIDGESIM_SCENARIO_H */

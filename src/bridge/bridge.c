@@ -268,8 +268,8 @@ static void handle_request(struct bridge *b, int from, struct bs_iso_msg *m, uin
         env->ops->stat(env, BS_STAT_DUPLICATE, 1);
         bs_node_note(&b->base, BS_J_DUPLICATE, b->cfg.side[from].sw, m, trace,
                      l->state == LEG_PENDING ? "repeat: in flight" : "repeat: stored response");
-        if (l->is_reversal && l->state != LEG_DONE)
-            forward(b, idx, true);
+        if (l->is_reversal && (l->state != LEG_DONE || strcmp(l->rc, "00") != 0))
+            forward(b, idx, true); /* not yet acknowledged by the other scheme: repeat */
         else if (l->state != LEG_PENDING)
             answer(b, l, NULL);
         return;
@@ -402,7 +402,7 @@ static void handle_response(struct bridge *b, int from, struct bs_iso_msg *m, ui
     if (l->is_reversal) {
         struct leg *o = bs__pool_live(&b->legs, l->orig, l->orig_gen);
         /* Clearing undoes a committed transaction once, however many reversals name it. */
-        if (o && o->committed && !o->reversed) {
+        if (o && o->committed && !o->reversed && strcmp(l->rc, "00") == 0) {
             o->reversed = true;
             report_clearing(b, o, BS_CLR_REVERSAL);
         }

@@ -27,6 +27,9 @@ struct posting {
     char rc[3];
     char auth[7];
     bool reversed;
+    bool from_advice; /* posted from a stand-in advice rather than our own decision */
+    bool suspense;    /* that advice went to suspense (no such card) */
+    char by[12];      /* DE 32 of the advice that posted it, or of the reversal that voided it */
 };
 
 struct issuer {
@@ -39,6 +42,7 @@ struct issuer {
     struct bs__pool posts;
     struct bs__map by_key;
     uint32_t auth_seq;
+    int64_t suspense; /* stand-in advices that could not be posted to a card */
 };
 
 struct key_match {
@@ -128,6 +132,29 @@ static void answer_duplicate(struct issuer *is, uint32_t from, const struct bs_i
     respond(is, from, m, p, trace);
 }
 
+/*
+ * PIN verification (ISO 9564-1, issue #9): a DE 52 PIN block must decipher under this
+ * network's zone PIN key to the card's PIN (IBM 3624, in the simulated HSM); a block that
+ * does not decipher counts as a wrong PIN. Without DE 52 there is nothing to verify.
+ */
+static bool pin_ok(struct issuer *is, const struct bs_iso_msg *m, const uint8_t *pan, size_t panlen)
+{
+    const uint8_t *blk;
+    char digits[20];
+    bool ok = false;
+    size_t len;
+
+    if (!is->base.hsm || !(blk = bs_iso_msg_get(m, 52, &len)))
+        return true;
+    if (panlen >= sizeof(digits))
+        return false;
+    memcpy(digits, pan, panlen);
+    digits[panlen] = '\0';
+    if (bs_hsm_pin_verify(is->base.hsm, is->base.pin_zone, digits, blk, len, &ok) != 0)
+        ok = false;
+    return ok;
+}
+
 static void authorise(struct issuer *is, uint32_t from, const struct bs_iso_msg *m, uint64_t trace)
 {
     struct bs__tkey k;
@@ -151,6 +178,8 @@ static void authorise(struct issuer *is, uint32_t from, const struct bs_iso_msg 
         rc = "14";
     else if (is->expiry[card] < current_yymm(bs_node_now(&is->base)))
         rc = "54";
+    else if (!pin_ok(is, m, pan, panlen))
+        rc = "55";
     else
         rc = billing_amount(is, m, &amount);
     if (!rc && !bs_amount_fits(amount, 12))
@@ -177,11 +206,24 @@ static void authorise(struct issuer *is, uint32_t from, const struct bs_iso_msg 
         snprintf(p->auth, sizeof(p->auth), "%06u", is->auth_seq);
     }
     if (bs__map_put(&is->by_key, p->hkey, idx) != 0) {
+        /* Without its index entry the posting could never be reversed or recognised as a
+         * repeat: undo the debit and answer as a system malfunction. */
+        if (strcmp(rc, "00") == 0)
+            bs_ledger_credit(is->ledger, card, amount);
         bs__pool_release(&is->posts, idx);
+        bs_node_reject(&is->base, is->cfg.dialect, from, m, "96", trace);
         return;
     }
     respond(is, from, m, bs__pool_at(&is->posts, idx), trace);
     forget_later(is, idx);
+}
+
+/* Whether @m comes from the party (DE 32) recorded on posting @p. */
+static bool same_originator(const struct posting *p, const struct bs_iso_msg *m)
+{
+    char acq[12];
+
+    return bs_iso_msg_get_str(m, 32, acq, sizeof(acq)) >= 0 && strcmp(acq, p->by) == 0;
 }
 
 static void reverse(struct issuer *is, uint32_t from, const struct bs_iso_msg *m, uint64_t trace)
@@ -198,14 +240,44 @@ static void reverse(struct issuer *is, uint32_t from, const struct bs_iso_msg *m
     }
     p = find(is, &orig, &idx);
     if (!p) {
+        /* The reversal overtook its original (delayed on a link, or lost and repeated):
+         * remember the key, so the original, should it still arrive, is declined
+         * instead of debited. */
         bs_node_note(&is->base, BS_J_REVERSAL, from, m, trace,
-                     "original not seen: acknowledged, nothing changed");
+                     "original not seen: acknowledged, original will be declined");
+        if (bs__pool_alloc(&is->posts, &idx) == 0) {
+            p = bs__pool_at(&is->posts, idx);
+            p->key = orig;
+            p->hkey = bs__tkey_hash(&orig);
+            p->content = bs__content_hash(m);
+            p->reversed = true;
+            memcpy(p->rc, "68", 3); /* the original comes too late to be honoured */
+            bs_iso_msg_get_str(m, 32, p->by, sizeof(p->by));
+            if (bs__map_put(&is->by_key, p->hkey, idx) != 0)
+                bs__pool_release(&is->posts, idx);
+            else
+                forget_later(is, idx);
+        }
+    } else if (p->from_advice && !same_originator(p, m)) {
+        /* A stand-in approval is undone only through the party that made it: a reversal
+         * from elsewhere (a switch reversing its own timed-out request) concerns a
+         * decision the advice already superseded. */
+        bs_node_note(&is->base, BS_J_REVERSAL, from, m, trace,
+                     "stand-in approval reversed only by its originator: acknowledged, "
+                     "nothing changed");
     } else if (p->reversed || p->amount == 0) {
         bs_node_note(&is->base, BS_J_REVERSAL, from, m, trace,
                      p->reversed ? "already reversed: acknowledged again"
                                  : "original declined: acknowledged, nothing changed");
+    } else if (p->suspense) {
+        is->suspense -= p->amount;
+        p->reversed = true;
+        bs_iso_msg_get_str(m, 32, p->by, sizeof(p->by));
+        env->ops->stat(env, BS_STAT_REVERSAL_APPLIED, 1);
+        bs_node_note(&is->base, BS_J_REVERSAL, from, m, trace, "applied: suspense cleared");
     } else if (bs_ledger_credit(is->ledger, p->card, p->amount) == 0) {
         p->reversed = true;
+        bs_iso_msg_get_str(m, 32, p->by, sizeof(p->by));
         env->ops->stat(env, BS_STAT_REVERSAL_APPLIED, 1);
         bs_node_note(&is->base, BS_J_REVERSAL, from, m, trace, "applied: cardholder credited");
     }
@@ -219,6 +291,16 @@ static void reverse(struct issuer *is, uint32_t from, const struct bs_iso_msg *m
  * original: if we approved the original ourselves (our answer was late or lost), it is
  * already posted.
  */
+/* The amount an advice reports in whatever billing currency it carries. */
+static int64_t advice_amount(const struct bs_iso_msg *m)
+{
+    int64_t v = 0;
+
+    if (bs_iso_msg_get_num(m, bs_iso_msg_has(m, 6) ? 6 : 4, &v) != 0)
+        v = 0;
+    return v;
+}
+
 static void advice(struct issuer *is, uint32_t from, const struct bs_iso_msg *m, uint64_t trace)
 {
     struct bs_env *env = is->base.env;
@@ -226,45 +308,79 @@ static void advice(struct issuer *is, uint32_t from, const struct bs_iso_msg *m,
     struct posting *p;
     struct bs_iso_msg resp;
     uint32_t idx;
-    uint64_t card;
+    uint64_t card = 0;
     int64_t amount = 0;
     size_t panlen;
     const uint8_t *pan = bs_iso_msg_get(m, 2, &panlen);
     const char *why;
+    bool suspense = false;
 
+    /* An advice keeps the original's identifiers and class (0120 reports on a 0100, 0220
+     * on a 0200), so its key is the original's. */
     bs__tkey_from_msg(m, &k);
-    k.cls = '2';
     p = find(is, &k, &idx);
-    if (p && p->amount > 0) {
+    if (p && p->reversed && same_originator(p, m)) {
+        /* The stand-in approval was reversed through its originator before its advice
+         * got here: there is nothing left to post. */
+        why = "advice: its approval already reversed by the originator, nothing applied";
+        goto answer;
+    }
+    /* Reversed by someone else (a switch undoing its own timed-out request) the stand-in
+     * approval still stands and is posted now. */
+    if (p && !p->reversed && p->amount > 0) {
         why = "advice: original already posted, nothing applied";
-    } else if (!pan || bs_card_index(&is->cards, (const char *)pan, panlen, &card) != 0 ||
-               billing_amount(is, m, &amount) != NULL) {
-        why = "advice: card or amount not ours, acknowledged as an exception";
+        goto answer;
+    }
+    if (!pan || bs_card_index(&is->cards, (const char *)pan, panlen, &card) != 0 ||
+        billing_amount(is, m, &amount) != NULL) {
+        /* Approved in stand-in, so owed in settlement all the same: booked to the
+         * issuer's suspense position for manual follow-up. */
+        why = "advice: card or amount not ours, booked to suspense as an exception";
         env->ops->stat(env, BS_STAT_ADVICE_EXCEPTION, 1);
+        amount = advice_amount(m);
+        is->suspense += amount;
+        suspense = true;
     } else if (bs_ledger_force_debit(is->ledger, card, amount) != 0) {
         why = "advice: posting failed";
         env->ops->stat(env, BS_STAT_ADVICE_EXCEPTION, 1);
+        goto answer;
     } else {
         why = "advice applied: cardholder debited for the stand-in approval";
         env->ops->stat(env, BS_STAT_ADVICE_APPLIED, 1);
-        if (!p && bs__pool_alloc(&is->posts, &idx) == 0) {
-            p = bs__pool_at(&is->posts, idx);
-            p->key = k;
-            p->hkey = bs__tkey_hash(&k);
-            p->content = bs__content_hash(m);
-            if (bs__map_put(&is->by_key, p->hkey, idx) != 0)
-                bs__pool_release(&is->posts, idx);
-            else
-                forget_later(is, idx);
-            p = bs__pool_live(&is->posts, idx, p->hdr.gen);
-        }
-        if (p) {
-            p->card = card;
-            p->amount = amount;
-            memcpy(p->rc, "00", 3);
-            bs_iso_msg_get_str(m, 38, p->auth, sizeof(p->auth));
-        }
     }
+    /* Record the posting under the original's key, so it is applied once and a reversal
+     * through the same originator can undo it. */
+    if (!p && bs__pool_alloc(&is->posts, &idx) == 0) {
+        p = bs__pool_at(&is->posts, idx);
+        p->key = k;
+        p->hkey = bs__tkey_hash(&k);
+        p->content = bs__content_hash(m);
+        if (bs__map_put(&is->by_key, p->hkey, idx) != 0)
+            bs__pool_release(&is->posts, idx);
+        else
+            forget_later(is, idx);
+        p = bs__pool_live(&is->posts, idx, p->hdr.gen);
+    }
+    if (!p) {
+        /* Not recorded, so a repeated 0221 would post again: undo and let it repeat. */
+        if (suspense)
+            is->suspense -= amount;
+        else
+            bs_ledger_credit(is->ledger, card, amount);
+        bs_node_note(&is->base, BS_J_ADVICE, from, m, trace, "advice: no room to record it");
+        return;
+    }
+    {
+        p->card = card;
+        p->amount = amount;
+        p->reversed = false;
+        p->from_advice = true;
+        p->suspense = suspense;
+        bs_iso_msg_get_str(m, 32, p->by, sizeof(p->by));
+        memcpy(p->rc, "00", 3);
+        bs_iso_msg_get_str(m, 38, p->auth, sizeof(p->auth));
+    }
+answer:
     bs_node_note(&is->base, BS_J_ADVICE, from, m, trace, why);
     if (bs_msg_make_response(m, &resp, "00") == 0)
         bs_node_send(&is->base, is->cfg.dialect, from, &resp, trace);
@@ -385,4 +501,9 @@ uint16_t bs_issuer_card_expiry(const struct bs_node *node, uint64_t idx)
 const struct bs_ledger *bs_issuer_ledger(const struct bs_node *node)
 {
     return ((const struct issuer *)node)->ledger;
+}
+
+int64_t bs_issuer_suspense(const struct bs_node *node)
+{
+    return ((const struct issuer *)node)->suspense;
 }

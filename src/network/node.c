@@ -4,6 +4,7 @@
  * that precedes DE 127, exactly as sent (GUIDE §4).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <bridgesim/network.h>
@@ -32,6 +33,9 @@ static const char *const stat_names[BS_STAT_COUNT] = {
     [BS_STAT_SIG_FAILURE] = "signature_failures",
     [BS_STAT_FORMAT_ERROR] = "format_errors",
     [BS_STAT_UNMATCHED] = "unmatched_responses",
+    [BS_STAT_OLD_KEY] = "old_key_accepted",
+    [BS_STAT_EXPIRED_KEY] = "expired_key_rejected",
+    [BS_STAT_REPLAY] = "replays_rejected",
 };
 
 const char *bs_stat_name(enum bs_stat s)
@@ -54,6 +58,12 @@ const char *bs_sig_status_name(enum bs_sig_status st)
         return "bad";
     case BS_SIGST_UNKNOWN_KEY:
         return "unknown-key";
+    case BS_SIGST_EXPIRED:
+        return "expired-key";
+    case BS_SIGST_STALE:
+        return "stale";
+    case BS_SIGST_REPLAY:
+        return "replay";
     case BS_SIGST_WRONG_OWNER:
         return "wrong-owner";
     }
@@ -122,25 +132,141 @@ void bs_node_note(struct bs_node *node, enum bs_jkind kind, uint32_t peer,
     journal(node, kind, peer, m, trace, NULL, NULL, note);
 }
 
-/* Whether @key_id ("owner#epoch") belongs to @owner. */
-static bool key_owned_by(const char *key_id, const char *owner)
+/* Whether @key_id ("owner#epoch") belongs to @owner (@n bytes, no '#'). */
+static bool key_owned_by(const char *key_id, const char *owner, size_t n)
 {
     const char *hash = strrchr(key_id, '#');
-    size_t n = hash ? (size_t)(hash - key_id) : strlen(key_id);
+    size_t kn = hash ? (size_t)(hash - key_id) : strlen(key_id);
 
-    return strlen(owner) == n && memcmp(key_id, owner, n) == 0;
+    return kn == n && memcmp(key_id, owner, n) == 0;
+}
+
+/* The owner part of a key id: everything before the last '#'. */
+static size_t owner_len(const char *key_id)
+{
+    const char *hash = strrchr(key_id, '#');
+
+    return hash ? (size_t)(hash - key_id) : strlen(key_id);
+}
+
+/* Whether the epoch after @key_id's ("owner#epoch") is valid at @now, i.e. @key_id has
+ * been rotated out and is accepted only for its overlap window. */
+static bool rotated_out(const struct bs_keystore *ks, const char *key_id, bs_time_us now)
+{
+    char next[BS_KEY_ID_MAX + 12];
+    size_t olen = owner_len(key_id);
+    unsigned long epoch;
+    struct bs_key *k;
+    bs_time_us nb;
+
+    if (key_id[olen] != '#')
+        return false;
+    epoch = strtoul(key_id + olen + 1, NULL, 10);
+    snprintf(next, sizeof(next), "%.*s#%lu", (int)olen, key_id, epoch + 1);
+    k = bs_keystore_get(ks, next);
+    if (!k)
+        return false;
+    bs_key_validity(k, &nb, NULL);
+    return now >= nb;
+}
+
+/* The signing key of @node towards @to: the environment's per-link choice, or the node's. */
+static struct bs_key *send_key(struct bs_node *node, uint32_t to)
+{
+    struct bs_env *env = node->env;
+
+    if (env->link_key)
+        return env->link_key(env, node->id, to);
+    return node->key;
+}
+
+/*
+ * The checks after decoding (GUIDE §4, docs/security.md), in order of cost: envelope, key,
+ * owner and algorithm, validity, signature, replay. *@note gets the journal's reason for a
+ * failure that needs more than the status word.
+ */
+static enum bs_sig_status verify(struct bs_node *node, uint32_t from, const uint8_t *buf,
+                                 const struct bs_iso_msg *m, struct bs_sig_envelope *envl,
+                                 const char **note)
+{
+    struct bs_env *env = node->env;
+    bs_time_us now = bs_node_now(node), sent;
+    struct bs_key *k, *expected;
+    const char *owner;
+    size_t olen, vlen;
+    const uint8_t *v;
+    char de7[11];
+    int rc;
+
+    v = bs_iso_msg_get(m, 127, &vlen);
+    if (!v)
+        return BS_SIGST_MISSING;
+    if (bs_sig_envelope_decode(v, vlen, envl) != 0)
+        return BS_SIGST_BAD;
+    k = bs_keystore_get(node->keys, envl->key_id);
+    if (!k)
+        return BS_SIGST_UNKNOWN_KEY;
+    /* Only the key the link calls for: the sender's own key, or the zone key of the link,
+     * of the link's algorithm (no downgrade to another key the sender also holds). */
+    if (env->link_key) {
+        expected = env->link_key(env, from, node->id);
+        owner = bs_key_id(expected);
+        olen = owner_len(owner);
+        if (bs_key_alg(k) != bs_key_alg(expected))
+            return BS_SIGST_WRONG_OWNER;
+    } else {
+        owner = env->ops->node_name(env, from);
+        olen = strlen(owner);
+    }
+    if (!key_owned_by(envl->key_id, owner, olen))
+        return BS_SIGST_WRONG_OWNER;
+    if (bs_key_valid_at(k, now) != 0) {
+        bs_time_us nb;
+
+        bs_key_validity(k, &nb, NULL);
+        *note = now < nb ? "key not yet valid" : "expired key";
+        return BS_SIGST_EXPIRED;
+    }
+    if (bs_key_alg(k) != envl->alg ||
+        bs_verify(k, buf, m->wire_off[127], envl->sig, envl->sig_len) != 0)
+        return BS_SIGST_BAD;
+    if (node->replay) {
+        /* Repeats (origin digit 1: 0401, 0421, 0221) are byte-identical by design and are
+         * matched to their original by the receiver; they only need a fresh DE 7. */
+        bool repeat = m->mti[3] == '1';
+
+        if (bs_iso_msg_get_str(m, 7, de7, sizeof(de7)) != 10 ||
+            bs_de7_to_time(de7, 10, now, &sent) != 0) {
+            *note = "replay check: no valid DE 7";
+            return BS_SIGST_STALE;
+        }
+        rc = bs_replay_check(node->replay, now, sent, buf, m->wire_off[127], !repeat);
+        if (rc == BS_ERANGE) {
+            *note = "DE 7 outside the replay window";
+            return BS_SIGST_STALE;
+        }
+        if (rc == BS_EEXIST) {
+            *note = "replay: the same signed bytes were accepted within the window";
+            return BS_SIGST_REPLAY;
+        }
+        if (rc != 0) {
+            /* Fail closed: a message the cache cannot remember is not accepted. */
+            *note = rc == BS_ELIMIT ? "replay cache full" : "replay check failed";
+            return BS_SIGST_STALE;
+        }
+    }
+    return BS_SIGST_OK;
 }
 
 int bs_node_recv(struct bs_node *node, const struct bs_iso_dialect *d, uint32_t from,
                  const uint8_t *buf, size_t n, uint64_t trace, struct bs_iso_msg *m,
                  enum bs_sig_status *ret_sig)
 {
+    struct bs_env *env = node->env;
     struct bs_iso_error err;
     struct bs_sig_envelope envl;
     enum bs_sig_status st;
-    const uint8_t *v;
-    size_t vlen;
-    struct bs_key *k;
+    const char *why = NULL;
     char note[192];
 
     /* On a decoding failure whatever decoded before the fault stays in @m: clear it
@@ -149,12 +275,13 @@ int bs_node_recv(struct bs_node *node, const struct bs_iso_dialect *d, uint32_t 
     m->mti[0] = '\0';
     if (bs_iso_unpack(d, buf, n, m, &err) != 0) {
         bs_iso_error_format(&err, note, sizeof(note));
-        node->env->ops->stat(node->env, BS_STAT_FORMAT_ERROR, 1);
+        env->ops->stat(env, BS_STAT_FORMAT_ERROR, 1);
         journal(node, BS_J_FORMAT_ERROR, from, NULL, trace, NULL, NULL, note);
         *ret_sig = BS_SIGST_NONE;
         return BS_EFORMAT;
     }
-    if (!node->keys) {
+    /* Signing off for the run, or for this link (algorithm none). */
+    if (!node->keys || (env->link_key && !env->link_key(env, from, node->id))) {
         *ret_sig = BS_SIGST_NONE;
         journal_wire(node, BS_J_MSG_IN, from, m, trace, NULL, NULL, NULL,
                      &(struct jwire){ d, buf, n, true });
@@ -162,28 +289,28 @@ int bs_node_recv(struct bs_node *node, const struct bs_iso_dialect *d, uint32_t 
     }
 
     envl.key_id[0] = '\0';
-    v = bs_iso_msg_get(m, 127, &vlen);
-    if (!v) {
-        st = BS_SIGST_MISSING;
-    } else if (bs_sig_envelope_decode(v, vlen, &envl) != 0) {
-        st = BS_SIGST_BAD;
-    } else if (!(k = bs_keystore_get(node->keys, envl.key_id))) {
-        st = BS_SIGST_UNKNOWN_KEY;
-    } else if (!key_owned_by(envl.key_id, node->env->ops->node_name(node->env, from))) {
-        st = BS_SIGST_WRONG_OWNER;
-    } else if (bs_key_alg(k) != envl.alg ||
-               bs_verify(k, buf, m->wire_off[127], envl.sig, envl.sig_len) != 0) {
-        st = BS_SIGST_BAD;
-    } else {
-        st = BS_SIGST_OK;
-    }
+    st = verify(node, from, buf, m, &envl, &why);
     *ret_sig = st;
     if (st != BS_SIGST_OK) {
-        node->env->ops->stat(node->env, BS_STAT_SIG_FAILURE, 1);
+        env->ops->stat(env, BS_STAT_SIG_FAILURE, 1);
+        if (st == BS_SIGST_EXPIRED)
+            env->ops->stat(env, BS_STAT_EXPIRED_KEY, 1);
+        else if (st == BS_SIGST_STALE || st == BS_SIGST_REPLAY)
+            env->ops->stat(env, BS_STAT_REPLAY, 1);
         journal_wire(node, BS_J_SIG_FAILURE, from, m, trace, bs_sig_status_name(st),
-                     envl.key_id[0] ? envl.key_id : NULL, NULL, &(struct jwire){ d, buf, n, true });
+                     envl.key_id[0] ? envl.key_id : NULL, why, &(struct jwire){ d, buf, n, true });
+        /* A replay gets no answer (see bs_node_recv() in node.h): bs_node_reject() refuses
+         * a message without an MTI. */
+        if (st == BS_SIGST_REPLAY) {
+            bs_iso_msg_init(m, "0000");
+            m->mti[0] = '\0';
+        }
         return BS_ESIG;
     }
+    /* Under a key already rotated out: one of the overlap window's messages (an in-flight
+     * reply signed before the rotation, typically). */
+    if (rotated_out(node->keys, envl.key_id, bs_node_now(node)))
+        env->ops->stat(env, BS_STAT_OLD_KEY, 1);
     journal_wire(node, BS_J_MSG_IN, from, m, trace, "ok", envl.key_id, NULL,
                  &(struct jwire){ d, buf, n, true });
     return 0;
@@ -196,12 +323,14 @@ int bs_node_send(struct bs_node *node, const struct bs_iso_dialect *d, uint32_t 
     uint8_t sig[BS_SIG_MAX];
     uint8_t envl[BS_SIG_MAX + BS_KEY_ID_MAX + 8];
     struct bs_iso_error err;
+    struct bs_key *key;
     size_t len, tail, siglen;
     int envlen, rc;
     char note[192];
 
     bs_iso_msg_unset(m, 128);
-    if (!node->key) {
+    key = send_key(node, to);
+    if (!key) {
         bs_iso_msg_unset(m, 127);
         rc = bs_iso_pack(d, m, wire, sizeof(wire), &len, &err);
         if (rc != 0)
@@ -222,11 +351,11 @@ int bs_node_send(struct bs_node *node, const struct bs_iso_dialect *d, uint32_t 
         if (rc != 0)
             goto fail_pack;
         len -= tail;
-        rc = bs_sign(node->key, wire, len, sig, sizeof(sig), &siglen);
+        rc = bs_sign(key, wire, len, sig, sizeof(sig), &siglen);
         if (rc != 0)
             goto fail_sign;
-        envlen = bs_sig_envelope_encode(bs_key_alg(node->key), bs_key_id(node->key), sig, siglen,
-                                        envl, sizeof(envl));
+        envlen = bs_sig_envelope_encode(bs_key_alg(key), bs_key_id(key), sig, siglen, envl,
+                                        sizeof(envl));
         if (envlen < 0) {
             rc = envlen;
             goto fail_sign;
@@ -241,9 +370,8 @@ int bs_node_send(struct bs_node *node, const struct bs_iso_dialect *d, uint32_t 
             goto fail_pack_nomsg;
     }
     node->env->ops->send(node->env, node->id, to, wire, len, trace, m);
-    journal_wire(node, BS_J_MSG_OUT, to, m, trace, node->key ? "signed" : NULL,
-                 node->key ? bs_key_id(node->key) : NULL, NULL,
-                 &(struct jwire){ d, wire, len, false });
+    journal_wire(node, BS_J_MSG_OUT, to, m, trace, key ? "signed" : NULL,
+                 key ? bs_key_id(key) : NULL, NULL, &(struct jwire){ d, wire, len, false });
     return 0;
 
 fail_pack:

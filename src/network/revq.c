@@ -240,6 +240,16 @@ bool bs__revq_on_response(struct bs__revq *q, const struct bs_iso_msg *m)
     if (bs__map_get(&q->by_key, bs__tkey_hash(&k), key_eq, &km, &idx) != 0)
         return false;
     r = bs__pool_at(&q->items, idx);
+    {
+        char rc[3] = "";
+        /* Only an approval acknowledges: a 0430 with RC 63 or 30 means our message was
+         * rejected on the way (damaged, bad signature), so the repeats go on. */
+        if (bs_iso_msg_get_str(m, 39, rc, sizeof(rc)) < 0 || strcmp(rc, "00") != 0) {
+            bs_node_note(q->node, q->kind == BS__REPQ_ADVICE ? BS_J_ADVICE : BS_J_REVERSAL, r->to,
+                         m, r->trace, "rejected on the way: will repeat");
+            return true;
+        }
+    }
     env->ops->stat(env, q->kind == BS__REPQ_ADVICE ? BS_STAT_ADVICE_DONE : BS_STAT_REVERSAL_DONE,
                    1);
     bs_node_note(q->node, q->kind == BS__REPQ_ADVICE ? BS_J_ADVICE : BS_J_REVERSAL, r->to, m,

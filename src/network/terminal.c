@@ -69,7 +69,8 @@ int bs_terminal_start(struct bs_node *node, const struct bs_txn_request *req)
     struct term_txn *x;
     uint32_t idx, stan;
     char de7[11], de12[7], de13[5], tid[9], mid[16], track2[40];
-    int rc;
+    uint8_t pinblk[BS_PIN_BLOCK_MAX];
+    int rc, pinlen = 0;
 
     rc = next_stan(t, &stan);
     if (rc)
@@ -113,9 +114,20 @@ int bs_terminal_start(struct bs_node *node, const struct bs_txn_request *req)
     rc = rc ? rc : bs_iso_msg_set_str(&m, 42, mid);
     rc = rc ? rc : bs_iso_msg_set_str(&m, 43, t->location);
     rc = rc ? rc : bs_iso_msg_set_num(&m, 49, t->cfg.currency, 3);
+    /* DE 52: the PIN pad's ISO 9564-1 PIN block under the acquirer zone's PIN key, when
+     * PINs are on for this channel; the clear PIN never leaves the (simulated) HSM. */
+    if (rc == 0 && node->hsm) {
+        pinlen = bs_hsm_pin_entry(node->hsm, node->pin_zone, req->channel, req->pan, req->trace,
+                                  pinblk, sizeof(pinblk));
+        rc = pinlen < 0 ? pinlen : pinlen > 0 ? bs_iso_msg_set(&m, 52, pinblk, (size_t)pinlen) : 0;
+    }
     if (rc == 0)
         rc = bs_node_send(node, t->cfg.dialect, t->cfg.acquirer, &m, req->trace);
     bs_wipe(track2, sizeof(track2));
+    if (pinlen > 0) {
+        bs_wipe(pinblk, sizeof(pinblk));
+        bs_wipe(&m, sizeof(m));
+    }
     if (rc) {
         finish(t, idx);
         return rc;

@@ -31,6 +31,9 @@ void bs__tkey_from_msg(const struct bs_iso_msg *m, struct bs__tkey *k)
     memset(k, 0, sizeof(*k));
     k->cls = m->mti[1];
     copy_field(m, 32, k->acq, sizeof(k->acq), true);
+    /* No DE 32 reads as eleven zeros in DE 90, which normalises to "0". */
+    if (!k->acq[0])
+        k->acq[0] = '0';
     copy_field(m, 11, k->stan, sizeof(k->stan), false);
     copy_field(m, 7, k->dt, sizeof(k->dt), false);
 }
