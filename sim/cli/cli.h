@@ -15,6 +15,7 @@ int bs_cli_run(int argc, char **argv);
 int bs_cli_validate(int argc, char **argv);
 int bs_cli_msg(int argc, char **argv);
 int bs_cli_log(int argc, char **argv);
+int bs_cli_bench(int argc, char **argv);
 
 /**
  * bs_cli_dialect_dir() - the directory where `--dialect NAME` looks for NAME.yaml:

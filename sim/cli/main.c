@@ -25,6 +25,7 @@ static const struct {
     { "run", bs_cli_run, "run a scenario file and write journals and a summary" },
     { "validate", bs_cli_validate, "check a scenario file without running it" },
     { "log", bs_cli_log, "inspect, trace, verify and export a run's journals" },
+    { "bench", bs_cli_bench, "offer load step by step and find the saturation point" },
 };
 
 static void usage(FILE *out)

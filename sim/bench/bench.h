@@ -1,0 +1,166 @@
+/*
+ * bridgesim bench (issue #8): offered load against a scenario, step by step, in virtual
+ * time (model mode: the scenario's service times, workers and queues decide capacity) or
+ * in real time on libuv (implementation mode: this machine decides). docs/bench.md is the
+ * user's guide; this header is the library the CLI (sim/cli/cmd_bench.c) wires up.
+ *
+ * A step offers one load (a rate, or a number of closed-loop terminals) for warm-up plus
+ * step duration, then lets the world drain. Only the measurement window counts:
+ *   window   = [start + warm-up, start + warm-up + duration)
+ *   latency, approvals, errors: transactions that *started* in the window, however late
+ *            they finish (so a backlog shows up in the percentiles, not as missing data);
+ *   achieved: answers (any response code, not a terminal timeout) *received* in the
+ *            window, per second of window;
+ *   timeouts, stand-ins, reversals, queue drops: node counters from the end of warm-up
+ *            to the end of the run (drain included, so reversals of window transactions
+ *            are counted).
+ */
+#ifndef BS_SIM_BENCH_H
+#define BS_SIM_BENCH_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include <bridgesim/common.h>
+
+#include "report/hist.h"
+
+/** The most steps one bench may run (a ramp is bounded by it). */
+#define BS_BENCH_MAX_STEPS 1000
+
+/**
+ * struct bs_bench_slo - a service-level objective a step must meet; each bound is checked
+ * only when its has_ flag is set. Latencies in µs, rates as fractions.
+ */
+struct bs_bench_slo {
+    bool has_p50, has_p90, has_p99, has_p999, has_max, has_success, has_approval;
+    int64_t p50, p90, p99, p999, max;
+    double success, approval;
+};
+
+/** The results of one step. Latencies in µs from the window's histogram. */
+struct bs_bench_step {
+    double offered_tps;   /* the configured rate; closed loop: started per window second */
+    uint32_t concurrency; /* closed loop: terminals in flight; 0 for open loop */
+    double achieved_tps;
+    double window_seconds;
+    uint64_t transactions; /* started in the window and finished */
+    uint64_t approved, declined, no_response, errors;
+    double approval_rate, success_rate; /* of @transactions; 0 when there are none */
+    uint64_t timeouts, stand_ins, reversals, queue_drops;
+    uint64_t in_flight_at_end; /* transactions of the whole run never answered */
+    int64_t p50, p90, p99, p999, max;
+    double mean;
+    double cpu_seconds, wall_seconds, sim_seconds;
+    long peak_rss_kb;
+    bool rss_per_step; /* the step ran in its own process (else: the process's peak so far) */
+    bool interrupted;
+    bool meets_slo;
+    struct bs_hist hist;
+};
+
+/** How a bench runs. */
+struct bs_bench_cfg {
+    const char *scenario;    /* YAML file */
+    const char *const *sets; /* --set overrides, applied before the bench's own */
+    size_t nsets;
+    const char *dialect_dir;
+    const char *out_dir; /* run directory of each step's world (nothing is written there) */
+    bool realtime;
+    bs_time_us warmup, duration;      /* per step */
+    bs_time_us drain;                 /* after each step; < 0: the scenario's own time.drain */
+    double rates[BS_BENCH_MAX_STEPS]; /* open loop: one rate per step */
+    uint32_t concurrency[BS_BENCH_MAX_STEPS]; /* closed loop: terminals per step */
+    size_t nsteps;
+    bool closed;  /* closed loop (concurrency) rather than rates */
+    bool isolate; /* run every step in a forked child: per-step peak RSS, no leftovers */
+    struct bs_bench_slo slo;
+    FILE *progress;    /* live and per-step lines (stderr); NULL: silent */
+    bool progress_tty; /* rewrite one live line at least once a second */
+    volatile int *stop;
+};
+
+/** The whole bench: its steps and the knee. */
+struct bs_bench_result {
+    struct bs_bench_step *steps; /* nsteps of them, heap, owned */
+    size_t nsteps;
+    int knee; /* index of the knee step, -1 when no step meets the SLO */
+    char scenario_name[96];
+    uint64_t seed;
+    char signing[24];
+};
+
+/**
+ * bs_bench_parse_range() - "A" or "A:B:S" (start, end inclusive, step; numbers > 0) into
+ * @out[0..*ret_n). Used for --ramp rates and --concurrency.
+ * Return: 0; BS_EFORMAT for a malformed list (@err says why); BS_ELIMIT for more than
+ * @cap values.
+ */
+int bs_bench_parse_range(const char *s, double *out, size_t cap, size_t *ret_n, char *err,
+                         size_t errlen);
+
+/**
+ * bs_bench_parse_duration() - "30s", "500ms", "2min", "1.5h", "250us"; a bare number is
+ * seconds. Return: 0; BS_EFORMAT.
+ */
+int bs_bench_parse_duration(const char *s, bs_time_us *ret);
+
+/**
+ * bs_bench_parse_slo() - "p99=2000ms,success=99.5%": comma-separated KEY=VALUE with keys
+ * p50, p90, p99, p99.9, max (durations; a bare number is ms) and success, approval
+ * (a percentage "99.5%" or a fraction "0.995").
+ * Return: 0; BS_EFORMAT naming the bad item in @err.
+ */
+int bs_bench_parse_slo(const char *s, struct bs_bench_slo *ret, char *err, size_t errlen);
+
+/** bs_bench_slo_met() - whether @st meets every bound of @slo (a step without
+ * transactions never does). */
+bool bs_bench_slo_met(const struct bs_bench_slo *slo, const struct bs_bench_step *st);
+
+/**
+ * bs_bench_knee() - the knee: the step with the highest offered load (rate, or
+ * concurrency in closed loop) that meets @slo; ties go to the later step.
+ * Return: its index, -1 when none does. Sets every step's meets_slo.
+ */
+int bs_bench_knee(const struct bs_bench_slo *slo, struct bs_bench_step *steps, size_t n);
+
+/** bs_bench_is_error() - whether response code @rc (NULL: no response) is a system
+ * failure rather than a business answer: 06, 30, 63, 68, 91, 92, 96, or none. */
+bool bs_bench_is_error(const char *rc);
+
+/**
+ * bs_bench_run() - run every step of @cfg; stops early (keeping the finished steps) when
+ * *@cfg->stop is set. @errbuf names what failed.
+ * Return: 0; BS_EFORMAT / BS_EIO for a scenario that does not load (with the loader's
+ * message); BS_EIO when a step's process failed; BS_ENOMEM. Free *@ret with
+ * bs_bench_result_deinit().
+ */
+int bs_bench_run(const struct bs_bench_cfg *cfg, struct bs_bench_result *ret, char *errbuf,
+                 size_t errlen);
+
+/** bs_bench_result_deinit() - free what bs_bench_run() allocated. */
+void bs_bench_result_deinit(struct bs_bench_result *r);
+
+/** bs_bench_step_line() - one plain line describing step @i of @n (no newline). */
+void bs_bench_step_line(const struct bs_bench_cfg *cfg, const struct bs_bench_step *st, size_t i,
+                        size_t n, char *buf, size_t len);
+
+/** bs_bench_print_table() - the final table and the knee line to @out. */
+void bs_bench_print_table(const struct bs_bench_cfg *cfg, const struct bs_bench_result *r,
+                          FILE *out);
+
+/**
+ * bs_bench_json() - the results as a JSON object (docs/bench.md lists the fields).
+ * Return: a new reference; NULL when out of memory.
+ */
+json_t *bs_bench_json(const struct bs_bench_cfg *cfg, const struct bs_bench_result *r);
+
+/**
+ * bs_bench_svg() - write a self-contained SVG (no scripts) to @out: latency percentiles
+ * (log scale) and achieved TPS against offered load, the SLO line and the knee.
+ * Return: 0; BS_EIO when writing failed.
+ */
+int bs_bench_svg(const struct bs_bench_cfg *cfg, const struct bs_bench_result *r, FILE *out);
+
+#endif
