@@ -388,7 +388,7 @@ int bs_settlement_close(struct bs_settlement *s, bs_time_us end);
 /** bs_settlement_closed() - whether bs_settlement_close() succeeded. */
 bool bs_settlement_closed(const struct bs_settlement *s);
 
-/** bs_settlement_cfg() - the configuration as copied (names point into the object). */
+/** bs_settlement_config() - the configuration as copied (names point into the object). */
 const struct bs_settlement_cfg *bs_settlement_config(const struct bs_settlement *s);
 
 /** bs_settlement_parties() - the number of participants of side @side (0 or 1). */

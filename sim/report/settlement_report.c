@@ -454,16 +454,16 @@ static json_t *exceptions(const struct bs_settlement *s, struct bs_world *w, int
     json_t *arr = json_array();
     struct bs_run_result r;
     uint64_t adj = 0;
-    int64_t v, done;
+    size_t open_rev, open_adv;
+    int64_t v;
     char detail[160];
 
     bs_world_result(w, &r);
-    add_exc(arr, "open reversals", (int64_t)r.open_reversals_at_end, "acquirer hosts at end of run",
-            NULL);
-    if (counter(r.stats, "stand_in_approved", &v) &&
-        counter(r.stats, "advices_acknowledged", &done))
-        add_exc(arr, "pending advices (stand-in approvals not yet acknowledged)",
-                v > done ? v - done : 0, "run counters", NULL);
+    bs_world_open_queues(w, &open_rev, &open_adv);
+    add_exc(arr, "open reversals", (int64_t)open_rev,
+            "reversal queues of the acquirers, switches and the bridge at the end", NULL);
+    add_exc(arr, "pending advices", (int64_t)open_adv,
+            "store-and-forward queues of the switches and the bridge at the end", NULL);
     for (size_t i = 0; i < sizeof(run) / sizeof(run[0]); i++)
         if (counter(r.stats, run[i].counter, &v))
             add_exc(arr, run[i].kind, v, "run counters", NULL);
