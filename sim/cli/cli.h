@@ -13,6 +13,7 @@
 
 int bs_cli_run(int argc, char **argv);
 int bs_cli_validate(int argc, char **argv);
+int bs_cli_check(int argc, char **argv);
 int bs_cli_msg(int argc, char **argv);
 int bs_cli_log(int argc, char **argv);
 int bs_cli_bench(int argc, char **argv);

@@ -24,6 +24,8 @@ static const struct {
 } commands[] = {
     { "run", bs_cli_run, "run a scenario file and write journals and a summary" },
     { "validate", bs_cli_validate, "check a scenario file without running it" },
+    { "check", bs_cli_check, "run a scenario over many seeds and report every failing one" },
+    { "msg", bs_cli_msg, "decode, encode or translate one ISO 8583 message" },
     { "log", bs_cli_log, "inspect, trace, verify and export a run's journals" },
     { "bench", bs_cli_bench, "offer load step by step and find the saturation point" },
 };
