@@ -673,6 +673,14 @@ static int link_keys(struct bs_world *w, struct wlink *l, char *errbuf, size_t e
 static struct bs_key *env_link_key(struct bs_env *env, uint32_t from, uint32_t to);
 static int build_rogue_keys(struct bs_world *w, uint32_t id);
 
+/*
+ * How long issuers and the bridge keep a finished transaction: longer than any reversal
+ * or advice can take to arrive (the terminal timer plus the whole reversal backoff, about
+ * 5 minutes), so a late repeat or reversal still finds its original, and no longer, so
+ * memory is bounded by the rate, not the run length.
+ */
+#define RETENTION (15 * 60 * BS_US_PER_SEC)
+
 static int build_keys(struct bs_world *w, char *errbuf, size_t errlen)
 {
     const struct bs_sc_signing *sg = &w->sc->signing;
@@ -944,7 +952,7 @@ static int build_roles(struct bs_world *w, char *errbuf, size_t errlen)
                 .dialect = w->dialects[n],
                 .currency = net->currency.numeric,
                 .cards = &w->pops[n][i],
-                .retention = 2 * 3600 * BS_US_PER_SEC,
+                .retention = RETENTION,
             };
             rc = bs_issuer_new(&icfg, key_of(w, w->iss_id[n][i]), w->keys,
                                &w->nodes[w->iss_id[n][i]].node);
@@ -996,7 +1004,7 @@ static int build_roles(struct bs_world *w, char *errbuf, size_t errlen)
             .name = "bridge",
             .routes = &w->bridge_routes,
             .markup_bps = sc->bridge.markup_bps,
-            .retention = 30 * 60 * BS_US_PER_SEC,
+            .retention = RETENTION,
             .reversal_max_repeats = REV_REPEATS,
             .reversal_backoff = REV_BACKOFF,
             .reversal_backoff_max = REV_BACKOFF_MAX,

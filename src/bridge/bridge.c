@@ -12,6 +12,7 @@
 
 #include "common/map.h"
 #include "common/pool.h"
+#include "network/expire.h"
 #include "network/revq.h"
 #include "network/stip.h"
 #include "network/txnkey.h"
@@ -58,6 +59,7 @@ struct bridge {
     struct bs__stip stip[2]; /* stand-in for each scheme's cards */
     /* Billing amounts committed and reversed, by the card's side (issuer currency). */
     int64_t committed[2], reversed[2];
+    struct bs__expire expire; /* legs are kept for the retention time */
 };
 
 struct key_match {
@@ -92,6 +94,11 @@ static void release(struct bridge *b, uint32_t idx)
         bs__map_del(&b->by_out, l->hout, idx);
     bs_wipe(&l->req, sizeof(l->req));
     bs__pool_release(&b->legs, idx);
+}
+
+static void release_leg(void *ctx, uint32_t idx)
+{
+    release(ctx, idx);
 }
 
 int bs_bridge_convert(const struct bs_node *node, int64_t amount, uint16_t from, uint16_t to,
@@ -367,7 +374,7 @@ static void handle_request(struct bridge *b, int from, struct bs_iso_msg *m, uin
     l = bs__pool_at(&b->legs, idx);
     /* Card-reading data went out with the request; the bridge keeps none of it. */
     bs_wipe(l->req.track2, sizeof(l->req.track2));
-    env->ops->timer(env, b->base.id, b->cfg.retention, TIMER_FORGET, bs__cookie(idx, l->hdr.gen));
+    bs__expire_add(&b->expire, &b->base, idx, l->hdr.gen, b->cfg.retention);
 }
 
 static void handle_response(struct bridge *b, int from, struct bs_iso_msg *m, uint64_t trace)
@@ -473,6 +480,10 @@ static void on_timer(struct bs_node *node, uint32_t kind, uint64_t cookie)
     uint32_t idx = (uint32_t)cookie;
     struct leg *l = bs__pool_live(&b->legs, idx, (uint32_t)(cookie >> 32));
 
+    if (kind == TIMER_FORGET) {
+        bs__expire_sweep(&b->expire, node, &b->legs, release_leg, b);
+        return;
+    }
     if (kind >= TIMER_SAF) {
         bs__revq_on_timer(&b->saf[(kind - TIMER_SAF) & 1], cookie);
         return;
@@ -483,10 +494,6 @@ static void on_timer(struct bs_node *node, uint32_t kind, uint64_t cookie)
     }
     if (!l)
         return;
-    if (kind == TIMER_FORGET) {
-        release(b, idx);
-        return;
-    }
     if (kind != TIMER_RESPONSE || l->state != LEG_PENDING)
         return;
     l->state = LEG_TIMED_OUT;
@@ -510,6 +517,7 @@ static void bridge_free(struct bs_node *node)
         bs__revq_deinit(&b->saf[i]);
         bs__stip_deinit(&b->stip[i]);
     }
+    bs__expire_deinit(&b->expire);
     bs__pool_deinit(&b->legs);
     bs__map_deinit(&b->by_in);
     bs__map_deinit(&b->by_out);
@@ -554,6 +562,7 @@ int bs_bridge_new(const struct bs_bridge_cfg *cfg, struct bs_key *key, struct bs
     if (rc)
         goto fail;
     bs__pool_init(&b->legs, sizeof(struct leg), 8000000);
+    bs__expire_init(&b->expire, TIMER_FORGET);
     rc = bs__map_init(&b->by_in, 1024, 8000000);
     if (rc)
         goto fail;

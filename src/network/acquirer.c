@@ -13,6 +13,7 @@
 
 #include "common/map.h"
 #include "common/pool.h"
+#include "network/expire.h"
 #include "network/revq.h"
 #include "network/txnkey.h"
 
@@ -49,6 +50,7 @@ struct acquirer {
     uint32_t next_stan;
     uint32_t rrn_seq;
     struct bs__revq revq;
+    struct bs__expire expire; /* answered and timed-out requests, kept LATE_GRACE */
 };
 
 struct key_match {
@@ -89,6 +91,11 @@ static void release(struct acquirer *a, uint32_t idx)
     if (x->htkey)
         bs__map_del(&a->by_term, x->htkey, idx);
     bs__pool_release(&a->txns, idx);
+}
+
+static void release_txn(void *ctx, uint32_t idx)
+{
+    release(ctx, idx);
 }
 
 static void copy_str(const struct bs_iso_msg *m, unsigned de, char *out, size_t cap)
@@ -332,7 +339,7 @@ static void handle_switch_message(struct acquirer *a, struct bs_iso_msg *m, uint
         memcpy(x->rc, "96", 3);
     if (bs_iso_msg_get_str(m, 38, x->auth, sizeof(x->auth)) < 0)
         x->auth[0] = '\0';
-    env->ops->timer(env, node->id, LATE_GRACE, TIMER_FORGET, bs__cookie(idx, x->hdr.gen));
+    bs__expire_add(&a->expire, node, idx, x->hdr.gen, LATE_GRACE);
 }
 
 static void on_message(struct bs_node *node, uint32_t from, const uint8_t *buf, size_t n,
@@ -364,12 +371,14 @@ static void on_timer(struct bs_node *node, uint32_t kind, uint64_t cookie)
         bs__revq_on_timer(&a->revq, cookie);
         return;
     }
+    if (kind == TIMER_FORGET) {
+        bs__expire_sweep(&a->expire, node, &a->txns, release_txn, a);
+        return;
+    }
     x = bs__pool_live(&a->txns, idx, (uint32_t)(cookie >> 32));
     if (!x)
         return;
-    if (kind == TIMER_FORGET) {
-        release(a, idx);
-    } else if (kind == TIMER_RESPONSE && x->state == ST_PENDING) {
+    if (kind == TIMER_RESPONSE && x->state == ST_PENDING) {
         x->state = ST_TIMED_OUT;
         env->ops->stat(env, BS_STAT_ACQ_TIMEOUT, 1);
         bs_node_note(node, BS_J_TIMEOUT, a->cfg.sw, NULL, x->trace, "no response from switch");
@@ -377,7 +386,7 @@ static void on_timer(struct bs_node *node, uint32_t kind, uint64_t cookie)
         answer_terminal(a, x, NULL, "91");
         start_reversal(a, x);
         x = bs__pool_at(&a->txns, idx);
-        env->ops->timer(env, node->id, LATE_GRACE, TIMER_FORGET, bs__cookie(idx, x->hdr.gen));
+        bs__expire_add(&a->expire, node, idx, x->hdr.gen, LATE_GRACE);
     }
 }
 
@@ -386,6 +395,7 @@ static void acq_free(struct bs_node *node)
     struct acquirer *a = (struct acquirer *)node;
 
     bs__revq_deinit(&a->revq);
+    bs__expire_deinit(&a->expire);
     bs__pool_deinit(&a->txns);
     bs__map_deinit(&a->by_key);
     bs__map_deinit(&a->by_term);
@@ -414,6 +424,7 @@ int bs_acquirer_new(const struct bs_acquirer_cfg *cfg, struct bs_key *key, struc
     a->cfg.inst_id = a->inst_id;
     a->next_stan = 1;
     bs__pool_init(&a->txns, sizeof(struct acq_txn), 4000000);
+    bs__expire_init(&a->expire, TIMER_FORGET);
     rc = bs__map_init(&a->by_key, 1024, 4000000);
     if (rc == 0)
         rc = bs__map_init(&a->by_term, 1024, 4000000);

@@ -13,6 +13,7 @@
 
 #include "common/map.h"
 #include "common/pool.h"
+#include "network/expire.h"
 #include "network/txnkey.h"
 
 enum { TIMER_FORGET = 1 };
@@ -43,6 +44,7 @@ struct issuer {
     struct bs__map by_key;
     uint32_t auth_seq;
     int64_t suspense; /* stand-in advices that could not be posted to a card */
+    struct bs__expire expire;
 };
 
 struct key_match {
@@ -105,12 +107,21 @@ static void respond(struct issuer *is, uint32_t to, const struct bs_iso_msg *req
     bs_node_send(&is->base, is->cfg.dialect, to, &resp, trace);
 }
 
-static void forget_later(struct issuer *is, uint32_t idx)
+static void release_posting(void *ctx, uint32_t idx)
 {
-    struct bs_env *env = is->base.env;
+    struct issuer *is = ctx;
     struct posting *p = bs__pool_at(&is->posts, idx);
 
-    env->ops->timer(env, is->base.id, is->cfg.retention, TIMER_FORGET, bs__cookie(idx, p->hdr.gen));
+    bs__map_del(&is->by_key, p->hkey, idx);
+    bs__pool_release(&is->posts, idx);
+}
+
+/* Postings are kept for the retention time, then forgotten in creation order. */
+static void forget_later(struct issuer *is, uint32_t idx)
+{
+    struct posting *p = bs__pool_at(&is->posts, idx);
+
+    bs__expire_add(&is->expire, &is->base, idx, p->hdr.gen, is->cfg.retention);
 }
 
 /* A request under a key already decided: the stored answer for a repeat, RC 94 for a
@@ -413,19 +424,17 @@ static void on_message(struct bs_node *node, uint32_t from, const uint8_t *buf, 
 static void on_timer(struct bs_node *node, uint32_t kind, uint64_t cookie)
 {
     struct issuer *is = (struct issuer *)node;
-    uint32_t idx = (uint32_t)cookie;
-    struct posting *p = bs__pool_live(&is->posts, idx, (uint32_t)(cookie >> 32));
 
-    if (kind != TIMER_FORGET || !p)
-        return;
-    bs__map_del(&is->by_key, p->hkey, idx);
-    bs__pool_release(&is->posts, idx);
+    (void)cookie;
+    if (kind == TIMER_FORGET)
+        bs__expire_sweep(&is->expire, node, &is->posts, release_posting, is);
 }
 
 static void iss_free(struct bs_node *node)
 {
     struct issuer *is = (struct issuer *)node;
 
+    bs__expire_deinit(&is->expire);
     bs__pool_deinit(&is->posts);
     bs__map_deinit(&is->by_key);
     bs_ledger_free(is->ledger);
@@ -463,6 +472,7 @@ int bs_issuer_new(const struct bs_issuer_cfg *cfg, struct bs_key *key, struct bs
     if (!is->expiry)
         goto fail_ledger;
     bs__pool_init(&is->posts, sizeof(struct posting), 8000000);
+    bs__expire_init(&is->expire, TIMER_FORGET);
     rc = bs__map_init(&is->by_key, 1024, 8000000);
     if (rc)
         goto fail_expiry;

@@ -17,6 +17,7 @@
 
 #include "common/map.h"
 #include "common/pool.h"
+#include "network/expire.h"
 #include "network/revq.h"
 #include "network/stip.h"
 #include "network/txnkey.h"
@@ -54,6 +55,7 @@ struct sw {
     struct bs__stip stip;
     struct saf saf[MAX_SAF];
     size_t nsaf;
+    struct bs__expire expire; /* timed-out requests, kept LATE_GRACE for late answers */
 };
 
 struct key_match {
@@ -85,6 +87,11 @@ static void release(struct sw *s, uint32_t idx)
     bs__map_del(&s->by_key, x->hkey, idx);
     bs_wipe(&x->req, sizeof(x->req));
     bs__pool_release(&s->txns, idx);
+}
+
+static void release_txn(void *ctx, uint32_t idx)
+{
+    release(ctx, idx);
 }
 
 static bs_time_us timer_for(const struct sw *s, uint32_t target, unsigned ch)
@@ -280,6 +287,10 @@ static void on_timer(struct bs_node *node, uint32_t kind, uint64_t cookie)
         bs__revq_on_timer(&s->revq, cookie);
         return;
     }
+    if (kind == TIMER_FORGET) {
+        bs__expire_sweep(&s->expire, node, &s->txns, release_txn, s);
+        return;
+    }
     if (kind >= TIMER_SAF) {
         if (kind - TIMER_SAF < s->nsaf)
             bs__revq_on_timer(&s->saf[kind - TIMER_SAF].q, cookie);
@@ -288,10 +299,6 @@ static void on_timer(struct bs_node *node, uint32_t kind, uint64_t cookie)
     x = bs__pool_live(&s->txns, idx, (uint32_t)(cookie >> 32));
     if (!x)
         return;
-    if (kind == TIMER_FORGET) {
-        release(s, idx);
-        return;
-    }
     if (kind != TIMER_RESPONSE || x->timed_out)
         return;
     x->timed_out = true;
@@ -307,7 +314,7 @@ static void on_timer(struct bs_node *node, uint32_t kind, uint64_t cookie)
         }
     }
     x = bs__pool_at(&s->txns, idx);
-    env->ops->timer(env, node->id, LATE_GRACE, TIMER_FORGET, bs__cookie(idx, x->hdr.gen));
+    bs__expire_add(&s->expire, node, idx, x->hdr.gen, LATE_GRACE);
 }
 
 static void sw_free(struct bs_node *node)
@@ -320,6 +327,7 @@ static void sw_free(struct bs_node *node)
         bs__revq_deinit(&s->saf[i].q);
     bs__stip_deinit(&s->stip);
     bs__revq_deinit(&s->revq);
+    bs__expire_deinit(&s->expire);
     bs__pool_deinit(&s->txns);
     bs__map_deinit(&s->by_key);
     bs_free(s);
@@ -345,6 +353,7 @@ int bs_switch_new(const struct bs_switch_cfg *cfg, struct bs_key *key, struct bs
     snprintf(s->inst_id, sizeof(s->inst_id), "%s", cfg->inst_id);
     s->cfg.inst_id = s->inst_id;
     bs__pool_init(&s->txns, sizeof(struct sw_txn), 4000000);
+    bs__expire_init(&s->expire, TIMER_FORGET);
     rc = bs__map_init(&s->by_key, 1024, 4000000);
     if (rc)
         goto fail;
