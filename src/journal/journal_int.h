@@ -48,4 +48,10 @@ void bs__jhex(struct bs__jout *o, const uint8_t *b, size_t n);
 int bs__journal_body(const struct bs_jrec *r, uint64_t seq, const char *from, char *buf,
                      size_t cap);
 
+/* SHA-256 with the digest fetched once (hash.c). */
+struct bs__jhash;
+int bs__jhash_new(struct bs__jhash **ret);
+void bs__jhash_free(struct bs__jhash *h);
+int bs__jhash(struct bs__jhash *h, const void *data, size_t n, uint8_t out[32]);
+
 #endif

@@ -198,15 +198,25 @@ int bs_parse_iso_time(const char *s, bs_time_us *ret)
 
 /* ---- JSON output ----------------------------------------------------------------------- */
 
+/* Bytes a JSON string cannot hold as they are: '"', '\\', control and non-ASCII bytes. */
+static inline bool needs_escape(unsigned char c)
+{
+    return c < 0x20 || c >= 0x7f || c == '"' || c == '\\';
+}
+
 void bs__jstr(struct bs__jout *o, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     size_t run = 0;
 
-    bs__jput(o, "\"", 1);
+    if ((size_t)(o->end - o->p) < n + 2) {
+        o->overflow = true;
+        return;
+    }
+    *o->p++ = '"';
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+        if (!needs_escape(c)) {
             run++;
             continue;
         }
@@ -227,13 +237,25 @@ void bs__jstr(struct bs__jout *o, const char *s, size_t n)
 
 void bs__ju64(struct bs__jout *o, uint64_t v)
 {
+    static const char d2[201] = "00010203040506070809101112131415161718192021222324252627282930"
+                                "31323334353637383940414243444546474849505152535455565758596061"
+                                "62636465666768697071727374757677787980818283848586878889909192"
+                                "93949596979899";
     char b[24];
     int i = 24;
 
-    do {
-        b[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        b[--i] = d2[2 * r + 1];
+        b[--i] = d2[2 * r];
+    }
+    if (v >= 10) {
+        b[--i] = d2[2 * v + 1];
+        b[--i] = d2[2 * v];
+    } else {
+        b[--i] = (char)('0' + v);
+    }
     bs__jput(o, b + i, (size_t)(24 - i));
 }
 
@@ -246,16 +268,23 @@ void bs__jkey(struct bs__jout *o, const char *k)
 
 void bs__jhex(struct bs__jout *o, const uint8_t *b, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
+    /* Two characters per byte from one table: the hex of a message is most of a line. */
+    static const char pairs[513] =
+        "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+        "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+        "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+        "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+        "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+        "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+        "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+        "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
 
     if ((size_t)(o->end - o->p) < 2 * n) {
         o->overflow = true;
         return;
     }
-    for (size_t i = 0; i < n; i++) {
-        o->p[2 * i] = hex[b[i] >> 4];
-        o->p[2 * i + 1] = hex[b[i] & 15];
-    }
+    for (size_t i = 0; i < n; i++)
+        memcpy(o->p + 2 * i, pairs + 2 * b[i], 2);
     o->p += 2 * n;
 }
 
@@ -301,39 +330,50 @@ static size_t prefix_bytes(const struct bs_iso_field_spec *f)
     return (f->len_digits + 1u) / 2u;
 }
 
-/* Overwrite @n data bytes so they still decode but say nothing (see journal.h). */
-static void blank(const struct bs_iso_field_spec *f, uint8_t *p, size_t n)
+/* The byte that replaces data byte @c of a blanked field (see journal.h): still decodable,
+ * says nothing. */
+static uint8_t blank_byte(const struct bs_iso_field_spec *f, uint8_t c)
 {
     bool digits = f->format == BS_ISO_FMT_N || f->format == BS_ISO_FMT_Z;
 
     switch (f->data_enc) {
     case BS_ISO_ENC_ASCII:
-        memset(p, digits ? '0' : '*', n);
-        break;
+        return digits ? '0' : '*';
     case BS_ISO_ENC_EBCDIC:
-        memset(p, digits ? 0xF0 : 0x5C, n); /* '0' and '*' in EBCDIC */
-        break;
-    case BS_ISO_ENC_BCD:
+        return digits ? 0xF0 : 0x5C; /* '0' and '*' in EBCDIC */
+    case BS_ISO_ENC_BCD: {
         /* Digit nibbles become 0; pad nibbles and track separators (A..F) stay, so the
          * value still decodes with its pad rules. */
-        for (size_t i = 0; i < n; i++) {
-            unsigned hi = p[i] >> 4, lo = p[i] & 15;
-            p[i] = (uint8_t)(((hi > 9 ? hi : 0) << 4) | (lo > 9 ? lo : 0));
-        }
-        break;
+        unsigned hi = c >> 4, lo = c & 15;
+        return (uint8_t)(((hi > 9 ? hi : 0) << 4) | (lo > 9 ? lo : 0));
+    }
     case BS_ISO_ENC_BINARY:
     default:
-        memset(p, 0, n);
-        break;
+        return 0;
     }
 }
+
+/* A run of data bytes to blank. */
+struct span {
+    size_t start, end;
+    const struct bs_iso_field_spec *f;
+};
 
 int bs_journal_wire_hex(const struct bs_iso_dialect *d, const uint8_t *wire, size_t n,
                         const struct bs_iso_msg *unpacked, char *out, size_t cap)
 {
+    static const char pairs[513] =
+        "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+        "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+        "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+        "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+        "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+        "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+        "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+        "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
     struct bs_iso_msg local;
-    uint8_t copy[BS_JOURNAL_HEX_WIRE_MAX];
-    struct bs__jout o = { out, out ? out + cap : NULL, false };
+    struct span spans[16];
+    size_t ns = 0, k = 0;
     unsigned de, next;
 
     if (!d || !out || (!wire && n))
@@ -347,7 +387,7 @@ int bs_journal_wire_hex(const struct bs_iso_dialect *d, const uint8_t *wire, siz
             return BS_EFORMAT;
         unpacked = &local;
     }
-    memcpy(copy, wire, n);
+    /* Where the sensitive data bytes are, all checked before a single byte is written. */
     for (de = bs_iso_msg_next(unpacked, 0); de; de = next) {
         const struct bs_iso_field_spec *f = bs_iso_dialect_field(d, de);
         size_t start, end, pre;
@@ -360,16 +400,26 @@ int bs_journal_wire_hex(const struct bs_iso_dialect *d, const uint8_t *wire, siz
         pre = prefix_bytes(f);
         /* Offsets come from decoding these very bytes; anything else means the caller
          * passed a message decoded from other bytes: write nothing rather than risk it. */
-        if (start > end || end > n || start + pre > end)
-            return BS_EFORMAT;
-        blank(f, copy + start + pre, end - start - pre);
+        if (start > end || end > n || start + pre > end || (ns && start < spans[ns - 1].end) ||
+            ns == sizeof(spans) / sizeof(spans[0]))
+            goto fail;
+        spans[ns++] = (struct span){ start + pre, end, f };
     }
-    bs__jhex(&o, copy, n);
-    bs_wipe(copy, n);
-    if (unpacked == &local)
-        bs_wipe(&local, sizeof(local));
+    /* Every byte, then the blanked spans over their own digits: both before returning, so
+     * what leaves this function never holds a sensitive value. */
+    for (size_t i = 0; i < n; i++)
+        memcpy(out + 2 * i, pairs + 2 * wire[i], 2);
+    for (k = 0; k < ns; k++)
+        for (size_t i = spans[k].start; i < spans[k].end; i++)
+            memcpy(out + 2 * i, pairs + 2 * blank_byte(spans[k].f, wire[i]), 2);
     out[2 * n] = '\0';
+    if (unpacked == &local)
+        bs_wipe(local.data, local.used); /* the values; the rest holds no card data */
     return (int)(2 * n);
+fail:
+    if (unpacked == &local)
+        bs_wipe(local.data, local.used);
+    return BS_EFORMAT;
 }
 
 /* ---- records ----------------------------------------------------------------------------- */
@@ -385,7 +435,9 @@ int bs__journal_body(const struct bs_jrec *r, uint64_t seq, const char *from, ch
     bs__ju64(&o, (uint64_t)r->t);
     bs_format_iso_time(r->t, ts);
     bs__jkey(&o, "time");
-    bs__jstr(&o, ts, 27);
+    bs__jput(&o, "\"", 1); /* digits and separators only: nothing to escape */
+    bs__jput(&o, ts, 27);
+    bs__jput(&o, "\"", 1);
     if (r->wall) {
         bs__jkey(&o, "wall_us");
         bs__ju64(&o, (uint64_t)r->wall);

@@ -16,6 +16,8 @@
 #include <bridgesim/crypto.h>
 #include <bridgesim/journal.h>
 
+#include "journal_int.h"
+
 struct bs_jverify {
     uint64_t lines; /* lines fed so far */
     uint64_t records, checkpoints;
@@ -26,6 +28,7 @@ struct bs_jverify {
     char key_id[BS_KEY_ID_MAX + 1];
     enum bs_sig_alg alg;
     struct bs_key *key;
+    struct bs__jhash *hash;
     struct bs_jline scratch;
 };
 
@@ -38,6 +41,10 @@ int bs_jverify_new(struct bs_jverify **ret)
     v = bs_calloc(1, sizeof(*v));
     if (!v)
         return BS_ENOMEM;
+    if (bs__jhash_new(&v->hash) != 0) {
+        bs_free(v);
+        return BS_ENOMEM;
+    }
     *ret = v;
     return 0;
 }
@@ -47,6 +54,7 @@ void bs_jverify_free(struct bs_jverify *v)
     if (!v)
         return;
     bs_key_free(v->key);
+    bs__jhash_free(v->hash);
     bs_free(v);
 }
 
@@ -185,7 +193,7 @@ int bs_jverify_line(struct bs_jverify *v, const char *line, size_t n, struct bs_
     rc = bs_jline_parse(line, n, r, why, sizeof(why));
     if (rc)
         return failf(v, err, BS_EFORMAT, j, "malformed record: %s", why);
-    if (bs_sha256(line, n, h) != 0)
+    if (bs__jhash(v->hash, line, n, h) != 0)
         return failf(v, err, BS_ECRYPTO, j, "SHA-256 failed");
     if (j == 1) {
         rc = check_header(v, r, err);
@@ -220,9 +228,16 @@ int bs_jverify_line(struct bs_jverify *v, const char *line, size_t n, struct bs_
     }
     if (r->kind == BS_J_HEADER)
         return failf(v, err, BS_ESIG, j, "a second header inside the journal");
-    if (strcmp(r->node, v->node) != 0)
-        return failf(v, err, BS_ESIG, j, "record of node \"%s\" in the journal of \"%s\"", r->node,
-                     v->node);
+    if (strcmp(r->node, v->node) != 0) {
+        /* With the chain broken too, the node named by the line before is what changed
+         * (the header's, when this is line 2). */
+        if (!prev_ok)
+            return failf(v, err, BS_ESIG, j - 1,
+                         "record altered: its SHA-256 does not match \"prev\" of line %llu",
+                         (unsigned long long)j);
+        return failf(v, err, BS_ESIG, j, "record of node \"%s\" in the journal of \"%s\"",
+                     r->node, v->node);
+    }
     if (r->kind == BS_J_CHECKPOINT) {
         rc = check_checkpoint(v, line, r, prev_ok, err);
         if (rc)

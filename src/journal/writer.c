@@ -34,6 +34,7 @@ struct bs_jwriter {
     uint32_t since; /* records since the last checkpoint */
     bs_time_us last_t, last_wall;
     uint8_t prev[32]; /* SHA-256 of the last line, without its '\n' */
+    struct bs__jhash *hash;
     char *buf;
     size_t cap, len;
 };
@@ -121,7 +122,7 @@ static int commit(struct bs_jwriter *w, size_t body)
     if (o.overflow)
         return BS_ENOSPC;
     n = (size_t)(o.p - line);
-    rc = bs_sha256(line, n, w->prev);
+    rc = bs__jhash(w->hash, line, n, w->prev);
     if (rc)
         return rc;
     line[n] = '\n';
@@ -191,7 +192,7 @@ static int checkpoint(struct bs_jwriter *w, bool final, bs_time_us t, bs_time_us
     if (o.overflow)
         return BS_ENOSPC;
     n = (size_t)(o.p - line);
-    rc = bs_sha256(line, n, h);
+    rc = bs__jhash(w->hash, line, n, h);
     if (rc)
         return rc;
     memcpy(w->prev, h, 32);
@@ -229,7 +230,8 @@ int bs_jwriter_new(const struct bs_jwriter_cfg *cfg, const struct bs_jheader *hd
     if (!w)
         return BS_ENOMEM;
     w->buf = bs_malloc(cap);
-    if (!w->buf) {
+    if (!w->buf || bs__jhash_new(&w->hash) != 0) {
+        bs_free(w->buf);
         bs_free(w);
         return BS_ENOMEM;
     }
@@ -275,6 +277,7 @@ int bs_jwriter_new(const struct bs_jwriter_cfg *cfg, const struct bs_jheader *hd
     /* The header's prev is all zeros (w->prev is zeroed) and it takes seq 0. */
     w->seq = (uint64_t)-1;
     if (n < 0 || commit(w, (size_t)n) != 0) {
+        bs__jhash_free(w->hash);
         bs_free(w->buf);
         bs_free(w);
         return BS_EINVAL;
@@ -343,9 +346,10 @@ int bs_jwriter_close(struct bs_jwriter *w, bs_time_us t, bs_time_us wall)
     /* Virtual time never runs backwards in a journal, even if the caller's clock did. */
     if (t < w->last_t)
         t = w->last_t;
+    /* The checkpoint makes itself durable unless the policy is none. */
     rc = checkpoint(w, true, t, wall);
-    if (rc == 0)
-        rc = w->sync != BS_JSYNC_NONE ? durable(w) : drain(w);
+    if (rc == 0 && w->sync == BS_JSYNC_NONE)
+        rc = drain(w);
     w->state = rc ? W_FAILED : W_CLOSED;
     return rc;
 }
@@ -354,6 +358,7 @@ void bs_jwriter_free(struct bs_jwriter *w)
 {
     if (!w)
         return;
+    bs__jhash_free(w->hash);
     bs_free(w->buf);
     bs_free(w);
 }
