@@ -42,6 +42,8 @@ struct leg {
     uint32_t orig;    /* reversal legs: the original leg's index and generation */
     uint32_t orig_gen;
     struct bs_canon req; /* the inbound request, track data wiped */
+    uint8_t pin[BS_PIN_BLOCK_MAX]; /* DE 52 under the outbound zone's key, until forwarded */
+    uint8_t pin_len;
 };
 
 struct bridge {
@@ -93,6 +95,7 @@ static void release(struct bridge *b, uint32_t idx)
     if (l->hout)
         bs__map_del(&b->by_out, l->hout, idx);
     bs_wipe(&l->req, sizeof(l->req));
+    bs_wipe(l->pin, sizeof(l->pin));
     bs__pool_release(&b->legs, idx);
 }
 
@@ -237,9 +240,12 @@ static void forward(struct bridge *b, uint32_t idx, bool repeat)
     outbound(b, l, &c);
     if (repeat && l->is_reversal)
         memcpy(c.mti, "0421", 5);
-    if (bs_canon_to_msg(&c, &m) == 0)
+    if (bs_canon_to_msg(&c, &m) == 0 &&
+        (!l->pin_len || bs_iso_msg_set(&m, 52, l->pin, l->pin_len) == 0))
         bs_node_send(&b->base, b->cfg.side[to].dialect, b->cfg.side[to].sw, &m, l->trace);
     bs_wipe(&c, sizeof(c));
+    if (l->pin_len)
+        bs_wipe(&m, sizeof(m));
     l = bs__pool_at(&b->legs, idx);
     l->state = LEG_PENDING;
     env->ops->timer(env, b->base.id, b->cfg.timers[l->channel].bridge, TIMER_RESPONSE,
@@ -256,8 +262,8 @@ static void handle_request(struct bridge *b, int from, struct bs_iso_msg *m, uin
     int64_t billing = -1;
     char rate[9] = "";
     bool reversal = m->mti[1] == '4';
-    size_t panlen;
-    const uint8_t *pan;
+    size_t panlen, pinlen;
+    const uint8_t *pan, *pin;
     int rc;
 
     bs__tkey_from_msg(m, &in);
@@ -333,6 +339,21 @@ static void handle_request(struct bridge *b, int from, struct bs_iso_msg *m, uin
         decline(b, from, m, "30", trace);
         return;
     }
+    /* DE 52: PIN translation from the acquiring zone's PIN key to the issuing zone's, inside
+     * the HSM (ISO 9564-1; format 0 to format 4 when that zone's key is AES). A block that
+     * does not decipher is declined as a wrong PIN; its bytes are kept until forwarded. */
+    l->pin_len = 0;
+    if (!reversal && b->base.hsm && (pin = bs_iso_msg_get(m, 52, &pinlen)) != NULL) {
+        int n = bs_hsm_pin_translate(b->base.hsm, (unsigned)from, (unsigned)to, l->req.pan, pin,
+                                     pinlen, l->pin, sizeof(l->pin));
+        if (n < 0) {
+            bs_wipe(&l->req, sizeof(l->req));
+            bs__pool_release(&b->legs, idx);
+            decline(b, from, m, "55", trace);
+            return;
+        }
+        l->pin_len = (uint8_t)n;
+    }
     l->from = (uint8_t)from;
     l->channel = (uint8_t)bs_channel_of(m);
     l->is_reversal = reversal;
@@ -374,6 +395,8 @@ static void handle_request(struct bridge *b, int from, struct bs_iso_msg *m, uin
     l = bs__pool_at(&b->legs, idx);
     /* Card-reading data went out with the request; the bridge keeps none of it. */
     bs_wipe(l->req.track2, sizeof(l->req.track2));
+    bs_wipe(l->pin, sizeof(l->pin));
+    l->pin_len = 0;
     bs__expire_add(&b->expire, &b->base, idx, l->hdr.gen, b->cfg.retention);
 }
 
