@@ -32,6 +32,12 @@ extern "C" {
 #define BS_JOURNAL_LINE_MAX 16384
 /** Longest message whose bytes are written as hex; longer messages get no "hex" field. */
 #define BS_JOURNAL_HEX_WIRE_MAX 4096
+/**
+ * Characters of the hex text of @n bytes: two per byte and a space after every fourth
+ * byte but the last ("30323030 f23c4481"), so no run of decimal digits in a journal is
+ * long enough to look like a PAN (PCI DSS requirement 3.3).
+ */
+#define BS_JOURNAL_HEX_LEN(n) (2 * (size_t)(n) + ((n) > 0 ? ((size_t)(n) - 1) / 4 : 0))
 /** Records between two checkpoints unless configured otherwise. */
 #define BS_JOURNAL_CHECKPOINT_DEFAULT 1000
 /** Upper bound of a configured checkpoint interval (records). */

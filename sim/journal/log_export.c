@@ -281,7 +281,7 @@ int bs_log_export(const char *rundir, enum bs_log_format fmt, const char *path, 
         fprintf(errf, "bridgesim log export: %s\n", err);
         goto out;
     }
-    hexbuf = bs_malloc(2 * BS_JOURNAL_HEX_WIRE_MAX + 1);
+    hexbuf = bs_malloc(BS_JOURNAL_HEX_LEN(BS_JOURNAL_HEX_WIRE_MAX) + 1);
     if (!hexbuf) {
         fprintf(errf, "bridgesim log export: out of memory\n");
         goto out;

@@ -320,19 +320,47 @@ static int cmp_field(const void *key, const void *elem)
     return strcmp(key, ((const struct field *)elem)->key);
 }
 
+/* Whether @raw is hex in the journal's layout: groups of four bytes separated by one
+ * space (BS_JOURNAL_HEX_LEN); *@ret_bytes receives the byte count. */
+static bool hex_layout(const char *raw, size_t rawlen, size_t *ret_bytes)
+{
+    size_t n = 0;
+
+    for (size_t k = 0; k < rawlen; k++) {
+        if ((k + 1) % 9 == 0) {
+            if (raw[k] != ' ' || k + 1 == rawlen)
+                return false;
+            continue;
+        }
+        if (hexval(raw[k]) < 0)
+            return false;
+        n++;
+    }
+    if (n % 2 || BS_JOURNAL_HEX_LEN(n / 2) != rawlen)
+        return false;
+    *ret_bytes = n / 2;
+    return true;
+}
+
 static int hex_bytes(struct parser *p, const char *raw, size_t rawlen, uint8_t *out, size_t cap,
                      size_t *ret_len, const char *what)
 {
-    if (rawlen % 2 || rawlen / 2 > cap)
-        return fail(p, "%s: expected at most %zu bytes of hex, got %zu characters", what, cap,
-                    rawlen);
-    for (size_t k = 0; k < rawlen; k += 2) {
-        int hi = hexval(raw[k]), lo = hexval(raw[k + 1]);
-        if (hi < 0 || lo < 0)
-            return fail(p, "%s: not hex", what);
-        out[k / 2] = (uint8_t)(hi << 4 | lo);
+    size_t n, i = 0;
+
+    if (!hex_layout(raw, rawlen, &n))
+        return fail(p, "%s: not hex in groups of 8 digits", what);
+    if (n > cap)
+        return fail(p, "%s: expected at most %zu bytes of hex, got %zu", what, cap, n);
+    for (size_t k = 0; k < rawlen; k++) {
+        if (raw[k] == ' ')
+            continue;
+        if (i % 2 == 0)
+            out[i / 2] = (uint8_t)(hexval(raw[k]) << 4);
+        else
+            out[i / 2] |= (uint8_t)hexval(raw[k]);
+        i++;
     }
-    *ret_len = rawlen / 2;
+    *ret_len = n;
     return 0;
 }
 
@@ -372,8 +400,8 @@ static int value(struct parser *p, const struct field *f, struct bs_jline *r, si
         rc = string(p, NULL, 0, NULL, &raw, &rawlen);
         if (rc)
             return rc;
-        if (rawlen != 64)
-            return fail(p, "%s: expected 64 hex characters", f->key);
+        if (rawlen != BS_JOURNAL_HEX_LEN(32))
+            return fail(p, "%s: expected 32 bytes of hex", f->key);
         rc = hex_bytes(p, raw, rawlen, h, 32, &len, f->key);
         if (rc == 0)
             memcpy(base + f->off, h, 32);
@@ -390,11 +418,9 @@ static int value(struct parser *p, const struct field *f, struct bs_jline *r, si
         rc = string(p, NULL, 0, NULL, &raw, &rawlen);
         if (rc)
             return rc;
-        if (rawlen % 2 || rawlen > 2 * BS_JOURNAL_HEX_WIRE_MAX)
-            return fail(p, "hex: odd length or longer than %u bytes", BS_JOURNAL_HEX_WIRE_MAX);
-        for (size_t k = 0; k < rawlen; k++)
-            if (hexval(raw[k]) < 0)
-                return fail(p, "hex: not hex");
+        if (!hex_layout(raw, rawlen, &len) || len > BS_JOURNAL_HEX_WIRE_MAX)
+            return fail(p, "hex: not hex in groups of 8 digits, or longer than %u bytes",
+                        BS_JOURNAL_HEX_WIRE_MAX);
         r->hex = raw;
         r->hex_len = rawlen;
         return 0;

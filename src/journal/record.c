@@ -266,6 +266,13 @@ void bs__jkey(struct bs__jout *o, const char *k)
     bs__jput(o, "\":", 2);
 }
 
+/*
+ * Hex is written in groups of four bytes separated by a space ("30323030 f23c4481"): a
+ * run of hex digits that happen to be decimal can then never be long enough to look like
+ * a card number (PCI DSS 3.3: no 13–19 digit run starting with a BIN anywhere in a log).
+ */
+#define HEX_POS(i) (2 * (i) + (i) / 4)
+
 void bs__jhex(struct bs__jout *o, const uint8_t *b, size_t n)
 {
     /* Two characters per byte from one table: the hex of a message is most of a line. */
@@ -279,13 +286,16 @@ void bs__jhex(struct bs__jout *o, const uint8_t *b, size_t n)
         "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
         "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
 
-    if ((size_t)(o->end - o->p) < 2 * n) {
+    if ((size_t)(o->end - o->p) < BS_JOURNAL_HEX_LEN(n)) {
         o->overflow = true;
         return;
     }
-    for (size_t i = 0; i < n; i++)
-        memcpy(o->p + 2 * i, pairs + 2 * b[i], 2);
-    o->p += 2 * n;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(o->p + HEX_POS(i), pairs + 2 * b[i], 2);
+        if (i % 4 == 3 && i + 1 < n)
+            o->p[HEX_POS(i) + 2] = ' ';
+    }
+    o->p += BS_JOURNAL_HEX_LEN(n);
 }
 
 static void put_field_str(struct bs__jout *o, const char *key, const struct bs_iso_msg *m,
@@ -380,7 +390,7 @@ int bs_journal_wire_hex(const struct bs_iso_dialect *d, const uint8_t *wire, siz
         return BS_EINVAL;
     if (n > BS_JOURNAL_HEX_WIRE_MAX)
         return BS_ELIMIT;
-    if (cap < 2 * n + 1)
+    if (cap < BS_JOURNAL_HEX_LEN(n) + 1)
         return BS_ENOSPC;
     if (!unpacked) {
         if (bs_iso_unpack(d, wire, n, &local, NULL) != 0)
@@ -407,15 +417,18 @@ int bs_journal_wire_hex(const struct bs_iso_dialect *d, const uint8_t *wire, siz
     }
     /* Every byte, then the blanked spans over their own digits: both before returning, so
      * what leaves this function never holds a sensitive value. */
-    for (size_t i = 0; i < n; i++)
-        memcpy(out + 2 * i, pairs + 2 * wire[i], 2);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(out + HEX_POS(i), pairs + 2 * wire[i], 2);
+        if (i % 4 == 3 && i + 1 < n)
+            out[HEX_POS(i) + 2] = ' ';
+    }
     for (k = 0; k < ns; k++)
         for (size_t i = spans[k].start; i < spans[k].end; i++)
-            memcpy(out + 2 * i, pairs + 2 * blank_byte(spans[k].f, wire[i]), 2);
-    out[2 * n] = '\0';
+            memcpy(out + HEX_POS(i), pairs + 2 * blank_byte(spans[k].f, wire[i]), 2);
+    out[BS_JOURNAL_HEX_LEN(n)] = '\0';
     if (unpacked == &local)
         bs_wipe(local.data, local.used); /* the values; the rest holds no card data */
-    return (int)(2 * n);
+    return (int)BS_JOURNAL_HEX_LEN(n);
 fail:
     if (unpacked == &local)
         bs_wipe(local.data, local.used);
@@ -500,7 +513,7 @@ int bs__journal_body(const struct bs_jrec *r, uint64_t seq, const char *from, ch
     if (r->wire && r->dialect && r->wire_len <= BS_JOURNAL_HEX_WIRE_MAX && !o.overflow) {
         /* Hex straight into the line: 9 bytes for the key and quotes, then the digits. */
         size_t room = (size_t)(o.end - o.p);
-        if (room > 2 * r->wire_len + 10) {
+        if (room > BS_JOURNAL_HEX_LEN(r->wire_len) + 10) {
             char *at = o.p;
             int h;
             bs__jkey(&o, "hex");

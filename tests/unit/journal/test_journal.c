@@ -293,8 +293,10 @@ static void record_fields_round_trip(void **state)
     assert_non_null(strstr(line, "\"pan\":\"220070******6781\""));
     /* The parser wants the chain field the writer adds. */
     memcpy(line + n - 2,
-           ",\"prev\":\"0000000000000000000000000000000000000000000000000000000000000000\"}", 75);
-    n = n - 2 + 75;
+           ",\"prev\":\"00000000 00000000 00000000 00000000 00000000 00000000 00000000 "
+           "00000000\"}",
+           82);
+    n = n - 2 + 82;
     if (bs_jline_parse(line, (size_t)n, &r, why, sizeof(why)) != 0)
         fail_msg("%s: %s", why, line);
     assert_int_equal(r.seq, 9);
@@ -373,7 +375,7 @@ static void wire_blanked_every_dialect(void **state)
         struct bs_iso_msg m, dec, back;
         uint8_t wire[1024], again[1024];
         size_t n, n2;
-        char hex[2 * sizeof(wire) + 1], pinhex[17];
+        char hex[BS_JOURNAL_HEX_LEN(sizeof(wire)) + 1], pinhex[17];
         int h;
 
         bs_iso_msg_init(&m, "0200");
@@ -392,7 +394,15 @@ static void wire_blanked_every_dialect(void **state)
         /* Both ways: with the caller's decoded message, and decoding here. */
         for (int way = 0; way < 2; way++) {
             h = bs_journal_wire_hex(d, wire, n, way ? NULL : &dec, hex, sizeof(hex));
-            assert_int_equal(h, (int)(2 * n));
+            assert_int_equal(h, (int)BS_JOURNAL_HEX_LEN(n));
+            /* Compact the groups of four bytes to check the digits themselves. */
+            {
+                size_t c = 0;
+                for (int q = 0; q < h; q++)
+                    if (hex[q] != ' ')
+                        hex[c++] = hex[q];
+                hex[c] = '\0';
+            }
             /* BCD dialects show digits as hex digits; ASCII ones as 3x pairs. */
             if (strstr(hex, "603799123456") || strstr(hex, "1234567893") || strstr(hex, pan_hex) ||
                 strstr(hex, track_hex))
@@ -627,7 +637,7 @@ static void writer_buffering(void **state)
 /* ---- parser --------------------------------------------------------------------------------- */
 
 static const char good_prev[] =
-    "\"prev\":\"0000000000000000000000000000000000000000000000000000000000000000\"";
+    "\"prev\":\"00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000\"";
 
 static int parse(const char *s, char *why, size_t whylen)
 {

@@ -230,14 +230,20 @@ static void journal_pass(struct ctx *c, const char *path, int pass)
             int net = network_of(c->sc, l->node);
             uint8_t bytes[BS_JOURNAL_HEX_WIRE_MAX];
             struct bs_iso_msg m;
-            size_t nb = l->hex_len / 2;
+            size_t nb = 0;
             if (net < 0)
                 net = network_of(c->sc, l->peer);
             assert_true(net >= 0);
-            for (size_t i = 0; i < nb; i++) {
+            /* Groups of four bytes separated by spaces (BS_JOURNAL_HEX_LEN). */
+            for (size_t i = 0; i + 1 < l->hex_len && nb < sizeof(bytes);) {
                 unsigned v;
-                sscanf(l->hex + 2 * i, "%2x", &v);
-                bytes[i] = (uint8_t)v;
+                if (l->hex[i] == ' ') {
+                    i++;
+                    continue;
+                }
+                sscanf(l->hex + i, "%2x", &v);
+                bytes[nb++] = (uint8_t)v;
+                i += 2;
             }
             if (bs_iso_unpack(c->dialects[net], bytes, nb, &m, NULL) != 0)
                 fail_msg("%s: %s:%llu: journaled bytes do not decode", c->scenario, path,
