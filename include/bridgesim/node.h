@@ -203,9 +203,10 @@ const char *bs_sig_status_name(enum bs_sig_status st);
  * owner and algorithm against what the link expects; the key's validity at this node's
  * clock (rotation: a rotated-out key is accepted until the end of its overlap window, then
  * refused as "expired key"); the signature over every byte before DE 127; then, with a
- * replay cache (@node->replay), DE 7 within the window of this node's clock and the signed
- * bytes not seen before (ISO 8583 repeats, MTI xxx1, are exempt from the second rule: their
- * receivers match them to the original).
+ * replay cache (@node->replay), DE 7 within the window of this node's clock and, for a
+ * first-time request or advice, the signed bytes not seen before (repeats, MTI xxx1, and
+ * responses are exempt from the second rule: they are byte-identical by design — the answer
+ * to a 0421 is the 0430 of its 0420 — and their receivers match them to the original).
  *
  * Return: 0 when the message decoded and (if signing is on) verified; BS_EFORMAT when it
  * did not decode (@m holds whatever decoded before the fault, MTI included when it got

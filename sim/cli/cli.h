@@ -17,6 +17,7 @@ int bs_cli_check(int argc, char **argv);
 int bs_cli_msg(int argc, char **argv);
 int bs_cli_log(int argc, char **argv);
 int bs_cli_bench(int argc, char **argv);
+int bs_cli_keygen(int argc, char **argv);
 
 /**
  * bs_cli_dialect_dir() - the directory where `--dialect NAME` looks for NAME.yaml:

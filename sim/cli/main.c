@@ -28,6 +28,7 @@ static const struct {
     { "msg", bs_cli_msg, "decode, encode or translate one ISO 8583 message" },
     { "log", bs_cli_log, "inspect, trace, verify and export a run's journals" },
     { "bench", bs_cli_bench, "offer load step by step and find the saturation point" },
+    { "keygen", bs_cli_keygen, "write every node's signing keys as PEM files (mode 0600)" },
 };
 
 static void usage(FILE *out)

@@ -231,16 +231,19 @@ static enum bs_sig_status verify(struct bs_node *node, uint32_t from, const uint
         bs_verify(k, buf, m->wire_off[127], envl->sig, envl->sig_len) != 0)
         return BS_SIGST_BAD;
     if (node->replay) {
-        /* Repeats (origin digit 1: 0401, 0421, 0221) are byte-identical by design and are
-         * matched to their original by the receiver; they only need a fresh DE 7. */
-        bool repeat = m->mti[3] == '1';
+        /* Only first-time requests and advices are remembered. Repeats (origin digit 1:
+         * 0401, 0421, 0221) are byte-identical by design and are matched to their
+         * original by the receiver; responses are byte-identical whenever they answer a
+         * repeat (0421 and 0420 both get the same 0430), and a receiver acts on a response
+         * only once, when it matches an outstanding request. Both need a fresh DE 7 only. */
+        bool first = (m->mti[2] == '0' || m->mti[2] == '2') && m->mti[3] != '1';
 
         if (bs_iso_msg_get_str(m, 7, de7, sizeof(de7)) != 10 ||
             bs_de7_to_time(de7, 10, now, &sent) != 0) {
             *note = "replay check: no valid DE 7";
             return BS_SIGST_STALE;
         }
-        rc = bs_replay_check(node->replay, now, sent, buf, m->wire_off[127], !repeat);
+        rc = bs_replay_check(node->replay, now, sent, buf, m->wire_off[127], first);
         if (rc == BS_ERANGE) {
             *note = "DE 7 outside the replay window";
             return BS_SIGST_STALE;

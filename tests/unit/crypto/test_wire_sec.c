@@ -162,7 +162,9 @@ static void n_free(struct bs_node *n)
     (void)n;
 }
 
-static const struct bs_node_ops n_ops = { .on_message = n_msg, .on_timer = n_timer, .free = n_free };
+static const struct bs_node_ops n_ops = { .on_message = n_msg,
+                                          .on_timer = n_timer,
+                                          .free = n_free };
 
 struct fixture {
     struct fenv e;
@@ -525,6 +527,14 @@ static void test_replay(void **state)
     n = fx->e.sent[fx->e.nsent - 1].n;
     assert_int_equal(recv_bytes(fx, fx->mir, 1, 2, buf, n, &got, &st), 0);
     assert_int_equal(recv_bytes(fx, fx->mir, 1, 2, buf, n, &got, &st), 0);
+    /* So is a response: the 0430 answering the 0421 is the 0430 that answered the 0420. */
+    make_request(&m, "0430", "0302090001", 4);
+    assert_int_equal(bs_iso_msg_set_str(&m, 39, "00"), 0);
+    memcpy(buf, send_one(fx, fx->mir, 2, 1, &m)->buf, sizeof(buf));
+    n = fx->e.sent[fx->e.nsent - 1].n;
+    assert_int_equal(recv_bytes(fx, fx->mir, 1, 2, buf, n, &got, &st), 0);
+    assert_int_equal(recv_bytes(fx, fx->mir, 1, 2, buf, n, &got, &st), 0);
+    assert_int_equal(fx->e.stats[BS_STAT_REPLAY], 1);
 
     /* Re-sent content under a fresh signature is the same message (ECDSA re-signs
      * differently each time; the cache remembers the signed bytes, not the signature). */
@@ -560,9 +570,8 @@ static void test_replay(void **state)
         char rc[3];
         enum bs_sig_status st2;
 
-        assert_int_equal(recv_bytes(fx, fx->mir, 2, 1, fx->e.sent[0].buf, fx->e.sent[0].n, &resp,
-                                    &st2),
-                         0);
+        assert_int_equal(
+            recv_bytes(fx, fx->mir, 2, 1, fx->e.sent[0].buf, fx->e.sent[0].n, &resp, &st2), 0);
         assert_string_equal(resp.mti, "0210");
         assert_int_equal(bs_iso_msg_get_str(&resp, 39, rc, sizeof(rc)), 2);
         assert_string_equal(rc, "63");
