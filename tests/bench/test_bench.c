@@ -25,6 +25,7 @@
 
 #include "bench/bench.h"
 #include "engine/capacity.h"
+#include "engine/queue.h"
 #include "engine/rng.h"
 
 static const char *scenario_path;
@@ -32,19 +33,31 @@ static const char *dialect_dir;
 
 /* ---- allocator ------------------------------------------------------------------------ */
 
+static int fail_after = -1; /* fail the allocation after this many more; -1: never */
+static bool fail_all;       /* fail every allocation */
+
+static bool should_fail(void)
+{
+    if (fail_all)
+        return true;
+    if (fail_after < 0)
+        return false;
+    return fail_after-- == 0;
+}
+
 static void *t_malloc(size_t n)
 {
-    return test_malloc(n);
+    return should_fail() ? NULL : test_malloc(n);
 }
 
 static void *t_calloc(size_t nmemb, size_t n)
 {
-    return test_calloc(nmemb, n);
+    return should_fail() ? NULL : test_calloc(nmemb, n);
 }
 
 static void *t_realloc(void *p, size_t n)
 {
-    return test_realloc(p, n);
+    return should_fail() ? NULL : test_realloc(p, n);
 }
 
 static void t_free(void *p)
@@ -66,6 +79,200 @@ static int use_libc_allocator(void **state)
     (void)state;
     bs_set_allocator(NULL);
     return 0;
+}
+
+static int no_failures(void **state)
+{
+    (void)state;
+    fail_after = -1;
+    fail_all = false;
+    return 0;
+}
+
+/* ---- the event queue's calendar (sim/engine/queue.c) ---------------------------------- */
+
+struct qref {
+    bs_time_us due;
+    uint64_t id;
+};
+
+/* The reference: the earliest (due, id) among the live events, by a linear scan. */
+static size_t qref_min(const struct qref *live, size_t n)
+{
+    size_t best = 0;
+
+    for (size_t i = 1; i < n; i++)
+        if (live[i].due < live[best].due ||
+            (live[i].due == live[best].due && live[i].id < live[best].id))
+            best = i;
+    return best;
+}
+
+/* A delay like a run's: messages (ms), protocol timers (s), retention timers (minutes to
+ * hours, some beyond the calendar's 2.4 h ring), and some exact ties. */
+static bs_time_us run_like_delay(struct bs_rng *r)
+{
+    uint64_t u = bs_rng_below(r, 100);
+
+    if (u < 10)
+        return 0;
+    if (u < 70)
+        return (bs_time_us)bs_rng_below(r, 100000);
+    if (u < 90)
+        return (bs_time_us)bs_rng_below(r, 60 * BS_US_PER_SEC);
+    if (u < 98)
+        return (bs_time_us)bs_rng_below(r, 7200 * BS_US_PER_SEC);
+    return (bs_time_us)bs_rng_below(r, 30000 * BS_US_PER_SEC);
+}
+
+/*
+ * Interleaved pushes and pops as the engine makes them (new events at or after the clock),
+ * with delays spanning the heap, the calendar and beyond it, and sometimes an event in
+ * the past: every pop must be the reference's minimum, and peek must agree with pop.
+ * With @fail_every, allocations fail now and then (a push may then fail; a pop never).
+ */
+static void queue_run(int fail_every)
+{
+    enum { OPS = 60000, MAXLIVE = 3000 };
+    static struct qref live[MAXLIVE];
+    struct bs_queue q;
+    struct bs_event ev;
+    struct bs_rng r;
+    size_t nlive = 0;
+    uint64_t next_id = 0, failed = 0;
+    bs_time_us now = 1000000000;
+
+    bs_rng_seed(&r, 11, fail_every ? "queue-calendar-enomem" : "queue-calendar");
+    assert_int_equal(bs_queue_init(&q, 4), 0);
+    for (int op = 0; op < OPS; op++) {
+        /* Windows of 300 operations in which every allocation fails. */
+        if (fail_every)
+            fail_all = op % fail_every >= fail_every - 300;
+        if (nlive < MAXLIVE && (nlive == 0 || bs_rng_below(&r, 100) < 52)) {
+            bs_time_us due = now + run_like_delay(&r);
+            int rc;
+            if (bs_rng_below(&r, 200) == 0)
+                due = now - 5 * BS_US_PER_SEC; /* late: must still pop first */
+            memset(&ev, 0, sizeof(ev));
+            ev.due = due;
+            ev.cookie = next_id;
+            rc = bs_queue_push(&q, &ev);
+            if (rc == BS_ENOMEM && fail_every) {
+                failed++;
+                next_id++;
+                continue;
+            }
+            assert_int_equal(rc, 0);
+            live[nlive].due = due;
+            live[nlive].id = next_id++;
+            nlive++;
+        } else {
+            size_t best = qref_min(live, nlive);
+            const struct bs_event *top = bs_queue_peek(&q);
+            assert_non_null(top);
+            if (top->due != live[best].due || top->cookie != live[best].id)
+                fail_msg("op %d peek: (%lld, %llu), want (%lld, %llu)", op, (long long)top->due,
+                         (unsigned long long)top->cookie, (long long)live[best].due,
+                         (unsigned long long)live[best].id);
+            assert_true(bs_queue_pop(&q, &ev));
+            if (ev.due != live[best].due || ev.cookie != live[best].id)
+                fail_msg("op %d pop: (%lld, %llu), want (%lld, %llu)", op, (long long)ev.due,
+                         (unsigned long long)ev.cookie, (long long)live[best].due,
+                         (unsigned long long)live[best].id);
+            if (ev.due > now)
+                now = ev.due;
+            live[best] = live[--nlive];
+        }
+        assert_int_equal(q.n, nlive);
+    }
+    fail_all = false;
+    while (nlive) {
+        size_t best = qref_min(live, nlive);
+        assert_true(bs_queue_pop(&q, &ev));
+        assert_int_equal(ev.due, live[best].due);
+        assert_int_equal(ev.cookie, live[best].id);
+        live[best] = live[--nlive];
+    }
+    assert_false(bs_queue_pop(&q, &ev));
+    assert_null(bs_queue_peek(&q));
+    if (fail_every)
+        assert_true(failed > 0);
+    bs_queue_deinit(&q);
+}
+
+static void queue_calendar_order(void **state)
+{
+    (void)state;
+    queue_run(0);
+}
+
+static void queue_calendar_out_of_memory(void **state)
+{
+    (void)state;
+    queue_run(1000);
+}
+
+/* A slot's bucket that cannot move into the heap (no memory) still pops in order. */
+static void queue_calendar_flush_fallback(void **state)
+{
+    struct bs_queue q;
+    struct bs_event ev;
+    struct bs_rng r;
+    bs_time_us prev_due = -1;
+    uint64_t prev_seq = 0;
+
+    (void)state;
+    bs_rng_seed(&r, 5, "flush-fallback");
+    assert_int_equal(bs_queue_init(&q, 4), 0);
+    memset(&ev, 0, sizeof(ev));
+    ev.due = 0;
+    assert_int_equal(bs_queue_push(&q, &ev), 0); /* into the heap; the calendar starts */
+    for (int i = 0; i < 200; i++) {
+        /* Slots 5 and 6, many ties: the heap of 4 cannot take a whole bucket. */
+        ev.due = (5 << 17) + (bs_time_us)bs_rng_below(&r, 2 << 17) / 4096 * 4096;
+        ev.cookie = (uint64_t)i;
+        assert_int_equal(bs_queue_push(&q, &ev), 0);
+    }
+    fail_all = true;
+    for (int i = 0; i < 201; i++) {
+        const struct bs_event *top = bs_queue_peek(&q);
+        bs_time_us top_due;
+        uint64_t top_seq;
+        assert_non_null(top);
+        top_due = top->due; /* the pointer is only valid until the pop */
+        top_seq = top->seq;
+        assert_true(bs_queue_pop(&q, &ev));
+        assert_int_equal(ev.due, top_due);
+        assert_int_equal(ev.seq, top_seq);
+        assert_true(ev.due > prev_due || (ev.due == prev_due && ev.seq > prev_seq) || i == 0);
+        prev_due = ev.due;
+        prev_seq = ev.seq;
+    }
+    assert_false(bs_queue_pop(&q, &ev));
+    fail_all = false;
+    bs_queue_deinit(&q);
+}
+
+/* Message buffers left in the calendar are freed by deinit (cmocka checks for leaks). */
+static void queue_calendar_frees_buffers(void **state)
+{
+    struct bs_queue q;
+    struct bs_event ev;
+
+    (void)state;
+    assert_int_equal(bs_queue_init(&q, 2), 0);
+    for (int i = 0; i < 300; i++) {
+        memset(&ev, 0, sizeof(ev));
+        ev.due = (bs_time_us)i * 10 * BS_US_PER_SEC; /* one per slot, far apart */
+        ev.kind = BS_EV_MESSAGE;
+        ev.buf = bs_malloc(8);
+        assert_non_null(ev.buf);
+        assert_int_equal(bs_queue_push(&q, &ev), 0);
+    }
+    assert_true(bs_queue_pop(&q, &ev));
+    assert_int_equal(ev.due, 0);
+    bs_free(ev.buf);
+    bs_queue_deinit(&q);
 }
 
 /* ---- capacity ------------------------------------------------------------------------- */
@@ -573,10 +780,19 @@ static void bad_scenario(void **state)
 
 int main(int argc, char **argv)
 {
+    const struct CMUnitTest queue[] = {
+        cmocka_unit_test_setup(queue_calendar_order, no_failures),
+        cmocka_unit_test_setup(queue_calendar_out_of_memory, no_failures),
+        cmocka_unit_test_setup(queue_calendar_frees_buffers, no_failures),
+        cmocka_unit_test_setup(queue_calendar_flush_fallback, no_failures),
+    };
     const struct CMUnitTest capacity[] = {
-        cmocka_unit_test(capacity_fifo_one_worker), cmocka_unit_test(capacity_fifo_two_workers),
-        cmocka_unit_test(capacity_drops_when_full), cmocka_unit_test(capacity_zero_queue),
-        cmocka_unit_test(capacity_limits),          cmocka_unit_test(capacity_matches_brute_force),
+        cmocka_unit_test_setup(capacity_fifo_one_worker, no_failures),
+        cmocka_unit_test_setup(capacity_fifo_two_workers, no_failures),
+        cmocka_unit_test_setup(capacity_drops_when_full, no_failures),
+        cmocka_unit_test_setup(capacity_zero_queue, no_failures),
+        cmocka_unit_test_setup(capacity_limits, no_failures),
+        cmocka_unit_test_setup(capacity_matches_brute_force, no_failures),
     };
     const struct CMUnitTest report[] = {
         cmocka_unit_test(parse_range),
@@ -599,6 +815,8 @@ int main(int argc, char **argv)
     }
     scenario_path = argv[1];
     dialect_dir = argv[2];
+    failed += cmocka_run_group_tests_name("event queue calendar", queue, use_test_allocator,
+                                          use_libc_allocator);
     failed +=
         cmocka_run_group_tests_name("capacity", capacity, use_test_allocator, use_libc_allocator);
     failed += cmocka_run_group_tests_name("bench report", report, NULL, NULL);
