@@ -796,7 +796,17 @@ static int open_cards(struct bs_world *w, int n, int i)
 
     snprintf(stream, sizeof(stream), "cards:%s.%s", w->sc->networks[n].name, si->id);
     bs_rng_seed(&rng, w->sc->seed, stream);
-    bs_civil_from_us(w->sc->start_time, 0, &y, &mo, NULL, NULL, NULL, NULL, NULL);
+    /* Expiry dates relative to the run's clock: the virtual epoch, or today in real time
+     * (a realtime run's DE 7 is the wall clock, so its cards must be valid today). */
+    {
+        bs_time_us epoch = w->sc->start_time;
+        if (w->sc->realtime) {
+            struct timeval tv;
+            gettimeofday(&tv, NULL);
+            epoch = (bs_time_us)tv.tv_sec * BS_US_PER_SEC + tv.tv_usec;
+        }
+        bs_civil_from_us(epoch, 0, &y, &mo, NULL, NULL, NULL, NULL, NULL);
+    }
     for (uint64_t c = 0; c < si->cards; c++) {
         double bal = bs_dist_sample(&si->balance, bs_rng_next_cb, &rng);
         bool expired = bs_rng_unit(&rng) < si->expired_share;
@@ -1662,7 +1672,9 @@ static void rt_tick(uv_timer_t *t)
         }
         dispatch(w, &ev);
     }
-    if (!top || (w->opts.stop && *w->opts.stop)) {
+    /* Done when nothing is left before the end of the drain: events after it (expiry
+     * sweeps, far repeats) are not waited for. */
+    if (!top || top->due > w->end_time || (w->opts.stop && *w->opts.stop)) {
         rt_stop(rt);
         return;
     }
