@@ -15,6 +15,8 @@ struct rev {
     const struct bs_iso_dialect *d;
     uint16_t repeats;
     bool sent;
+    bool deferred; /* its repeat timer fired while the queue was held */
+    uint64_t seq;  /* storing order */
     bs_time_us backoff;
     struct bs_canon msg; /* the message as first sent */
 };
@@ -104,10 +106,10 @@ static void send(struct bs__revq *q, uint32_t idx, bool repeat)
     env->ops->timer(env, q->node->id, r->backoff, q->timer_kind, bs__cookie(idx, r->hdr.gen));
 }
 
-/* Advices: send stored ones in order while the window has room. */
+/* Advices: send stored ones in order while the window has room (nothing while held). */
 static void pump(struct bs__revq *q)
 {
-    while (q->fifo_len && q->outstanding < q->window) {
+    while (!q->held && q->fifo_len && q->outstanding < q->window) {
         uint32_t idx = q->fifo[q->fifo_head], gen = q->fifo_gen[q->fifo_head];
         q->fifo_head = (q->fifo_head + 1) % q->fifo_cap;
         q->fifo_len--;
@@ -187,6 +189,7 @@ int bs__revq_start(struct bs__revq *q, uint32_t to, const struct bs_iso_dialect 
     r->d = d;
     r->trace = trace;
     r->backoff = q->backoff;
+    r->seq = q->next_seq++;
     r->msg = *orig;
     /* Neither kind carries card-reading data. */
     r->msg.track2[0] = r->msg.expiry[0] = r->msg.pos_entry[0] = r->msg.pos_cond[0] = '\0';
@@ -268,6 +271,11 @@ void bs__revq_on_timer(struct bs__revq *q, uint64_t cookie)
 
     if (!r)
         return;
+    if (q->held) {
+        /* The peer is down: the repeat waits for it (bs__revq_hold()). */
+        r->deferred = true;
+        return;
+    }
     if (q->kind == BS__REPQ_REVERSAL && r->repeats >= q->max_repeats) {
         env->ops->stat(env, BS_STAT_REVERSAL_EXCEPTION, 1);
         bs_node_note(q->node, BS_J_REVERSAL, r->to, NULL, r->trace,
@@ -281,4 +289,57 @@ void bs__revq_on_timer(struct bs__revq *q, uint64_t cookie)
     if (r->backoff > q->backoff_max)
         r->backoff = q->backoff_max;
     send(q, idx, true);
+}
+
+static int by_seq(const void *a, const void *b)
+{
+    const uint64_t *x = a, *y = b;
+
+    return *x < *y ? -1 : *x > *y;
+}
+
+void bs__revq_hold(struct bs__revq *q, bool hold)
+{
+    uint64_t *order = NULL;
+    size_t n = 0;
+
+    if (q->held == hold)
+        return;
+    q->held = hold;
+    if (hold)
+        return;
+    /* Deferred repeats first, in storing order: (seq << 32 | index) sorts by seq. The
+     * deferred ones were all sent, so there are at most @outstanding of them. */
+    if (q->outstanding)
+        order = bs_malloc(q->outstanding * sizeof(*order));
+    for (uint32_t i = 0; order && i < q->items.top && n < q->outstanding; i++) {
+        struct rev *r = bs__pool_at(&q->items, i);
+        if (r->hdr.in_use && r->deferred)
+            order[n++] = r->seq << 32 | i;
+    }
+    if (!order && q->outstanding) {
+        /* No memory to sort: resend in index order rather than not at all. */
+        for (uint32_t i = 0; i < q->items.top; i++) {
+            struct rev *r = bs__pool_at(&q->items, i);
+            if (r->hdr.in_use && r->deferred) {
+                r->deferred = false;
+                if (r->repeats < UINT16_MAX)
+                    r->repeats++;
+                send(q, i, true);
+            }
+        }
+    }
+    if (n)
+        qsort(order, n, sizeof(*order), by_seq);
+    for (size_t k = 0; k < n; k++) {
+        uint32_t idx = (uint32_t)order[k];
+        struct rev *r = bs__pool_at(&q->items, idx);
+
+        r->deferred = false;
+        if (r->repeats < UINT16_MAX)
+            r->repeats++;
+        send(q, idx, true);
+    }
+    bs_free(order);
+    pump(q);
 }

@@ -38,6 +38,8 @@ struct bs__revq {
     size_t fifo_cap, fifo_head, fifo_len;
     size_t open;        /* stored and not yet acknowledged (or given up) */
     size_t outstanding; /* sent and not yet acknowledged */
+    bool held;          /* the peer is down: nothing goes out (bs__revq_hold()) */
+    uint64_t next_seq;  /* storing order, for resending held repeats in order */
 };
 
 /** Initialise a reversal queue. Return: 0; BS_ENOMEM. */
@@ -66,5 +68,16 @@ bool bs__revq_on_response(struct bs__revq *q, const struct bs_iso_msg *m);
 
 /** One of this queue's repeat timers fired. */
 void bs__revq_on_timer(struct bs__revq *q, uint64_t cookie);
+
+/**
+ * bs__revq_hold() - stop or resume sending (network management, ISO 8583:1987 class 8;
+ * issue #4 §9): while @hold, nothing of this queue goes out — stored advices wait in
+ * their order, and a repeat whose timer fires is deferred (not counted, not re-armed).
+ * On resume, the deferred repeats go out at once in the order their messages were stored,
+ * then stored advices follow as the window allows (the SAF queue drains in order when the
+ * peer signs on or answers an echo test). Acknowledgements are taken while held. Holding
+ * a held queue, or resuming a running one, changes nothing.
+ */
+void bs__revq_hold(struct bs__revq *q, bool hold);
 
 #endif
