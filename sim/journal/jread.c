@@ -280,8 +280,10 @@ static void sift_up(struct bs_jmerge *m, size_t i)
 
 static int errline(char *err, size_t errlen, const struct bs_jreader *r, int rc, const char *why)
 {
-    snprintf(err, errlen, "%s:%llu: %s", bs_jreader_path(r),
-             (unsigned long long)bs_jreader_lineno(r), why);
+    uint64_t line = bs_jreader_lineno(r);
+
+    snprintf(err, errlen, "%s:%llu: %s", bs_jreader_path(r), (unsigned long long)(line ? line : 1),
+             why);
     return rc;
 }
 

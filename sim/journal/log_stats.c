@@ -165,6 +165,9 @@ static void count_rc(uint64_t *tab, uint64_t *other, const char *rc)
         (*other)++;
 }
 
+/* The MTI slot of an end-to-end entry: four bytes, all zero. */
+static const char e2e_mti[4] = { 0 };
+
 static bool is_terminal(const struct stats *s, int i)
 {
     return i >= 0 && strcmp(s->hdr[i]->role, "terminal") == 0;
@@ -206,7 +209,7 @@ static void record(struct stats *s, const struct bs_jline *r, size_t file)
         if (p)
             p->t = r->t;
         if (is_terminal(s, (int)file) && r->mti[2] == '0' && s->npend < PEND_SLOTS - 1) {
-            p = pend_find(s, r->trace, (int)file, -2, "", stan, true);
+            p = pend_find(s, r->trace, (int)file, -2, e2e_mti, stan, true);
             if (p)
                 p->t = r->t;
         }
@@ -225,7 +228,7 @@ static void record(struct stats *s, const struct bs_jline *r, size_t file)
         if (is_terminal(s, (int)file) && r->kind == BS_J_MSG_IN && r->mti[2] == '1') {
             char req_stan[6];
             memcpy(req_stan, stan, 6);
-            p = pend_find(s, r->trace, (int)file, -2, "", req_stan, false);
+            p = pend_find(s, r->trace, (int)file, -2, e2e_mti, req_stan, false);
             if (p) {
                 bs_hist_add(&s->e2e, r->t - p->t);
                 pend_del(s, p);

@@ -91,7 +91,9 @@ static void verify_file(const char *path, struct bs_jline *hdr, bool *have_hdr, 
         res->code = hdr_like ? 1 : 2;
         snprintf(res->reason, sizeof(res->reason), "%s",
                  hdr_like ? "torn header: the journal was cut inside its first line"
-                          : "empty file: not a bridgesim journal");
+                 : bs_jreader_lineno(r) == 0
+                     ? "empty file: not a bridgesim journal"
+                     : "not a bridgesim journal (line 1 is not a header record)");
         goto out;
     }
     rc = bs_jverify_end(v, torn, &e);
