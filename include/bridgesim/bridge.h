@@ -70,7 +70,7 @@ struct bs_bridge_cfg {
     struct bs_timer_set timers[2];
     struct bs_stip_policy stip[2]; /* stand-in for each side's cards, in that side's currency */
     size_t saf_window;             /* advices in flight per SAF queue (≥ 1) */
-    bs_time_us retention; /* how long a leg is kept for reversals/late replies */
+    bs_time_us retention;          /* how long a leg is kept for reversals/late replies */
     /* Called for every committed financial transaction and every acknowledged reversal
      * of one, in commit order; may be NULL. */
     void (*clearing)(void *ctx, const struct bs_clearing_record *rec);
@@ -78,11 +78,18 @@ struct bs_bridge_cfg {
     unsigned reversal_max_repeats; /* the bridge reverses towards a scheme it gave up */
     bs_time_us reversal_backoff;   /* on (0420, then 0421 with doubling backoff) */
     bs_time_us reversal_backoff_max;
+    struct bs_netmgmt_policy nm; /* towards both switches (the bridge originates by default) */
 };
 
 /**
- * bs_bridge_new() - a bridge node. Return: 0; BS_EINVAL (a side without dialect or
- * institution id, equal currencies, a base currency neither side uses); BS_ENOMEM.
+ * bs_bridge_new() - a bridge node. With network management (@cfg->nm; ISO 8583:1987
+ * class 8), a side whose switch is down (missed echo tests, or signed off) gets no new
+ * 0100/0200: the bridge stands in at once where that side's policy allows, else answers
+ * RC 91, forwarding nothing; its SAF queue towards that side is held and drains in order
+ * when the switch is back up. While the bridge itself is signed off it answers new
+ * 0100/0200 RC 91.
+ * Return: 0; BS_EINVAL (a side without dialect or institution id, equal currencies, a
+ * base currency neither side uses); BS_ENOMEM.
  */
 int bs_bridge_new(const struct bs_bridge_cfg *cfg, struct bs_key *key, struct bs_keystore *keys,
                   struct bs_node **ret);

@@ -188,6 +188,30 @@ struct bs_stip_policy {
     int64_t daily_per_card;
 };
 
+/* ---- network management (ISO 8583:1987 class 8) ---------------------------------------- */
+
+/**
+ * struct bs_netmgmt_policy - network management on one link, as one of its ends sees it
+ * (GUIDE §3 "Network management"; issue #4 §9; configs/README.md `network_management`).
+ * 0800 requests carry DE 7, DE 11 and DE 70 (001 sign-on, 002 sign-off, 301 echo test);
+ * the receiver answers 0810 with DE 39.
+ * @enabled:       false: no 0800 on this link, the peer is always taken as up (a zeroed
+ *                 policy is off, so a configuration without it behaves as before).
+ * @originate:     this end originates on the link: it signs on at start (BS_ADMIN_START)
+ *                 and sends the echo tests; the other end only answers. Exactly one end
+ *                 of a link should originate.
+ * @echo_interval: µs between echo tests, and between repeats of an unacknowledged
+ *                 sign-on or sign-off; at least 1 s.
+ * @missed_echoes: echo tests unanswered in a row (each given a whole interval) that mark
+ *                 the peer down; at least 1.
+ */
+struct bs_netmgmt_policy {
+    bool enabled;
+    bool originate;
+    bs_time_us echo_interval;
+    unsigned missed_echoes;
+};
+
 /* ---- terminal pool -------------------------------------------------------------------- */
 
 /** A transaction the workload asks a terminal pool to start. */
@@ -239,9 +263,15 @@ struct bs_acquirer_cfg {
     unsigned reversal_max_repeats;   /* 0421 repeats before the case becomes an exception */
     bs_time_us reversal_backoff;     /* first repeat delay; doubles each time */
     bs_time_us reversal_backoff_max; /* cap on the delay */
+    struct bs_netmgmt_policy nm;     /* towards the switch (which originates by default) */
 };
 
-/** bs_acquirer_new() - an acquirer host. Return: 0; BS_EINVAL; BS_ENOMEM. */
+/**
+ * bs_acquirer_new() - an acquirer host. With network management (@cfg->nm), while its
+ * switch is signed off or down, or while the acquirer itself is signed off (a sign_off
+ * fault), it answers its terminals RC 91 at once and forwards nothing.
+ * Return: 0; BS_EINVAL; BS_ENOMEM.
+ */
 int bs_acquirer_new(const struct bs_acquirer_cfg *cfg, struct bs_key *key, struct bs_keystore *keys,
                     struct bs_node **ret);
 
@@ -257,11 +287,15 @@ struct bs_switch_cfg {
     const struct bs_bin_table *routes; /* BIN → node id (issuer hosts, the bridge) */
     uint32_t bridge;                   /* node id of the bridge, or UINT32_MAX */
     struct bs_timer_set timers[2];
-    struct bs_stip_policy stip; /* stand-in for this scheme's own issuers */
-    size_t saf_window;          /* advices in flight per SAF queue (≥ 1) */
+    struct bs_stip_policy stip;      /* stand-in for this scheme's own issuers */
+    size_t saf_window;               /* advices in flight per SAF queue (≥ 1) */
     unsigned reversal_max_repeats;   /* as for the acquirer: the switch reverses towards a */
     bs_time_us reversal_backoff;     /* target it gave up on, so a late approval there is */
     bs_time_us reversal_backoff_max; /* undone */
+    struct bs_netmgmt_policy nm;     /* towards its acquirers and issuers ... */
+    const uint32_t *members;         /* ... these node ids (read at creation only) */
+    size_t nmembers;
+    struct bs_netmgmt_policy nm_bridge; /* towards the bridge */
 };
 
 /**
@@ -271,7 +305,15 @@ struct bs_switch_cfg {
  * a time, repeated as 0221 until 0230), and otherwise answers RC 91 when the
  * target stays silent past its timer (stand_in towards issuers; towards the bridge, the
  * midpoint of the bridge and acquirer timers), then reverses towards that target so a
- * late approval there is undone. Return: 0; BS_EINVAL; BS_ENOMEM.
+ * late approval there is undone.
+ *
+ * Network management (@nm, @nm_bridge; ISO 8583:1987 class 8): a target that is down
+ * (missed echo tests, or signed off) gets no new 0100/0200: the switch stands in at once
+ * where its policy allows, else answers RC 91, and forwards nothing (so there is nothing
+ * to reverse). Its SAF queue is held while it is down and drains in order when it comes
+ * back up (sign-on or answered echo). Reversals keep their own bounded repeat schedule.
+ * While the switch itself is signed off it answers new 0100/0200 RC 91.
+ * Return: 0; BS_EINVAL; BS_ENOMEM.
  */
 int bs_switch_new(const struct bs_switch_cfg *cfg, struct bs_key *key, struct bs_keystore *keys,
                   struct bs_node **ret);
@@ -291,7 +333,8 @@ struct bs_issuer_cfg {
     const struct bs_iso_dialect *dialect;
     uint16_t currency;                      /* ISO 4217 numeric of the cardholder accounts */
     const struct bs_card_population *cards; /* copied */
-    bs_time_us retention; /* how long postings are kept for reversals and duplicates */
+    bs_time_us retention;        /* how long postings are kept for reversals and duplicates */
+    struct bs_netmgmt_policy nm; /* towards the switch (which originates by default) */
 };
 
 /**
@@ -299,7 +342,10 @@ struct bs_issuer_cfg {
  * 0000 until bs_issuer_card_open(). It answers 00 (debited), 14 (unknown card), 54
  * (expired), 51 (insufficient funds), 13 (amount does not fit), 12 (currency it cannot
  * bill), applies reversals at most once, and answers a repeated request with the stored
- * response without debiting again. Return: 0; BS_EINVAL; BS_ENOMEM.
+ * response without debiting again. While signed off (a sign_off fault; @cfg->nm) it
+ * declines 0100/0200 RC 91 and answers echo tests RC 91, and still applies the reversals
+ * and advices that reach it (they report what already happened).
+ * Return: 0; BS_EINVAL; BS_ENOMEM.
  */
 int bs_issuer_new(const struct bs_issuer_cfg *cfg, struct bs_key *key, struct bs_keystore *keys,
                   struct bs_node **ret);

@@ -54,6 +54,14 @@ enum bs_stat {
     BS_STAT_OLD_KEY,            /* verified under a rotated-out key inside its overlap window */
     BS_STAT_EXPIRED_KEY,        /* signed under a key past its overlap window (RC 63) */
     BS_STAT_REPLAY,             /* a stale DE 7 (RC 63) or a replayed message (dropped) */
+    /* network management (0800/0810, ISO 8583:1987 class 8; issue #4 §9) */
+    BS_STAT_ECHO_SENT,          /* 0800 echo tests (DE 70 = 301) sent */
+    BS_STAT_ECHO_ANSWERED,      /* 0810 answers to them (RC 00, or 91 from a signed-off peer) */
+    BS_STAT_ECHO_MISSED,        /* echo tests left unanswered for a whole interval */
+    BS_STAT_PEER_DOWN,          /* a peer marked down (missed echoes, sign-off, RC 91 echo) */
+    BS_STAT_PEER_UP,            /* a down peer marked up again (sign-on, answered echo) */
+    BS_STAT_STAND_IN_PEER_DOWN, /* approved in stand-in at once: the target was down */
+    BS_STAT_PEER_DOWN_DECLINED, /* declined RC 91 without forwarding: the target was down */
     BS_STAT_COUNT
 };
 
@@ -110,16 +118,34 @@ struct bs_env {
 struct bs_node;
 
 /**
+ * enum bs_node_admin - operator events the engine hands a node (bs_node_ops.on_admin);
+ * network management, ISO 8583:1987 class 8 (0800/0810, DE 70), issue #4 §9.
+ * @BS_ADMIN_START:    the run begins: sign on (0800 DE 70 = 001) to every peer this node
+ *                     originates network management towards, and start its echo tests.
+ * @BS_ADMIN_SIGN_OFF: go out of service: 0800 DE 70 = 002 to every peer (a sign_off fault
+ *                     begins).
+ * @BS_ADMIN_SIGN_ON:  back in service: 0800 DE 70 = 001 to every peer (the fault ends).
+ */
+enum bs_node_admin {
+    BS_ADMIN_START = 1,
+    BS_ADMIN_SIGN_OFF,
+    BS_ADMIN_SIGN_ON,
+};
+
+/**
  * struct bs_node_ops - a node kind's event handlers.
  * @on_message: @n bytes arrived from node @from. The buffer is valid for the call only.
  * @on_timer:   a timer started by this node fired.
  * @free:       release the node (the base struct included).
+ * @on_admin:   an operator event (enum bs_node_admin); NULL for node kinds without network
+ *              management (the terminal pool): the engine then does nothing.
  */
 struct bs_node_ops {
     void (*on_message)(struct bs_node *node, uint32_t from, const uint8_t *buf, size_t n,
                        uint64_t trace);
     void (*on_timer)(struct bs_node *node, uint32_t kind, uint64_t cookie);
     void (*free)(struct bs_node *node);
+    void (*on_admin)(struct bs_node *node, int event);
 };
 
 /** Longest node name ("shetab.SHETABACQ1.terminals"), without NUL. */

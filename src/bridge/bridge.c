@@ -13,12 +13,19 @@
 #include "common/map.h"
 #include "common/pool.h"
 #include "network/expire.h"
+#include "network/netmgmt.h"
 #include "network/revq.h"
 #include "network/stip.h"
 #include "network/txnkey.h"
 
 /* Timer kinds; TIMER_REVERSAL + side is the reversal queue of that side. */
-enum { TIMER_RESPONSE = 1, TIMER_FORGET = 2, TIMER_REVERSAL = 8, TIMER_SAF = 10 };
+enum {
+    TIMER_RESPONSE = 1,
+    TIMER_FORGET = 2,
+    TIMER_NETMGMT = 4,
+    TIMER_REVERSAL = 8,
+    TIMER_SAF = 10
+};
 
 enum leg_state { LEG_PENDING = 1, LEG_DONE, LEG_TIMED_OUT };
 
@@ -62,6 +69,7 @@ struct bridge {
     /* Billing amounts committed and reversed, by the card's side (issuer currency). */
     int64_t committed[2], reversed[2];
     struct bs__expire expire; /* legs are kept for the retention time */
+    struct bs__nm nm;         /* 0800/0810 with both switches */
 };
 
 struct key_match {
@@ -252,6 +260,8 @@ static void forward(struct bridge *b, uint32_t idx, bool repeat)
                     bs__cookie(idx, l->hdr.gen));
 }
 
+static void side_down(struct bridge *b, uint32_t idx);
+
 static void handle_request(struct bridge *b, int from, struct bs_iso_msg *m, uint64_t trace)
 {
     struct bs_env *env = b->base.env;
@@ -289,6 +299,11 @@ static void handle_request(struct bridge *b, int from, struct bs_iso_msg *m, uin
     }
     if (!reversal && strcmp(m->mti, "0200") != 0 && strcmp(m->mti, "0100") != 0) {
         decline(b, from, m, "12", trace);
+        return;
+    }
+    if (!reversal && bs__nm_signed_off(&b->nm)) {
+        /* Signed off: out of service for new requests (ISO 8583 RC 91). */
+        decline(b, from, m, "91", trace);
         return;
     }
     pan = bs_iso_msg_get(m, 2, &panlen);
@@ -391,7 +406,10 @@ static void handle_request(struct bridge *b, int from, struct bs_iso_msg *m, uin
         decline(b, from, m, "96", trace);
         return;
     }
-    forward(b, idx, false);
+    if (!reversal && !bs__nm_peer_up(&b->nm, b->cfg.side[to].sw))
+        side_down(b, idx);
+    else
+        forward(b, idx, false);
     l = bs__pool_at(&b->legs, idx);
     /* Card-reading data went out with the request; the bridge keeps none of it. */
     bs_wipe(l->req.track2, sizeof(l->req.track2));
@@ -455,16 +473,19 @@ static void on_message(struct bs_node *node, uint32_t from, const uint8_t *buf, 
         decline(b, side, &m, rc == BS_ESIG ? "63" : "30", trace);
         return;
     }
+    if (bs__nm_on_message(&b->nm, b->cfg.side[side].dialect, from, &m, trace))
+        return;
     if (bs_mti_is_response(m.mti))
         handle_response(b, side, &m, trace);
     else
         handle_request(b, side, &m, trace);
 }
 
-/* The other scheme did not answer a financial request in time: stand in when the policy
- * for its cards allows (approve, commit, store a 0220 advice for its issuer), else decline
- * RC 91 and reverse towards it, so a late approval there is undone. */
-static void give_up(struct bridge *b, struct leg *l)
+/* The other scheme did not answer a financial request in time (or, @forwarded false, its
+ * switch is down and the request never left): stand in when the policy for its cards
+ * allows (approve, commit, store a 0220 advice for its issuer), else decline RC 91 and,
+ * when it was forwarded, reverse towards it, so a late approval there is undone. */
+static void give_up(struct bridge *b, struct leg *l, bool forwarded)
 {
     struct bs_env *env = b->base.env;
     int to = !l->from;
@@ -490,10 +511,41 @@ static void give_up(struct bridge *b, struct leg *l)
             env->ops->stat(env, BS_STAT_STAND_IN_DECLINED, 1);
         memcpy(l->rc, "91", 3);
         answer(b, l, NULL);
-        bs__revq_start(&b->revq[to], b->cfg.side[to].sw, b->cfg.side[to].dialect, &c,
-                       "bridge timeout", l->trace);
+        if (forwarded)
+            bs__revq_start(&b->revq[to], b->cfg.side[to].sw, b->cfg.side[to].dialect, &c,
+                           "bridge timeout", l->trace);
     }
     bs_wipe(&c, sizeof(c));
+}
+
+/* The other scheme's switch is down (missed echo tests, or signed off): decide new request
+ * @idx now, as on a timeout, without forwarding it. */
+static void side_down(struct bridge *b, uint32_t idx)
+{
+    struct bs_env *env = b->base.env;
+    struct leg *l = bs__pool_at(&b->legs, idx);
+    int to = !l->from;
+
+    l->state = LEG_TIMED_OUT;
+    give_up(b, l, false);
+    if (l->stand_in) {
+        env->ops->stat(env, BS_STAT_STAND_IN_PEER_DOWN, 1);
+    } else {
+        env->ops->stat(env, BS_STAT_PEER_DOWN_DECLINED, 1);
+        bs_node_note(&b->base, BS_J_STAND_IN, b->cfg.side[to].sw, NULL, l->trace,
+                     "other scheme down: declined RC 91, nothing forwarded");
+    }
+}
+
+/* A switch went down or came back (network management): hold or drain the SAF queue
+ * towards its scheme. */
+static void peer_changed(void *ctx, uint32_t peer, bool up)
+{
+    struct bridge *b = ctx;
+    int side = side_of(b, peer);
+
+    if (side >= 0)
+        bs__revq_hold(&b->saf[side], !up);
 }
 
 static void on_timer(struct bs_node *node, uint32_t kind, uint64_t cookie)
@@ -505,6 +557,10 @@ static void on_timer(struct bs_node *node, uint32_t kind, uint64_t cookie)
 
     if (kind == TIMER_FORGET) {
         bs__expire_sweep(&b->expire, node, &b->legs, release_leg, b);
+        return;
+    }
+    if (kind == TIMER_NETMGMT) {
+        bs__nm_on_timer(&b->nm, cookie);
         return;
     }
     if (kind >= TIMER_SAF) {
@@ -524,7 +580,7 @@ static void on_timer(struct bs_node *node, uint32_t kind, uint64_t cookie)
     bs_node_note(node, BS_J_TIMEOUT, b->cfg.side[!l->from].sw, NULL, l->trace,
                  "no response from the other scheme");
     if (!l->is_reversal)
-        give_up(b, l);
+        give_up(b, l, true);
 }
 
 static void bridge_free(struct bs_node *node)
@@ -547,7 +603,12 @@ static void bridge_free(struct bs_node *node)
     bs_free(b);
 }
 
-static const struct bs_node_ops bridge_ops = { on_message, on_timer, bridge_free };
+static void on_admin(struct bs_node *node, int event)
+{
+    bs__nm_admin(&((struct bridge *)node)->nm, event);
+}
+
+static const struct bs_node_ops bridge_ops = { on_message, on_timer, bridge_free, on_admin };
 
 int bs_bridge_new(const struct bs_bridge_cfg *cfg, struct bs_key *key, struct bs_keystore *keys,
                   struct bs_node **ret)
@@ -604,6 +665,12 @@ int bs_bridge_new(const struct bs_bridge_cfg *cfg, struct bs_key *key, struct bs
         if (rc)
             goto fail_revq;
     }
+    bs__nm_init(&b->nm, &b->base, TIMER_NETMGMT, peer_changed, b);
+    for (int i = 0; rc == 0 && i < 2; i++)
+        rc = bs__nm_add_peer(&b->nm, cfg->side[i].sw, cfg->side[i].dialect, &cfg->nm,
+                             &b->next_stan[i]);
+    if (rc)
+        goto fail_revq;
     *ret = &b->base;
     return 0;
 fail_revq:

@@ -14,10 +14,11 @@
 #include "common/map.h"
 #include "common/pool.h"
 #include "network/expire.h"
+#include "network/netmgmt.h"
 #include "network/revq.h"
 #include "network/txnkey.h"
 
-enum { TIMER_RESPONSE = 1, TIMER_REVERSAL = 2, TIMER_FORGET = 3 };
+enum { TIMER_RESPONSE = 1, TIMER_REVERSAL = 2, TIMER_FORGET = 3, TIMER_NETMGMT = 4 };
 
 enum acq_state { ST_PENDING = 1, ST_TIMED_OUT, ST_DONE };
 
@@ -51,6 +52,7 @@ struct acquirer {
     uint32_t rrn_seq;
     struct bs__revq revq;
     struct bs__expire expire; /* answered and timed-out requests, kept LATE_GRACE */
+    struct bs__nm nm;         /* 0800/0810 with the switch */
 };
 
 struct key_match {
@@ -195,6 +197,16 @@ static void handle_terminal_request(struct acquirer *a, struct bs_iso_msg *m, ui
     km.key = &tk;
     if (bs__map_get(&a->by_term, bs__tkey_hash(&tk), term_eq, &km, &idx) == 0) {
         duplicate(a, idx, m, trace);
+        return;
+    }
+    if (bs__nm_signed_off(&a->nm) || !bs__nm_peer_up(&a->nm, a->cfg.sw)) {
+        /* Out of service, or the switch is: nothing can be authorised (RC 91), and nothing
+         * is forwarded, so there is nothing to reverse. */
+        env->ops->stat(env, BS_STAT_PEER_DOWN_DECLINED, 1);
+        bs_node_note(node, BS_J_STATE, a->cfg.sw, m, trace,
+                     bs__nm_signed_off(&a->nm) ? "signed off: declined RC 91"
+                                               : "switch down: declined RC 91, nothing forwarded");
+        bs_node_reject(node, a->cfg.dialect, a->cfg.terminals, m, "91", trace);
         return;
     }
     if (bs__pool_alloc(&a->txns, &idx) != 0) {
@@ -354,6 +366,8 @@ static void on_message(struct bs_node *node, uint32_t from, const uint8_t *buf, 
         bs_node_reject(node, a->cfg.dialect, from, &m, rc == BS_ESIG ? "63" : "30", trace);
         return;
     }
+    if (from == a->cfg.sw && bs__nm_on_message(&a->nm, a->cfg.dialect, from, &m, trace))
+        return;
     if (from == a->cfg.terminals)
         handle_terminal_request(a, &m, trace);
     else if (from == a->cfg.sw)
@@ -373,6 +387,10 @@ static void on_timer(struct bs_node *node, uint32_t kind, uint64_t cookie)
     }
     if (kind == TIMER_FORGET) {
         bs__expire_sweep(&a->expire, node, &a->txns, release_txn, a);
+        return;
+    }
+    if (kind == TIMER_NETMGMT) {
+        bs__nm_on_timer(&a->nm, cookie);
         return;
     }
     x = bs__pool_live(&a->txns, idx, (uint32_t)(cookie >> 32));
@@ -402,7 +420,12 @@ static void acq_free(struct bs_node *node)
     bs_free(a);
 }
 
-static const struct bs_node_ops acquirer_ops = { on_message, on_timer, acq_free };
+static void on_admin(struct bs_node *node, int event)
+{
+    bs__nm_admin(&((struct acquirer *)node)->nm, event);
+}
+
+static const struct bs_node_ops acquirer_ops = { on_message, on_timer, acq_free, on_admin };
 
 int bs_acquirer_new(const struct bs_acquirer_cfg *cfg, struct bs_key *key, struct bs_keystore *keys,
                     struct bs_node **ret)
@@ -434,8 +457,14 @@ int bs_acquirer_new(const struct bs_acquirer_cfg *cfg, struct bs_key *key, struc
                        cfg->reversal_max_repeats, cfg->reversal_backoff, cfg->reversal_backoff_max);
     if (rc)
         goto fail_map;
+    bs__nm_init(&a->nm, &a->base, TIMER_NETMGMT, NULL, NULL);
+    rc = bs__nm_add_peer(&a->nm, cfg->sw, cfg->dialect, &cfg->nm, &a->next_stan);
+    if (rc)
+        goto fail_revq;
     *ret = &a->base;
     return 0;
+fail_revq:
+    bs__revq_deinit(&a->revq);
 fail_map:
     bs__map_deinit(&a->by_key);
     bs__map_deinit(&a->by_term);

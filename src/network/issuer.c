@@ -14,9 +14,10 @@
 #include "common/map.h"
 #include "common/pool.h"
 #include "network/expire.h"
+#include "network/netmgmt.h"
 #include "network/txnkey.h"
 
-enum { TIMER_FORGET = 1 };
+enum { TIMER_FORGET = 1, TIMER_NETMGMT = 2 };
 
 struct posting {
     struct bs__pool_hdr hdr;
@@ -45,6 +46,7 @@ struct issuer {
     uint32_t auth_seq;
     int64_t suspense; /* stand-in advices that could not be posted to a card */
     struct bs__expire expire;
+    struct bs__nm nm; /* 0800/0810 with the switch */
 };
 
 struct key_match {
@@ -183,7 +185,9 @@ static void authorise(struct issuer *is, uint32_t from, const struct bs_iso_msg 
         return;
     }
     pan = bs_iso_msg_get(m, 2, &panlen);
-    if (is->base.forced_rc && strcmp(is->base.forced_rc, "00") != 0)
+    if (bs__nm_signed_off(&is->nm))
+        rc = "91"; /* signed off: out of service; recorded so a repeat gets 91 again */
+    else if (is->base.forced_rc && strcmp(is->base.forced_rc, "00") != 0)
         rc = is->base.forced_rc; /* a force-RC fault: decline, post nothing */
     else if (!pan || bs_card_index(&is->cards, (const char *)pan, panlen, &card) != 0)
         rc = "14";
@@ -409,6 +413,8 @@ static void on_message(struct bs_node *node, uint32_t from, const uint8_t *buf, 
         bs_node_reject(node, is->cfg.dialect, from, &m, rc == BS_ESIG ? "63" : "30", trace);
         return;
     }
+    if (bs__nm_on_message(&is->nm, is->cfg.dialect, from, &m, trace))
+        return;
     if (strcmp(m.mti, "0200") == 0 || strcmp(m.mti, "0100") == 0)
         authorise(is, from, &m, trace);
     else if (strcmp(m.mti, "0220") == 0 || strcmp(m.mti, "0221") == 0 ||
@@ -425,9 +431,10 @@ static void on_timer(struct bs_node *node, uint32_t kind, uint64_t cookie)
 {
     struct issuer *is = (struct issuer *)node;
 
-    (void)cookie;
     if (kind == TIMER_FORGET)
         bs__expire_sweep(&is->expire, node, &is->posts, release_posting, is);
+    else if (kind == TIMER_NETMGMT)
+        bs__nm_on_timer(&is->nm, cookie);
 }
 
 static void iss_free(struct bs_node *node)
@@ -442,7 +449,12 @@ static void iss_free(struct bs_node *node)
     bs_free(is);
 }
 
-static const struct bs_node_ops issuer_ops = { on_message, on_timer, iss_free };
+static void on_admin(struct bs_node *node, int event)
+{
+    bs__nm_admin(&((struct issuer *)node)->nm, event);
+}
+
+static const struct bs_node_ops issuer_ops = { on_message, on_timer, iss_free, on_admin };
 
 int bs_issuer_new(const struct bs_issuer_cfg *cfg, struct bs_key *key, struct bs_keystore *keys,
                   struct bs_node **ret)
@@ -476,8 +488,14 @@ int bs_issuer_new(const struct bs_issuer_cfg *cfg, struct bs_key *key, struct bs
     rc = bs__map_init(&is->by_key, 1024, 8000000);
     if (rc)
         goto fail_expiry;
+    bs__nm_init(&is->nm, &is->base, TIMER_NETMGMT, NULL, NULL);
+    rc = bs__nm_add_peer(&is->nm, cfg->sw, cfg->dialect, &cfg->nm, NULL);
+    if (rc)
+        goto fail_map;
     *ret = &is->base;
     return 0;
+fail_map:
+    bs__map_deinit(&is->by_key);
 fail_expiry:
     bs_free(is->expiry);
 fail_ledger:

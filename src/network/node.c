@@ -36,6 +36,13 @@ static const char *const stat_names[BS_STAT_COUNT] = {
     [BS_STAT_OLD_KEY] = "old_key_accepted",
     [BS_STAT_EXPIRED_KEY] = "expired_key_rejected",
     [BS_STAT_REPLAY] = "replays_rejected",
+    [BS_STAT_ECHO_SENT] = "echoes_sent",
+    [BS_STAT_ECHO_ANSWERED] = "echoes_answered",
+    [BS_STAT_ECHO_MISSED] = "echoes_missed",
+    [BS_STAT_PEER_DOWN] = "peers_down",
+    [BS_STAT_PEER_UP] = "peers_up",
+    [BS_STAT_STAND_IN_PEER_DOWN] = "stand_in_peer_down",
+    [BS_STAT_PEER_DOWN_DECLINED] = "peer_down_declined",
 };
 
 const char *bs_stat_name(enum bs_stat s)

@@ -8,6 +8,10 @@
  * in when its policy allows (answers 00 with a stand-in authorization code and stores a
  * 0220 advice in that issuer's store-and-forward queue); otherwise it answers RC 91 and
  * reverses towards the target, so a late approval there is undone.
+ *
+ * Network management (netmgmt.h): a target marked down gets no new request; the switch
+ * decides at once as if it had timed out, but with nothing to reverse. Its SAF queue is
+ * held while it is down and drains in order when it is back up.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,11 +22,18 @@
 #include "common/map.h"
 #include "common/pool.h"
 #include "network/expire.h"
+#include "network/netmgmt.h"
 #include "network/revq.h"
 #include "network/stip.h"
 #include "network/txnkey.h"
 
-enum { TIMER_RESPONSE = 1, TIMER_FORGET = 2, TIMER_REVERSAL = 3, TIMER_SAF = 16 };
+enum {
+    TIMER_RESPONSE = 1,
+    TIMER_FORGET = 2,
+    TIMER_REVERSAL = 3,
+    TIMER_NETMGMT = 8,
+    TIMER_SAF = 16
+};
 
 /* How long a timed-out entry stays to recognise its late response (µs). */
 #define LATE_GRACE (120 * BS_US_PER_SEC)
@@ -56,6 +67,7 @@ struct sw {
     struct saf saf[MAX_SAF];
     size_t nsaf;
     struct bs__expire expire; /* timed-out requests, kept LATE_GRACE for late answers */
+    struct bs__nm nm;         /* 0800/0810 with its acquirers, issuers and the bridge */
 };
 
 struct key_match {
@@ -118,8 +130,28 @@ static struct saf *saf_for(struct sw *s, uint32_t target)
     }
     q->target = target;
     s->nsaf++;
+    /* Stored advices wait while the issuer is down (network management). */
+    bs__revq_hold(&q->q, !bs__nm_peer_up(&s->nm, target));
     return q;
 }
+
+/* A network management peer went down or came back: hold or drain its SAF queue. */
+static void peer_changed(void *ctx, uint32_t peer, bool up)
+{
+    struct sw *s = ctx;
+
+    for (size_t i = 0; i < s->nsaf; i++)
+        if (s->saf[i].target == peer)
+            bs__revq_hold(&s->saf[i].q, !up);
+}
+
+/* A new authorization or financial request (0100/0200 and their repeats). */
+static bool is_new_request(const struct bs_iso_msg *m)
+{
+    return (m->mti[1] == '1' || m->mti[1] == '2') && m->mti[2] == '0';
+}
+
+static void target_down(struct sw *s, uint32_t idx);
 
 static void handle_request(struct sw *s, uint32_t from, struct bs_iso_msg *m, uint64_t trace)
 {
@@ -137,6 +169,11 @@ static void handle_request(struct sw *s, uint32_t from, struct bs_iso_msg *m, ui
     }
     if (target == from) {
         bs_node_reject(node, s->cfg.dialect, from, m, "92", trace);
+        return;
+    }
+    if (bs__nm_signed_off(&s->nm) && is_new_request(m)) {
+        /* Signed off: out of service for new requests (ISO 8583 RC 91). */
+        bs_node_reject(node, s->cfg.dialect, from, m, "91", trace);
         return;
     }
     bs__tkey_from_msg(m, &k);
@@ -167,6 +204,10 @@ static void handle_request(struct sw *s, uint32_t from, struct bs_iso_msg *m, ui
     bs_wipe(x->req.track2, sizeof(x->req.track2));
     if (bs__map_put(&s->by_key, x->hkey, idx) != 0)
         goto fail_release;
+    if (is_new_request(m) && !bs__nm_peer_up(&s->nm, target)) {
+        target_down(s, idx);
+        return;
+    }
     if (bs_node_send(node, s->cfg.dialect, target, m, trace) != 0) {
         release(s, idx);
         goto fail;
@@ -223,6 +264,8 @@ static void on_message(struct bs_node *node, uint32_t from, const uint8_t *buf, 
         bs_node_reject(node, s->cfg.dialect, from, &m, rc == BS_ESIG ? "63" : "30", trace);
         return;
     }
+    if (bs__nm_on_message(&s->nm, s->cfg.dialect, from, &m, trace))
+        return;
     if (bs_mti_is_response(m.mti))
         handle_response(s, from, &m, trace);
     else
@@ -276,6 +319,29 @@ static bool stand_in(struct sw *s, const struct sw_txn *x)
     return true;
 }
 
+/*
+ * The target of new request @idx is down (missed echo tests, or signed off): decide now
+ * as the timer would — stand in where the policy allows, else RC 91 — but without the
+ * reversal, since nothing was forwarded. The entry stays LATE_GRACE like a timed-out one.
+ */
+static void target_down(struct sw *s, uint32_t idx)
+{
+    struct bs_env *env = s->base.env;
+    struct sw_txn *x = bs__pool_at(&s->txns, idx);
+
+    x->timed_out = true;
+    if (stand_in(s, x)) {
+        env->ops->stat(env, BS_STAT_STAND_IN_PEER_DOWN, 1);
+    } else {
+        env->ops->stat(env, BS_STAT_PEER_DOWN_DECLINED, 1);
+        bs_node_note(&s->base, BS_J_STAND_IN, x->target, NULL, x->trace,
+                     "target down: declined RC 91, nothing forwarded");
+        answer_origin(s, x, "91", NULL);
+    }
+    x = bs__pool_at(&s->txns, idx);
+    bs__expire_add(&s->expire, &s->base, idx, x->hdr.gen, LATE_GRACE);
+}
+
 static void on_timer(struct bs_node *node, uint32_t kind, uint64_t cookie)
 {
     struct sw *s = (struct sw *)node;
@@ -283,6 +349,10 @@ static void on_timer(struct bs_node *node, uint32_t kind, uint64_t cookie)
     uint32_t idx = (uint32_t)cookie;
     struct sw_txn *x;
 
+    if (kind == TIMER_NETMGMT) {
+        bs__nm_on_timer(&s->nm, cookie);
+        return;
+    }
     if (kind == TIMER_REVERSAL) {
         bs__revq_on_timer(&s->revq, cookie);
         return;
@@ -333,7 +403,12 @@ static void sw_free(struct bs_node *node)
     bs_free(s);
 }
 
-static const struct bs_node_ops switch_ops = { on_message, on_timer, sw_free };
+static void on_admin(struct bs_node *node, int event)
+{
+    bs__nm_admin(&((struct sw *)node)->nm, event);
+}
+
+static const struct bs_node_ops switch_ops = { on_message, on_timer, sw_free, on_admin };
 
 int bs_switch_new(const struct bs_switch_cfg *cfg, struct bs_key *key, struct bs_keystore *keys,
                   struct bs_node **ret)
@@ -365,8 +440,20 @@ int bs_switch_new(const struct bs_switch_cfg *cfg, struct bs_key *key, struct bs
     rc = bs__stip_init(&s->stip, &cfg->stip);
     if (rc)
         goto fail_revq;
+    /* Network management: its acquirer and issuer hosts, then the bridge. */
+    bs__nm_init(&s->nm, &s->base, TIMER_NETMGMT, peer_changed, s);
+    for (size_t i = 0; rc == 0 && i < cfg->nmembers; i++)
+        rc = bs__nm_add_peer(&s->nm, cfg->members[i], cfg->dialect, &cfg->nm, &s->next_stan);
+    if (rc == 0 && cfg->bridge != UINT32_MAX)
+        rc = bs__nm_add_peer(&s->nm, cfg->bridge, cfg->dialect, &cfg->nm_bridge, &s->next_stan);
+    if (rc)
+        goto fail_stip;
+    s->cfg.members = NULL;
+    s->cfg.nmembers = 0;
     *ret = &s->base;
     return 0;
+fail_stip:
+    bs__stip_deinit(&s->stip);
 fail_revq:
     bs__revq_deinit(&s->revq);
 fail_map:

@@ -187,7 +187,7 @@ static void term_free(struct bs_node *node)
     bs_free(t);
 }
 
-static const struct bs_node_ops terminal_ops = { on_message, on_timer, term_free };
+static const struct bs_node_ops terminal_ops = { on_message, on_timer, term_free, NULL };
 
 int bs_terminal_new(const struct bs_terminal_cfg *cfg, struct bs_key *key, struct bs_keystore *keys,
                     struct bs_node **ret)

@@ -244,7 +244,7 @@ static void plain_free(struct bs_node *node)
 void t_plain_node(struct bs_node *n, struct t_env *e, uint32_t id, const char *name,
                   struct bs_key *key, struct bs_keystore *keys)
 {
-    static const struct bs_node_ops ops = { plain_on_message, plain_on_timer, plain_free };
+    static const struct bs_node_ops ops = { plain_on_message, plain_on_timer, plain_free, NULL };
 
     assert_int_equal(bs_node_base_init(n, &ops, name, key, keys), 0);
     n->env = &e->env;
