@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include <bridgesim/common.h>
+#include <bridgesim/crypto.h>
 
 #include "report/hist.h"
 
@@ -53,11 +54,25 @@ struct bs_bench_step {
     int64_t p50, p90, p99, p999, max;
     double mean;
     double cpu_seconds, wall_seconds, sim_seconds;
+    double cpu_tps;     /* transactions the run started per CPU second of its process */
+    double lag_seconds; /* realtime: how far the loop ended behind its schedule */
     long peak_rss_kb;
     bool rss_per_step; /* the step ran in its own process (else: the process's peak so far) */
     bool interrupted;
     bool meets_slo;
+    uint64_t run_messages, run_started; /* whole run: messages delivered, transactions */
     struct bs_hist hist;
+};
+
+/**
+ * struct bs_bench_crypto - the crypto-bound ceiling's inputs: the median CPU ns of one
+ * bs_sign() and one bs_verify() of the scenario's algorithm over a 300-byte message,
+ * measured in the bench's own process before the steps.
+ */
+struct bs_bench_crypto {
+    bool measured; /* false with signing none */
+    char algorithm[24];
+    double sign_ns, verify_ns;
 };
 
 /** How a bench runs. */
@@ -68,9 +83,11 @@ struct bs_bench_cfg {
     const char *dialect_dir;
     const char *out_dir; /* run directory of each step's world (nothing is written there) */
     bool realtime;
-    bs_time_us warmup, duration;      /* per step */
-    bs_time_us drain;                 /* after each step; < 0: the scenario's own time.drain */
-    double rates[BS_BENCH_MAX_STEPS]; /* open loop: one rate per step */
+    bs_time_us warmup, duration; /* per step */
+    /* After each step; < 0: automatic, the scenario's time.drain in model mode, the longest
+     * terminal timer + 5 s in real time. */
+    bs_time_us drain;
+    double rates[BS_BENCH_MAX_STEPS];         /* open loop: one rate per step */
     uint32_t concurrency[BS_BENCH_MAX_STEPS]; /* closed loop: terminals per step */
     size_t nsteps;
     bool closed;  /* closed loop (concurrency) rather than rates */
@@ -89,6 +106,7 @@ struct bs_bench_result {
     char scenario_name[96];
     uint64_t seed;
     char signing[24];
+    struct bs_bench_crypto crypto;
 };
 
 /**
@@ -141,6 +159,20 @@ int bs_bench_run(const struct bs_bench_cfg *cfg, struct bs_bench_result *ret, ch
 
 /** bs_bench_result_deinit() - free what bs_bench_run() allocated. */
 void bs_bench_result_deinit(struct bs_bench_result *r);
+
+/**
+ * bs_bench_crypto() - time @alg's sign and verify (medians of batches, about 0.4 s).
+ * Return: 0 (with signing none: 0 and ->measured false); an error of bs_key_derive(),
+ * bs_sign() or bs_verify().
+ */
+int bs_bench_crypto(enum bs_sig_alg alg, struct bs_bench_crypto *ret);
+
+/**
+ * bs_bench_crypto_ceiling() - transactions per second one core could sign and verify for
+ * step @st: 1 / (m × (sign + verify)) where m is the messages delivered per transaction in
+ * the step's run (each was signed once and verified once). 0 when not measured.
+ */
+double bs_bench_crypto_ceiling(const struct bs_bench_crypto *c, const struct bs_bench_step *st);
 
 /** bs_bench_step_line() - one plain line describing step @i of @n (no newline). */
 void bs_bench_step_line(const struct bs_bench_cfg *cfg, const struct bs_bench_step *st, size_t i,

@@ -50,8 +50,10 @@ static void slo_text(const struct bs_bench_slo *s, char *buf, size_t len)
 void bs_bench_step_line(const struct bs_bench_cfg *cfg, const struct bs_bench_step *st, size_t i,
                         size_t n, char *buf, size_t len)
 {
-    char load[48];
+    char load[48], lag[48] = "";
 
+    if (cfg->realtime)
+        snprintf(lag, sizeof(lag), " lag %.1f s", st->lag_seconds);
     if (cfg->closed)
         snprintf(load, sizeof(load), "%u terminals (%.1f tps)", st->concurrency, st->offered_tps);
     else
@@ -59,12 +61,12 @@ void bs_bench_step_line(const struct bs_bench_cfg *cfg, const struct bs_bench_st
     snprintf(buf, len,
              "step %zu/%zu offered %s achieved %.1f tps p50 %.1f p90 %.1f p99 %.1f p99.9 %.1f "
              "ms approved %.2f%% success %.2f%% timeouts %llu errors %llu stand-ins %llu "
-             "reversals %llu drops %llu cpu %.2f s rss %.1f MB%s%s",
+             "reversals %llu drops %llu cpu %.2f s (%.0f tps/cpu-s) rss %.1f MB%s%s%s",
              i + 1, n, load, st->achieved_tps, ms(st->p50), ms(st->p90), ms(st->p99), ms(st->p999),
              st->approval_rate * 100, st->success_rate * 100, (unsigned long long)st->timeouts,
              (unsigned long long)st->errors, (unsigned long long)st->stand_ins,
              (unsigned long long)st->reversals, (unsigned long long)st->queue_drops,
-             st->cpu_seconds, (double)st->peak_rss_kb / 1024.0,
+             st->cpu_seconds, st->cpu_tps, (double)st->peak_rss_kb / 1024.0, lag,
              st->meets_slo ? " slo ok" : " slo missed", st->interrupted ? " (interrupted)" : "");
 }
 
@@ -106,6 +108,26 @@ void bs_bench_print_table(const struct bs_bench_cfg *cfg, const struct bs_bench_
     } else {
         fprintf(out, "knee: none of %zu step(s) meets %s\n", r->nsteps, slo);
     }
+    if (r->crypto.measured && r->nsteps) {
+        size_t best = 0;
+        double ceil_best;
+        for (size_t i = 1; i < r->nsteps; i++)
+            if (r->steps[i].achieved_tps > r->steps[best].achieved_tps)
+                best = i;
+        ceil_best = bs_bench_crypto_ceiling(&r->crypto, &r->steps[best]);
+        fprintf(out,
+                "crypto ceiling: %s sign %.1f us, verify %.1f us (CPU medians, this process), "
+                "%.2f signed messages per transaction -> %.0f tps per core\n"
+                "  best step: achieved %.1f tps = %.2f of the ceiling; %.1f transactions per "
+                "CPU second = %.2f of it\n",
+                r->crypto.algorithm, r->crypto.sign_ns / 1e3, r->crypto.verify_ns / 1e3,
+                r->steps[best].run_started
+                    ? (double)r->steps[best].run_messages / (double)r->steps[best].run_started
+                    : 0.0,
+                ceil_best, r->steps[best].achieved_tps,
+                ceil_best > 0 ? r->steps[best].achieved_tps / ceil_best : 0.0,
+                r->steps[best].cpu_tps, ceil_best > 0 ? r->steps[best].cpu_tps / ceil_best : 0.0);
+    }
 }
 
 /* ---- JSON ---------------------------------------------------------------------------- */
@@ -115,7 +137,7 @@ static json_t *real(double v)
     return json_real(isfinite(v) ? v : 0.0);
 }
 
-static json_t *step_json(const struct bs_bench_step *st)
+static json_t *step_json(const struct bs_bench_step *st, const struct bs_bench_crypto *c)
 {
     json_t *o = json_object(), *lat = json_object();
 
@@ -151,8 +173,21 @@ static json_t *step_json(const struct bs_bench_step *st)
     json_object_set_new(o, "cpu_seconds", real(st->cpu_seconds));
     json_object_set_new(o, "wall_seconds", real(st->wall_seconds));
     json_object_set_new(o, "simulated_seconds", real(st->sim_seconds));
+    json_object_set_new(o, "transactions_per_cpu_second", real(st->cpu_tps));
+    json_object_set_new(o, "lag_seconds", real(st->lag_seconds));
     json_object_set_new(o, "peak_rss_kb", json_integer(st->peak_rss_kb));
     json_object_set_new(o, "peak_rss_scope", json_string(st->rss_per_step ? "step" : "process"));
+    json_object_set_new(
+        o, "messages_per_transaction",
+        real(st->run_started ? (double)st->run_messages / (double)st->run_started : 0.0));
+    if (c->measured) {
+        double ceiling = bs_bench_crypto_ceiling(c, st);
+        json_object_set_new(o, "crypto_ceiling_tps", real(ceiling));
+        json_object_set_new(o, "crypto_ceiling_ratio",
+                            real(ceiling > 0 ? st->achieved_tps / ceiling : 0.0));
+        json_object_set_new(o, "crypto_ceiling_cpu_ratio",
+                            real(ceiling > 0 ? st->cpu_tps / ceiling : 0.0));
+    }
     json_object_set_new(o, "meets_slo", json_boolean(st->meets_slo));
     json_object_set_new(o, "interrupted", json_boolean(st->interrupted));
     return o;
@@ -199,8 +234,12 @@ json_t *bs_bench_json(const struct bs_bench_cfg *cfg, const struct bs_bench_resu
      * two (report/hist.h). */
     json_object_set_new(o, "latency_relative_error", real(1.0 / 128));
     json_object_set_new(o, "slo", slo_json(&cfg->slo));
+    if (r->crypto.measured)
+        json_object_set_new(o, "crypto",
+                            json_pack("{s:s,s:f,s:f}", "algorithm", r->crypto.algorithm, "sign_ns",
+                                      r->crypto.sign_ns, "verify_ns", r->crypto.verify_ns));
     for (size_t i = 0; i < r->nsteps; i++) {
-        json_t *s = step_json(&r->steps[i]);
+        json_t *s = step_json(&r->steps[i], &r->crypto);
         if (!s || json_array_append_new(steps, s) != 0)
             goto fail;
     }

@@ -31,7 +31,8 @@ static void bench_usage(FILE *out)
             "  --step-duration D   measured time per step (default 30s; 500ms, 2min, ...)\n"
             "  --warmup D          time before each step's window, not measured (default 5s)\n"
             "  --drain D           time after each step for answers (default: the scenario's\n"
-            "                      time.drain in model mode, 5s with --realtime)\n"
+            "                      time.drain in model mode; with --realtime the longest\n"
+            "                      terminal timer + 5s, so every transaction ends)\n"
             "  --slo SPEC          p50|p90|p99|p99.9|max=DURATION, success|approval=RATE,\n"
             "                      comma-separated (default p99=2000ms,success=99.5%%)\n"
             "  --json FILE         write the results as JSON ('-' for stdout)\n"
@@ -199,8 +200,6 @@ int bs_cli_bench(int argc, char **argv)
     cfg.sets = sets;
     cfg.nsets = nsets;
     cfg.dialect_dir = bs_cli_dialect_dir();
-    if (cfg.realtime && cfg.drain < 0)
-        cfg.drain = 5 * BS_US_PER_SEC;
     if (ramp || conc) {
         if (bs_bench_parse_range(ramp ? ramp : conc, vals, BS_BENCH_MAX_STEPS, &nvals, errbuf,
                                  sizeof(errbuf)) != 0) {

@@ -315,8 +315,19 @@ static void env_outcome(struct bs_env *env, uint32_t flow, const char *rc, bs_ti
     count_outcome(&w->total, rc, latency);
     if (flow < BS_SC_MAX_FLOWS)
         count_outcome(&w->flows[flow], rc, latency);
-    if (ob && ob->outcome)
-        ob->outcome(ob->ctx, flow, rc, env->now - latency, env->now);
+    if (ob && ob->outcome) {
+        /* Real time: when the loop runs behind, env->now is when the event was due, not
+         * when it ran; the observer gets the wall clock, so its latencies include the lag. */
+        bs_time_us fin = env->now;
+        if (w->opts.realtime) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            fin = (bs_time_us)ts.tv_sec * BS_US_PER_SEC + ts.tv_nsec / 1000;
+            if (fin < env->now)
+                fin = env->now;
+        }
+        ob->outcome(ob->ctx, flow, rc, env->now - latency, fin);
+    }
     /* Closed loop: the terminal starts its next transaction at once; one that failed
      * without leaving the terminal waits 1 ms, so time moves on. */
     if (w->opts.concurrency && w->offering)
