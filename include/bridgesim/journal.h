@@ -37,7 +37,7 @@ extern "C" {
  * byte but the last ("30323030 f23c4481"), so no run of decimal digits in a journal is
  * long enough to look like a PAN (PCI DSS requirement 3.3).
  */
-#define BS_JOURNAL_HEX_LEN(n) (2 * (size_t)(n) + ((n) > 0 ? ((size_t)(n) - 1) / 4 : 0))
+#define BS_JOURNAL_HEX_LEN(n) (2 * (size_t)(n) + ((n) > 0 ? ((size_t)(n)-1) / 4 : 0))
 /** Records between two checkpoints unless configured otherwise. */
 #define BS_JOURNAL_CHECKPOINT_DEFAULT 1000
 /** Upper bound of a configured checkpoint interval (records). */
@@ -139,7 +139,7 @@ int bs_journal_format(const struct bs_jrec *r, uint64_t seq, char *buf, size_t c
  * @d:        the dialect of the bytes.
  * @unpacked: @wire already decoded by bs_iso_unpack() (its wire_off[] are used), or NULL
  *            to decode here (on the stack; allocates nothing).
- * @out, @cap: receives 2 * @n hex characters and a NUL.
+ * @out, @cap: receives BS_JOURNAL_HEX_LEN(@n) characters (grouped hex, see there) and a NUL.
  *
  * Return: the number of hex characters; BS_EFORMAT when the bytes do not decode (nothing
  * safe can be written then); BS_ELIMIT when @n > BS_JOURNAL_HEX_WIRE_MAX; BS_ENOSPC;

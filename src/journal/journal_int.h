@@ -36,6 +36,8 @@ void bs__jstr(struct bs__jout *o, const char *s, size_t n);
 void bs__ju64(struct bs__jout *o, uint64_t v);
 /* ',"key":' */
 void bs__jkey(struct bs__jout *o, const char *k);
+/* ',"key":' for a literal key, its length known at compile time. */
+#define BS__JKEY(o, k) bs__jput((o), ",\"" k "\":", sizeof(",\"" k "\":") - 1)
 /* @n bytes as lower-case hex, no quotes. */
 void bs__jhex(struct bs__jout *o, const uint8_t *b, size_t n);
 

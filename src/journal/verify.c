@@ -235,8 +235,8 @@ int bs_jverify_line(struct bs_jverify *v, const char *line, size_t n, struct bs_
             return failf(v, err, BS_ESIG, j - 1,
                          "record altered: its SHA-256 does not match \"prev\" of line %llu",
                          (unsigned long long)j);
-        return failf(v, err, BS_ESIG, j, "record of node \"%s\" in the journal of \"%s\"",
-                     r->node, v->node);
+        return failf(v, err, BS_ESIG, j, "record of node \"%s\" in the journal of \"%s\"", r->node,
+                     v->node);
     }
     if (r->kind == BS_J_CHECKPOINT) {
         rc = check_checkpoint(v, line, r, prev_ok, err);
