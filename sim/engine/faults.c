@@ -31,7 +31,7 @@ static const char *const kind_names[BS_FAULT_KIND_COUNT] = {
     [BS_FAULT_PAUSE] = "pause",         [BS_FAULT_SLOW] = "slow",
     [BS_FAULT_HANG] = "hang",           [BS_FAULT_FORCE_RC] = "force_rc",
     [BS_FAULT_WRONG_KEY] = "wrong_key", [BS_FAULT_CLOCK_SKEW] = "clock_skew",
-    [BS_FAULT_PARTITION] = "partition",
+    [BS_FAULT_PARTITION] = "partition", [BS_FAULT_SIGN_OFF] = "sign_off",
 };
 
 const char *bs_corrupt_mode_name(int mode)
@@ -317,6 +317,26 @@ bs_time_us bs_faults_clock_skew(const struct bs_faults *f, bs_time_us now, uint3
 bool bs_faults_wrong_key(const struct bs_faults *f, bs_time_us now, uint32_t node)
 {
     return node_fault(f, now, node, BS_FAULT_WRONG_KEY) != NULL;
+}
+
+bool bs_faults_signed_off(const struct bs_faults *f, bs_time_us now, uint32_t node)
+{
+    return node_fault(f, now, node, BS_FAULT_SIGN_OFF) != NULL;
+}
+
+size_t bs_faults_sign_offs(const struct bs_faults *f, size_t i, uint32_t *ret_node,
+                           bs_time_us *ret_from, bs_time_us *ret_to)
+{
+    for (; f && i < f->n; i++) {
+        const struct wfault *w = &f->w[i];
+        if (w->f->kind != BS_FAULT_SIGN_OFF || w->node < 0)
+            continue;
+        *ret_node = (uint32_t)w->node;
+        *ret_from = w->f->sel.at;
+        *ret_to = w->f->sel.at + w->f->sel.duration;
+        return i + 1;
+    }
+    return 0;
 }
 
 double bs_faults_slow(struct bs_faults *f, bs_time_us now, uint32_t node)

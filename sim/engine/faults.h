@@ -54,6 +54,22 @@ const char *bs_faults_forced_rc(const struct bs_faults *f, bs_time_us now, uint3
 bs_time_us bs_faults_clock_skew(const struct bs_faults *f, bs_time_us now, uint32_t node);
 bool bs_faults_wrong_key(const struct bs_faults *f, bs_time_us now, uint32_t node);
 
+/**
+ * bs_faults_signed_off() - whether a sign_off fault holds @node out of service at @now
+ * (network management, ISO 8583:1987 class 8; issue #4 §9). The engine hands the node
+ * BS_ADMIN_SIGN_OFF when a window begins and BS_ADMIN_SIGN_ON when it ends, unless another
+ * sign_off window of the node is still active then.
+ */
+bool bs_faults_signed_off(const struct bs_faults *f, bs_time_us now, uint32_t node);
+
+/**
+ * bs_faults_sign_offs() - iterate the sign_off faults from fault index @i (start at 0):
+ * the node, and the window relative to time.start (µs, [@ret_from, @ret_to)).
+ * Return: the index to continue from, or 0 when there are no more.
+ */
+size_t bs_faults_sign_offs(const struct bs_faults *f, size_t i, uint32_t *ret_node,
+                           bs_time_us *ret_from, bs_time_us *ret_to);
+
 /** Extra processing time (µs) for a message handled by @node at @now (slow faults). */
 double bs_faults_slow(struct bs_faults *f, bs_time_us now, uint32_t node);
 

@@ -88,6 +88,7 @@ struct bs_world {
     uint64_t arrivals;
     uint64_t next_trace;
     bool offering;
+    bool started; /* the nodes had BS_ADMIN_START (network management sign-on) */
     bs_time_us end_time;
 
     struct bs_outcomes total;
@@ -315,19 +316,8 @@ static void env_outcome(struct bs_env *env, uint32_t flow, const char *rc, bs_ti
     count_outcome(&w->total, rc, latency);
     if (flow < BS_SC_MAX_FLOWS)
         count_outcome(&w->flows[flow], rc, latency);
-    if (ob && ob->outcome) {
-        /* Real time: when the loop runs behind, env->now is when the event was due, not
-         * when it ran; the observer gets the wall clock, so its latencies include the lag. */
-        bs_time_us fin = env->now;
-        if (w->opts.realtime) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            fin = (bs_time_us)ts.tv_sec * BS_US_PER_SEC + ts.tv_nsec / 1000;
-            if (fin < env->now)
-                fin = env->now;
-        }
-        ob->outcome(ob->ctx, flow, rc, env->now - latency, fin);
-    }
+    if (ob && ob->outcome)
+        ob->outcome(ob->ctx, flow, rc, env->now - latency, env->now);
     /* Closed loop: the terminal starts its next transaction at once; one that failed
      * without leaving the terminal waits 1 ms, so time moves on. */
     if (w->opts.concurrency && w->offering)
@@ -901,6 +891,20 @@ static void stip_of(const struct bs_sc_stip *in, struct bs_stip_policy *out)
     out->daily_per_card = in->daily_per_card;
 }
 
+/* One end's view of a link's network management (ISO 8583:1987 class 8): @centre is the
+ * end nearer the centre (a switch towards its members, the bridge towards the switches). */
+static struct bs_netmgmt_policy nm_policy(const struct bs_sc_netmgmt *in, bool centre)
+{
+    struct bs_netmgmt_policy p = {
+        .enabled = in->enabled,
+        .originate = centre != in->peer_originates,
+        .echo_interval = in->echo_interval,
+        .missed_echoes = in->missed_echoes,
+    };
+
+    return p;
+}
+
 static int build_roles(struct bs_world *w, char *errbuf, size_t errlen)
 {
     const struct bs_scenario *sc = w->sc;
@@ -951,6 +955,8 @@ static int build_roles(struct bs_world *w, char *errbuf, size_t errlen)
 
     for (size_t n = 0; n < sc->nnetworks; n++) {
         const struct bs_sc_network *net = &sc->networks[n];
+        uint32_t members[BS_SC_MAX_ACQUIRERS + BS_SC_MAX_ISSUERS];
+        size_t nmembers = 0;
         struct bs_switch_cfg scfg = {
             .name = w->nodes[w->sw_id[n]].name,
             .inst_id = net->switch_inst_id,
@@ -964,6 +970,14 @@ static int build_roles(struct bs_world *w, char *errbuf, size_t errlen)
         memcpy(scfg.timers, timers, sizeof(timers));
         stip_of(&net->switch_stip, &scfg.stip);
         scfg.saf_window = net->switch_stip.saf_window;
+        for (size_t i = 0; i < net->nacquirers; i++)
+            members[nmembers++] = w->acq_id[n][i];
+        for (size_t i = 0; i < net->nissuers; i++)
+            members[nmembers++] = w->iss_id[n][i];
+        scfg.members = members;
+        scfg.nmembers = nmembers;
+        scfg.nm = nm_policy(&net->netmgmt, true);
+        scfg.nm_bridge = nm_policy(&sc->bridge.netmgmt, false);
         rc = bs_switch_new(&scfg, key_of(w, w->sw_id[n]), w->keys, &w->nodes[w->sw_id[n]].node);
         for (size_t i = 0; rc == 0 && i < net->nissuers; i++) {
             struct bs_issuer_cfg icfg = {
@@ -974,6 +988,7 @@ static int build_roles(struct bs_world *w, char *errbuf, size_t errlen)
                 .currency = net->currency.numeric,
                 .cards = &w->pops[n][i],
                 .retention = RETENTION,
+                .nm = nm_policy(&net->netmgmt, false),
             };
             rc = bs_issuer_new(&icfg, key_of(w, w->iss_id[n][i]), w->keys,
                                &w->nodes[w->iss_id[n][i]].node);
@@ -993,6 +1008,7 @@ static int build_roles(struct bs_world *w, char *errbuf, size_t errlen)
                 .reversal_max_repeats = REV_REPEATS,
                 .reversal_backoff = REV_BACKOFF,
                 .reversal_backoff_max = REV_BACKOFF_MAX,
+                .nm = nm_policy(&net->netmgmt, false),
             };
             struct bs_terminal_cfg tcfg = {
                 .name = w->nodes[w->term_id[n][i]].name,
@@ -1046,6 +1062,7 @@ static int build_roles(struct bs_world *w, char *errbuf, size_t errlen)
         memcpy(bcfg.timers, timers, sizeof(timers));
         for (int k = 0; k < 2; k++)
             stip_of(&sc->bridge.stip[k], &bcfg.stip[k]);
+        bcfg.nm = nm_policy(&sc->bridge.netmgmt, true);
         bcfg.saf_window = sc->bridge.stip[0].saf_window > sc->bridge.stip[1].saf_window
                               ? sc->bridge.stip[0].saf_window
                               : sc->bridge.stip[1].saf_window;
@@ -1560,12 +1577,65 @@ static void admit(struct bs_world *w, struct bs_event *ev)
     push_event(w, ev);
 }
 
+/* An admin event for one node (BS_EV_CALL, @aux an enum bs_node_admin). */
+static void push_admin(struct bs_world *w, uint32_t node, bs_time_us due, int event)
+{
+    struct bs_event ev;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.due = due;
+    ev.kind = BS_EV_CALL;
+    ev.node = node;
+    ev.aux = (uint32_t)event;
+    push_event(w, &ev);
+}
+
+/*
+ * The run begins (the first arrival, so its time is right in real time too): every node
+ * signs on towards the peers it originates network management towards (ISO 8583:1987
+ * class 8), in node order; each sign_off fault becomes a BS_ADMIN_SIGN_OFF at the start of
+ * its window and a BS_ADMIN_SIGN_ON at its end, relative to the run's start.
+ */
+static void world_start(struct bs_world *w)
+{
+    uint32_t node;
+    bs_time_us from, to;
+
+    w->started = true;
+    for (size_t i = 0; i < w->nnodes; i++) {
+        struct bs_node *n = w->nodes[i].node;
+        if (!n->ops->on_admin)
+            continue;
+        if (w->faults)
+            node_faults(w, (uint32_t)i);
+        n->ops->on_admin(n, BS_ADMIN_START);
+    }
+    for (size_t i = 0; (i = bs_faults_sign_offs(w->faults, i, &node, &from, &to)) != 0;) {
+        push_admin(w, node, w->sim_start + from, BS_ADMIN_SIGN_OFF);
+        push_admin(w, node, w->sim_start + to, BS_ADMIN_SIGN_ON);
+    }
+}
+
+/* Hand admin event @ev to its node; a sign-on waits while another sign_off window of the
+ * node is still open (overlapping faults). */
+static void admin(struct bs_world *w, const struct bs_event *ev)
+{
+    struct bs_node *n = w->nodes[ev->node].node;
+
+    if (!n->ops->on_admin)
+        return;
+    if (ev->aux == BS_ADMIN_SIGN_ON && bs_faults_signed_off(w->faults, w->env.now, ev->node))
+        return;
+    n->ops->on_admin(n, (int)ev->aux);
+}
+
 static void dispatch(struct bs_world *w, struct bs_event *ev)
 {
     struct bs_node *n;
 
     w->env.now = ev->due;
-    if (w->faults && (ev->kind == BS_EV_MESSAGE || ev->kind == BS_EV_TIMER)) {
+    if (w->faults &&
+        (ev->kind == BS_EV_MESSAGE || ev->kind == BS_EV_TIMER || ev->kind == BS_EV_CALL)) {
         if (held_by_fault(w, ev))
             return;
         node_faults(w, ev->node);
@@ -1586,7 +1656,12 @@ static void dispatch(struct bs_world *w, struct bs_event *ev)
         n->ops->on_timer(n, ev->aux, ev->cookie);
         break;
     case BS_EV_ARRIVAL:
+        if (!w->started)
+            world_start(w);
         workload_step(w);
+        break;
+    case BS_EV_CALL:
+        admin(w, ev);
         break;
     default:
         break;

@@ -68,6 +68,12 @@ int bs_metric_value(const json_t *s, const char *name, double *ret)
         { "signature_failures", "counters", "signature_failures" },
         { "format_errors", "counters", "format_errors" },
         { "messages_lost", "messages_lost", NULL },
+        { "echoes_sent", "counters", "echoes_sent" },
+        { "echoes_missed", "counters", "echoes_missed" },
+        { "peers_down", "counters", "peers_down" },
+        { "peers_up", "counters", "peers_up" },
+        { "stand_in_peer_down", "counters", "stand_in_peer_down" },
+        { "peer_down_declined", "counters", "peer_down_declined" },
     };
 
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {

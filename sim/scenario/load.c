@@ -763,6 +763,49 @@ static void conv_stip(struct ld *l, const struct yn *n, struct bs_sc_stip *st)
                  l->path);
 }
 
+/*
+ * Network management (0800/0810 sign-on, sign-off, echo test; ISO 8583:1987 class 8, issue
+ * #4 §9): on by default, echo tests every 60 s, 3 missed mark the peer down, the side
+ * nearer the centre originates (@centre: "switch" under a network, "bridge" under the
+ * bridge).
+ */
+static void netmgmt_defaults(struct bs_sc_netmgmt *nm)
+{
+    nm->enabled = true;
+    nm->peer_originates = false;
+    nm->echo_interval = 60 * BS_US_PER_SEC;
+    nm->missed_echoes = 3;
+}
+
+/* `network_management`: off, on, or {echo_interval, missed_echoes, originator}. */
+static void conv_netmgmt(struct ld *l, const struct yn *n, struct bs_sc_netmgmt *nm,
+                         const char *centre)
+{
+    static const char *const keys[] = { "echo_interval", "missed_echoes", "originator" };
+    static const char *const onoff[] = { "off", "on" };
+    const char *const origin[] = { centre, "peer" };
+    uint64_t v;
+    int k;
+
+    if (is_scalar(n)) {
+        if (as_enum(l, n, onoff, ARRAY_SIZE(onoff), &k))
+            nm->enabled = k == 1;
+        return;
+    }
+    if (!want_map(l, n))
+        return;
+    check_keys(l, n, keys, ARRAY_SIZE(keys));
+    if (opt_dur(l, n, "echo_interval", false, true, &nm->echo_interval) > 0 &&
+        (nm->echo_interval < BS_US_PER_SEC || nm->echo_interval > 3600 * BS_US_PER_SEC)) {
+        const struct yn *at = bs__yn_get(n, "echo_interval", NULL);
+        bs__errf(l->e, &at->loc, "%s.echo_interval: from 1s to 1h", l->path);
+    }
+    if (opt_uint(l, n, "missed_echoes", false, 1, 100, &v) > 0)
+        nm->missed_echoes = (uint32_t)v;
+    if (opt_enum(l, n, "originator", false, origin, ARRAY_SIZE(origin), &k) > 0)
+        nm->peer_originates = k == 1;
+}
+
 /* A UTC offset "+03:00" / "-05:30" into minutes. */
 static bool as_utc_offset(struct ld *l, const struct yn *n, int16_t *out)
 {
@@ -1439,8 +1482,9 @@ static void check_unique_ids(struct ld *l, const struct yn *issuers, const struc
 
 static void conv_network(struct ld *l, const struct yn *n, struct bs_sc_network *net)
 {
-    static const char *const keys[] = { "dialect", "currency",  "switch",
-                                        "issuers", "acquirers", "utc_offset" };
+    static const char *const keys[] = { "dialect",           "currency",  "switch",
+                                        "issuers",           "acquirers", "utc_offset",
+                                        "network_management" };
     static const char *const sw_keys[] = { "inst_id", "processing", "stand_in", "workers",
                                            "queue_limit" };
     const struct yn *v, *issuers = NULL, *acquirers = NULL;
@@ -1478,6 +1522,12 @@ static void conv_network(struct ld *l, const struct yn *n, struct bs_sc_network 
                 leave(l, o2);
             }
         }
+        leave(l, old);
+    }
+    netmgmt_defaults(&net->netmgmt);
+    if ((v = field(l, n, "network_management", false)) != NULL) {
+        size_t old = enter(l, "network_management");
+        conv_netmgmt(l, v, &net->netmgmt, "switch");
         leave(l, old);
     }
     /* Terminals write DE 12/13 in local time: Moscow for RUB, Tehran for IRR by default. */
@@ -1822,8 +1872,10 @@ static void conv_fees(struct ld *l, const struct yn *n)
 
 static void conv_bridge(struct ld *l, const struct yn *n)
 {
-    static const char *const keys[] = { "inst_id",    "fx",      "processing", "stand_in",
-                                        "settlement", "workers", "queue_limit" };
+    static const char *const keys[] = {
+        "inst_id",    "fx",      "processing",  "stand_in",
+        "settlement", "workers", "queue_limit", "network_management"
+    };
     static const char *const fx_keys[] = { "pair", "rate", "markup_bps" };
     struct bs_sc_bridge *br = &l->sc->bridge;
     const struct yn *v;
@@ -1941,6 +1993,12 @@ static void conv_bridge(struct ld *l, const struct yn *n)
         size_t old = enter(l, "settlement");
 
         conv_settlement(l, v);
+        leave(l, old);
+    }
+    netmgmt_defaults(&br->netmgmt);
+    if ((v = field(l, n, "network_management", false)) != NULL) {
+        size_t old = enter(l, "network_management");
+        conv_netmgmt(l, v, &br->netmgmt, "bridge");
         leave(l, old);
     }
 }
@@ -2339,6 +2397,13 @@ static const struct {
     { "signature_failures", MK_COUNT },
     { "format_errors", MK_COUNT },
     { "messages_lost", MK_COUNT },
+    /* network management (issue #4 §9): the counters of the same names */
+    { "echoes_sent", MK_COUNT },
+    { "echoes_missed", MK_COUNT },
+    { "peers_down", MK_COUNT },
+    { "peers_up", MK_COUNT },
+    { "stand_in_peer_down", MK_COUNT },
+    { "peer_down_declined", MK_COUNT },
 };
 
 static void conv_expect_one(struct ld *l, const struct yn *key, const struct yn *val)
@@ -2475,7 +2540,7 @@ static const char *const fault_kinds[BS_FAULT_KIND_COUNT] = {
     [BS_FAULT_PAUSE] = "pause",         [BS_FAULT_SLOW] = "slow",
     [BS_FAULT_HANG] = "hang",           [BS_FAULT_FORCE_RC] = "force_rc",
     [BS_FAULT_WRONG_KEY] = "wrong_key", [BS_FAULT_CLOCK_SKEW] = "clock_skew",
-    [BS_FAULT_PARTITION] = "partition",
+    [BS_FAULT_PARTITION] = "partition", [BS_FAULT_SIGN_OFF] = "sign_off",
 };
 
 static const char *const corrupt_modes[] = {
@@ -2516,7 +2581,7 @@ static bool as_node(struct ld *l, const struct yn *n, char (*nodes)[BS_SC_NAME_M
 
 static bool is_node_fault(enum bs_fault_kind k)
 {
-    return k >= BS_FAULT_CRASH && k <= BS_FAULT_CLOCK_SKEW;
+    return (k >= BS_FAULT_CRASH && k <= BS_FAULT_CLOCK_SKEW) || k == BS_FAULT_SIGN_OFF;
 }
 
 static void conv_fault(struct ld *l, const struct yn *n, struct bs_sc_fault *f,
@@ -2676,6 +2741,15 @@ static void conv_fault(struct ld *l, const struct yn *n, struct bs_sc_fault *f,
                  fault_kinds[f->kind]);
     if (f->kind == BS_FAULT_CRASH && !sel->duration)
         bs__errf(l->e, &n->loc, "%s: a crash needs 'for': how long until the node restarts",
+                 l->path);
+    if (f->kind == BS_FAULT_SIGN_OFF && !sel->duration)
+        bs__errf(l->e, &n->loc,
+                 "%s: a sign_off needs 'for': how long until the node signs on again", l->path);
+    if (f->kind == BS_FAULT_SIGN_OFF && strlen(sel->node) > 10 &&
+        strcmp(sel->node + strlen(sel->node) - 10, ".terminals") == 0)
+        bs__errf(l->e, &n->loc,
+                 "%s: terminals have no network management; sign off a switch, an issuer, an "
+                 "acquirer or the bridge",
                  l->path);
 }
 

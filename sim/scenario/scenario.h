@@ -96,6 +96,24 @@ struct bs_sc_stip {
     uint32_t saf_window;
 };
 
+/**
+ * struct bs_sc_netmgmt - `network_management` of a network (its acquirer–switch and
+ * switch–issuer links) or of the bridge (its links to both switches): 0800/0810 sign-on,
+ * sign-off and echo test, ISO 8583:1987 class 8 (configs/README.md).
+ * @enabled:         default true; `network_management: off` sends no 0800 at all.
+ * @peer_originates: `originator: peer`: the acquirers and issuers (towards their switch),
+ *                   or the switches (towards the bridge) sign on and send the echo tests;
+ *                   default: the side nearer the centre (the switch; the bridge).
+ * @echo_interval:   µs, default 60 s, 1 s … 1 h.
+ * @missed_echoes:   unanswered echo tests in a row that mark the peer down; default 3.
+ */
+struct bs_sc_netmgmt {
+    bool enabled;
+    bool peer_originates;
+    bs_time_us echo_interval;
+    uint32_t missed_echoes;
+};
+
 struct bs_sc_network {
     char name[BS_SC_ID_MAX + 1];    /* "mir" or "shetab" */
     char dialect[256];              /* dialect name (configs/dialects/NAME.yaml) or file path */
@@ -112,6 +130,7 @@ struct bs_sc_network {
     struct bs_sc_stip switch_stip;  /* the switch stands in for this network's issuers */
     uint32_t switch_workers;        /* switch capacity (sim/engine/capacity.h); 0: unlimited */
     int64_t switch_queue_limit;     /* < 0: unlimited */
+    struct bs_sc_netmgmt netmgmt;   /* acquirer–switch and switch–issuer links */
 };
 
 struct bs_sc_bridge {
@@ -127,6 +146,7 @@ struct bs_sc_bridge {
     struct bs_sc_stip stip[BS_SC_MAX_NETWORKS]; /* stand-in for each network's cards */
     uint32_t workers;               /* messages served at once; 0: unlimited (no queue) */
     int64_t queue_limit;            /* messages waiting for a worker; < 0: unlimited */
+    struct bs_sc_netmgmt netmgmt;   /* bridge–switch links */
 };
 
 /** Per-channel timer budgets, nested: issuer < stand_in < bridge < acquirer < terminal. */
@@ -205,6 +225,8 @@ enum bs_fault_kind {
     BS_FAULT_CLOCK_SKEW, /* its clock (DE 7, DE 12/13) is off by @skew */
     /* topology */
     BS_FAULT_PARTITION,  /* no message crosses between @sets (or @node and everyone else) */
+    /* network management (issue #4 §9) */
+    BS_FAULT_SIGN_OFF,   /* @node signs off (0800 DE 70 = 002) for the window, then on */
     BS_FAULT_KIND_COUNT
 };
 
