@@ -113,8 +113,11 @@ static void pair(struct trace *tr)
             struct ev *x = &tr->ev[j];
             if (x->consumed)
                 continue;
-            if (x->kind == BS_J_DROP && x->t == o->t && x->from == o->node && x->peer == o->peer &&
-                (!x->mti[0] || !strcmp(x->mti, o->mti))) {
+            /* Lost on the link (recorded when sent) or at a crashed receiver (recorded
+             * when it would have arrived): the first one after the send. A drop without
+             * a message (a crashed receiver) matches any message on that link. */
+            if (x->kind == BS_J_DROP && x->from == o->node && x->peer == o->peer &&
+                (!x->mti[0] || (!strcmp(x->mti, o->mti) && !strcmp(x->stan, o->stan)))) {
                 o->drop = (int)j;
                 x->consumed = true;
                 break;
