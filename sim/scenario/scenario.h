@@ -10,15 +10,15 @@
 #include <bridgesim/common.h>
 #include <bridgesim/crypto.h>
 
-#define BS_SC_ID_MAX      32 /* node/institution ids, without NUL */
-#define BS_SC_NAME_MAX    96 /* scenario and node path names ("mir.MIRACQ1.terminals") */
-#define BS_SC_MAX_NETWORKS 2
-#define BS_SC_MAX_ISSUERS 32
+#define BS_SC_ID_MAX        32 /* node/institution ids, without NUL */
+#define BS_SC_NAME_MAX      96 /* scenario and node path names ("mir.MIRACQ1.terminals") */
+#define BS_SC_MAX_NETWORKS  2
+#define BS_SC_MAX_ISSUERS   32
 #define BS_SC_MAX_ACQUIRERS 32
-#define BS_SC_MAX_BINS    16
-#define BS_SC_MAX_LINKS   256
-#define BS_SC_MAX_FLOWS   16
-#define BS_SC_MAX_EXPECT  32
+#define BS_SC_MAX_BINS      16
+#define BS_SC_MAX_LINKS     256
+#define BS_SC_MAX_FLOWS     16
+#define BS_SC_MAX_EXPECT    32
 /* Every node a scenario can have: per network a switch, issuers, acquirers and their
  * terminal groups; plus the bridge. Bounds bs_scenario_node_names(). */
 #define BS_SC_MAX_NODES (BS_SC_MAX_NETWORKS * (1 + BS_SC_MAX_ISSUERS + 2 * BS_SC_MAX_ACQUIRERS) + 1)
@@ -58,31 +58,31 @@ struct bs_sc_bin_range {
 };
 
 struct bs_sc_issuer {
-    char id[BS_SC_ID_MAX + 1];      /* "MIRBANK1"; node name is "<network>.<id>" */
-    char inst_id[12];               /* institution id digits for DE 32/33/100 */
+    char id[BS_SC_ID_MAX + 1]; /* "MIRBANK1"; node name is "<network>.<id>" */
+    char inst_id[12];          /* institution id digits for DE 32/33/100 */
     struct bs_sc_bin_range bins[BS_SC_MAX_BINS];
     size_t nbins;
-    uint32_t cards;                 /* card population size */
-    uint8_t pan_length;             /* 16 (default) .. 19 */
-    struct bs_dist balance;         /* opening balance, minor units of the network currency */
-    double expired_share;           /* share of cards whose expiry date has passed */
-    struct bs_dist processing;      /* issuer host processing time, µs */
-    uint32_t workers;               /* messages served at once; 0: unlimited (no queue) */
-    int64_t queue_limit;            /* messages waiting for a worker; < 0: unlimited */
+    uint32_t cards;            /* card population size */
+    uint8_t pan_length;        /* 16 (default) .. 19 */
+    struct bs_dist balance;    /* opening balance, minor units of the network currency */
+    double expired_share;      /* share of cards whose expiry date has passed */
+    struct bs_dist processing; /* issuer host processing time, µs */
+    uint32_t workers;          /* messages served at once; 0: unlimited (no queue) */
+    int64_t queue_limit;       /* messages waiting for a worker; < 0: unlimited */
 };
 
 /* enum bs_channel (BS_CH_POS, BS_CH_ATM, BS_CH_COUNT) is in bridgesim/common.h. */
 
 struct bs_sc_acquirer {
-    char id[BS_SC_ID_MAX + 1];      /* "MIRACQ1"; nodes "<network>.<id>" and ".terminals" */
-    char inst_id[12];               /* DE 32 acquiring institution id, digits */
-    uint32_t terminals;             /* terminals (TIDs) behind this acquirer */
-    uint32_t merchants;             /* merchants (MIDs); terminals are spread over them */
-    uint16_t mcc;                   /* default merchant category code (DE 18) for POS */
-    char location[41];              /* DE 43 acceptor name/location, 40 characters */
-    struct bs_dist processing;      /* acquirer host processing time, µs */
-    uint32_t workers;               /* messages served at once; 0: unlimited (no queue) */
-    int64_t queue_limit;            /* messages waiting for a worker; < 0: unlimited */
+    char id[BS_SC_ID_MAX + 1]; /* "MIRACQ1"; nodes "<network>.<id>" and ".terminals" */
+    char inst_id[12];          /* DE 32 acquiring institution id, digits */
+    uint32_t terminals;        /* terminals (TIDs) behind this acquirer */
+    uint32_t merchants;        /* merchants (MIDs); terminals are spread over them */
+    uint16_t mcc;              /* default merchant category code (DE 18) for POS */
+    char location[41];         /* DE 43 acceptor name/location, 40 characters */
+    struct bs_dist processing; /* acquirer host processing time, µs */
+    uint32_t workers;          /* messages served at once; 0: unlimited (no queue) */
+    int64_t queue_limit;       /* messages waiting for a worker; < 0: unlimited */
 };
 
 /**
@@ -115,22 +115,22 @@ struct bs_sc_netmgmt {
 };
 
 struct bs_sc_network {
-    char name[BS_SC_ID_MAX + 1];    /* "mir" or "shetab" */
-    char dialect[256];              /* dialect name (configs/dialects/NAME.yaml) or file path */
+    char name[BS_SC_ID_MAX + 1]; /* "mir" or "shetab" */
+    char dialect[256];           /* dialect name (configs/dialects/NAME.yaml) or file path */
     struct bs_sc_currency currency;
-    int16_t utc_offset_min;         /* local time of the network's terminals (DE 12/13):
-                                       key `utc_offset: "+03:00"`; default from the currency
-                                       (RUB Moscow +03:00, IRR Tehran +03:30, else 0) */
-    char switch_inst_id[12];        /* the switch's institution id (DE 33 forwarding) */
+    int16_t utc_offset_min;           /* local time of the network's terminals (DE 12/13):
+                                         key `utc_offset: "+03:00"`; default from the currency
+                                         (RUB Moscow +03:00, IRR Tehran +03:30, else 0) */
+    char switch_inst_id[12];          /* the switch's institution id (DE 33 forwarding) */
     struct bs_dist switch_processing; /* µs */
     struct bs_sc_issuer issuers[BS_SC_MAX_ISSUERS];
     size_t nissuers;
     struct bs_sc_acquirer acquirers[BS_SC_MAX_ACQUIRERS];
     size_t nacquirers;
-    struct bs_sc_stip switch_stip;  /* the switch stands in for this network's issuers */
-    uint32_t switch_workers;        /* switch capacity (sim/engine/capacity.h); 0: unlimited */
-    int64_t switch_queue_limit;     /* < 0: unlimited */
-    struct bs_sc_netmgmt netmgmt;   /* acquirer–switch and switch–issuer links */
+    struct bs_sc_stip switch_stip; /* the switch stands in for this network's issuers */
+    uint32_t switch_workers;       /* switch capacity (sim/engine/capacity.h); 0: unlimited */
+    int64_t switch_queue_limit;    /* < 0: unlimited */
+    struct bs_sc_netmgmt netmgmt;  /* acquirer–switch and switch–issuer links */
 };
 
 struct bs_sc_bridge {
@@ -141,12 +141,12 @@ struct bs_sc_bridge {
     char fx_base[4], fx_quote[4];
     int64_t rate_num;
     uint8_t rate_scale;
-    uint32_t markup_bps;            /* added to the rate, basis points */
-    struct bs_dist processing;      /* µs */
+    uint32_t markup_bps;                        /* added to the rate, basis points */
+    struct bs_dist processing;                  /* µs */
     struct bs_sc_stip stip[BS_SC_MAX_NETWORKS]; /* stand-in for each network's cards */
-    uint32_t workers;               /* messages served at once; 0: unlimited (no queue) */
-    int64_t queue_limit;            /* messages waiting for a worker; < 0: unlimited */
-    struct bs_sc_netmgmt netmgmt;   /* bridge–switch links */
+    uint32_t workers;             /* messages served at once; 0: unlimited (no queue) */
+    int64_t queue_limit;          /* messages waiting for a worker; < 0: unlimited */
+    struct bs_sc_netmgmt netmgmt; /* bridge–switch links */
 };
 
 /** Per-channel timer budgets, nested: issuer < stand_in < bridge < acquirer < terminal. */
@@ -156,9 +156,9 @@ struct bs_sc_timers {
 
 struct bs_sc_link {
     char a[BS_SC_NAME_MAX], b[BS_SC_NAME_MAX]; /* node names, see bs_scenario_node_names */
-    struct bs_dist latency;         /* one-way, µs, both directions */
-    double loss;                    /* Bernoulli drop probability per message */
-    int line, column;               /* where it was declared, for error messages */
+    struct bs_dist latency;                    /* one-way, µs, both directions */
+    double loss;                               /* Bernoulli drop probability per message */
+    int line, column;                          /* where it was declared, for error messages */
 };
 
 enum bs_arrival {
@@ -166,27 +166,23 @@ enum bs_arrival {
     BS_ARRIVAL_CONSTANT,
 };
 
-enum bs_txn_type {
-    BS_TXN_PURCHASE = 0,
-    BS_TXN_ATM_WITHDRAWAL = 1,
-    BS_TXN_TYPE_COUNT
-};
+enum bs_txn_type { BS_TXN_PURCHASE = 0, BS_TXN_ATM_WITHDRAWAL = 1, BS_TXN_TYPE_COUNT };
 
 /** One direction of cross-network traffic: acquirers of @from, cards of @cards. */
 struct bs_sc_flow {
-    int from;                       /* network index of the acquirers */
-    int cards;                      /* network index of the card issuers */
-    double share;                   /* share of all arrivals; shares sum to 1 */
-    double mix[BS_TXN_TYPE_COUNT];  /* purchase / ATM shares; sum to 1 */
-    struct bs_dist amount;          /* minor units of the acquirer's (from) currency */
-    double unknown_card_share;      /* cards with a valid BIN but no account (RC 14) */
+    int from;                      /* network index of the acquirers */
+    int cards;                     /* network index of the card issuers */
+    double share;                  /* share of all arrivals; shares sum to 1 */
+    double mix[BS_TXN_TYPE_COUNT]; /* purchase / ATM shares; sum to 1 */
+    struct bs_dist amount;         /* minor units of the acquirer's (from) currency */
+    double unknown_card_share;     /* cards with a valid BIN but no account (RC 14) */
 };
 
 struct bs_sc_workload {
-    double rate_tps;                /* total offered rate */
+    double rate_tps; /* total offered rate */
     enum bs_arrival arrivals;
-    uint64_t count;                 /* stop after this many transactions; 0: use duration */
-    bs_time_us duration;            /* stop offering after this much virtual time */
+    uint64_t count;      /* stop after this many transactions; 0: use duration */
+    bs_time_us duration; /* stop offering after this much virtual time */
     struct bs_sc_flow flows[BS_SC_MAX_FLOWS];
     size_t nflows;
 };
@@ -197,24 +193,24 @@ enum bs_expect_op { BS_OP_GE, BS_OP_LE, BS_OP_GT, BS_OP_LT, BS_OP_EQ };
 struct bs_sc_expect {
     char metric[48];
     enum bs_expect_op op;
-    double value;                   /* latency metrics in ms, rates as fractions */
+    double value; /* latency metrics in ms, rates as fractions */
     int line, column;
 };
 
 /* ---- faults (issue #5) --------------------------------------------------------------- */
 
-#define BS_SC_MAX_FAULTS  64
-#define BS_SC_MAX_MTIS    8
-#define BS_SC_MAX_SETS    4
+#define BS_SC_MAX_FAULTS    64
+#define BS_SC_MAX_MTIS      8
+#define BS_SC_MAX_SETS      4
 #define BS_SC_MAX_SET_NODES 16
 
 enum bs_fault_kind {
     /* message faults: applied to each matching message on a link */
-    BS_FAULT_LOSS = 0,   /* drop it */
-    BS_FAULT_DUPLICATE,  /* deliver a copy too, after its own latency draw */
-    BS_FAULT_REORDER,    /* hold it back by an extra delay so later ones overtake it */
-    BS_FAULT_DELAY,      /* add latency from @delay */
-    BS_FAULT_CORRUPT,    /* damage the bytes (@corrupt says how) */
+    BS_FAULT_LOSS = 0,  /* drop it */
+    BS_FAULT_DUPLICATE, /* deliver a copy too, after its own latency draw */
+    BS_FAULT_REORDER,   /* hold it back by an extra delay so later ones overtake it */
+    BS_FAULT_DELAY,     /* add latency from @delay */
+    BS_FAULT_CORRUPT,   /* damage the bytes (@corrupt says how) */
     /* node faults: a node's behaviour inside the active window */
     BS_FAULT_CRASH,      /* down: receives nothing, its timers do not fire; restarts after */
     BS_FAULT_PAUSE,      /* receives nothing until the window ends, then everything at once */
@@ -224,9 +220,9 @@ enum bs_fault_kind {
     BS_FAULT_WRONG_KEY,  /* signs with a key its peers do not know (RC 63 on every hop) */
     BS_FAULT_CLOCK_SKEW, /* its clock (DE 7, DE 12/13) is off by @skew */
     /* topology */
-    BS_FAULT_PARTITION,  /* no message crosses between @sets (or @node and everyone else) */
+    BS_FAULT_PARTITION, /* no message crosses between @sets (or @node and everyone else) */
     /* network management (issue #4 §9) */
-    BS_FAULT_SIGN_OFF,   /* @node signs off (0800 DE 70 = 002) for the window, then on */
+    BS_FAULT_SIGN_OFF, /* @node signs off (0800 DE 70 = 002) for the window, then on */
     BS_FAULT_KIND_COUNT
 };
 
@@ -246,25 +242,25 @@ enum bs_corrupt_mode {
  */
 struct bs_sc_selector {
     char a[BS_SC_NAME_MAX], b[BS_SC_NAME_MAX]; /* link endpoints (either order) */
-    bool directed;                  /* only messages from @a to @b */
-    char node[BS_SC_NAME_MAX];      /* sender or receiver (message faults), or the node */
+    bool directed;                             /* only messages from @a to @b */
+    char node[BS_SC_NAME_MAX]; /* sender or receiver (message faults), or the node */
     char mti[BS_SC_MAX_MTIS][5];
     size_t nmti;
     bool has_bin;
-    struct bs_sc_bin_range bin;     /* DE 2 prefix */
+    struct bs_sc_bin_range bin; /* DE 2 prefix */
     uint64_t first_n, every_n, after_n;
-    double p, p_lo, p_hi;           /* probability; [p_lo, p_hi] when a range for `check` */
+    double p, p_lo, p_hi; /* probability; [p_lo, p_hi] when a range for `check` */
     bool p_range;
-    bs_time_us at, duration;        /* active window, relative to time.start; 0 = always */
+    bs_time_us at, duration; /* active window, relative to time.start; 0 = always */
 };
 
 struct bs_sc_fault {
     enum bs_fault_kind kind;
     struct bs_sc_selector sel;
     enum bs_corrupt_mode corrupt;
-    struct bs_dist delay;           /* µs: DELAY, REORDER, SLOW */
-    char rc[3];                     /* FORCE_RC */
-    bs_time_us skew;                /* CLOCK_SKEW, may be negative */
+    struct bs_dist delay; /* µs: DELAY, REORDER, SLOW */
+    char rc[3];           /* FORCE_RC */
+    bs_time_us skew;      /* CLOCK_SKEW, may be negative */
     char sets[BS_SC_MAX_SETS][BS_SC_MAX_SET_NODES][BS_SC_NAME_MAX]; /* PARTITION */
     size_t nsets, set_len[BS_SC_MAX_SETS];
     int line, column;
@@ -320,12 +316,12 @@ struct bs_sc_pin {
 
 struct bs_scenario {
     char name[BS_SC_NAME_MAX];
-    char path[512];                 /* the file it was loaded from */
+    char path[512]; /* the file it was loaded from */
     uint64_t seed;
-    bool realtime;                  /* time.mode: realtime (else virtual) */
-    bs_time_us start_time;          /* virtual epoch, µs since the Unix epoch (UTC) */
-    bs_time_us drain;               /* extra virtual time after the workload for replies,
-                                       reversals and queues to settle */
+    bool realtime;         /* time.mode: realtime (else virtual) */
+    bs_time_us start_time; /* virtual epoch, µs since the Unix epoch (UTC) */
+    bs_time_us drain;      /* extra virtual time after the workload for replies,
+                              reversals and queues to settle */
     enum bs_sig_alg sig_alg;
     struct bs_sc_network networks[BS_SC_MAX_NETWORKS];
     size_t nnetworks;
@@ -339,18 +335,18 @@ struct bs_scenario {
     size_t nexpect;
     struct bs_sc_fault faults[BS_SC_MAX_FAULTS];
     size_t nfaults;
-    bs_time_us heal_at;             /* relative to time.start; 0 = none. No fault window
-                                       starts after it; liveness must hold after it */
+    bs_time_us heal_at; /* relative to time.start; 0 = none. No fault window
+                           starts after it; liveness must hold after it */
     /* Settlement and fees (issue #4 §11–12; configs/README.md: bridge.settlement, fees;
      * docs/settlement.md). Fee amounts are minor units of network i's currency. */
-    bs_time_us settle_cutover;      /* daily cutover, µs after 00:00 UTC (default 21:00Z) */
-    int64_t settle_rate_num;        /* settlement rate, fx quote per base, num / 10^scale; */
-    uint8_t settle_rate_scale;      /*   num 0: the fx rate */
+    bs_time_us settle_cutover; /* daily cutover, µs after 00:00 UTC (default 21:00Z) */
+    int64_t settle_rate_num;   /* settlement rate, fx quote per base, num / 10^scale; */
+    uint8_t settle_rate_scale; /*   num 0: the fx rate */
     int64_t fee_atm_interchange[BS_SC_MAX_NETWORKS]; /* per ATM withdrawal, issuer → acquirer */
     uint32_t fee_pos_interchange_bps;                /* per purchase, acquirer → issuer */
     int64_t fee_bridge[BS_CH_COUNT][BS_SC_MAX_NETWORKS]; /* bridge fee per channel, each side */
-    struct bs_sc_signing signing;   /* per-network/per-link algorithms, rotation, replay */
-    struct bs_sc_pin pin;           /* PIN blocks (DE 52) */
+    struct bs_sc_signing signing; /* per-network/per-link algorithms, rotation, replay */
+    struct bs_sc_pin pin;         /* PIN blocks (DE 52) */
 };
 
 /**

@@ -48,7 +48,7 @@ struct leg {
     uint64_t content; /* bs__content_hash of the inbound request */
     uint32_t orig;    /* reversal legs: the original leg's index and generation */
     uint32_t orig_gen;
-    struct bs_canon req; /* the inbound request, track data wiped */
+    struct bs_canon req;           /* the inbound request, track data wiped */
     uint8_t pin[BS_PIN_BLOCK_MAX]; /* DE 52 under the outbound zone's key, until forwarded */
     uint8_t pin_len;
 };
