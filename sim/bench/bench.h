@@ -9,6 +9,7 @@
  *   window   = [start + warm-up, start + warm-up + duration)
  *   latency, approvals, errors: transactions that *started* in the window, however late
  *            they finish (so a backlog shows up in the percentiles, not as missing data);
+ *            one still unfinished when the run ends counts as an error;
  *   achieved: answers (any response code, not a terminal timeout) *received* in the
  *            window, per second of window;
  *   timeouts, stand-ins, reversals, queue drops: node counters from the end of warm-up
@@ -40,15 +41,31 @@ struct bs_bench_slo {
     double success, approval;
 };
 
+/**
+ * struct bs_bench_crypto - the crypto-bound ceiling's inputs: the median CPU ns of one
+ * bs_sign() and one bs_verify() of the scenario's algorithm over a 300-byte message,
+ * measured in the bench's process before the steps and again in each step's process right
+ * after its run (so that the ceiling sees the same machine load as the step).
+ */
+struct bs_bench_crypto {
+    bool measured; /* false with signing none */
+    char algorithm[24];
+    double sign_ns, verify_ns;
+};
+
 /** The results of one step. Latencies in µs from the window's histogram. */
 struct bs_bench_step {
     double offered_tps;   /* the configured rate; closed loop: started per window second */
     uint32_t concurrency; /* closed loop: terminals in flight; 0 for open loop */
     double achieved_tps;
     double window_seconds;
-    uint64_t transactions; /* started in the window and finished */
-    uint64_t approved, declined, no_response, errors;
-    double approval_rate, success_rate; /* of @transactions; 0 when there are none */
+    uint64_t started;      /* transactions started in the window */
+    uint64_t transactions; /* of those, finished by the end of the run */
+    uint64_t unfinished;   /* started in the window, not finished when the run ended */
+    uint64_t approved, declined, no_response;
+    uint64_t errors; /* system failures, unfinished ones included */
+
+    double approval_rate, success_rate; /* of @started; 0 when there are none */
     uint64_t timeouts, stand_ins, reversals, queue_drops;
     uint64_t in_flight_at_end; /* transactions of the whole run never answered */
     int64_t p50, p90, p99, p999, max;
@@ -61,18 +78,8 @@ struct bs_bench_step {
     bool interrupted;
     bool meets_slo;
     uint64_t run_messages, run_started; /* whole run: messages delivered, transactions */
+    struct bs_bench_crypto crypto;      /* sign/verify times right after the run */
     struct bs_hist hist;
-};
-
-/**
- * struct bs_bench_crypto - the crypto-bound ceiling's inputs: the median CPU ns of one
- * bs_sign() and one bs_verify() of the scenario's algorithm over a 300-byte message,
- * measured in the bench's own process before the steps.
- */
-struct bs_bench_crypto {
-    bool measured; /* false with signing none */
-    char algorithm[24];
-    double sign_ns, verify_ns;
 };
 
 /** How a bench runs. */
@@ -170,7 +177,8 @@ int bs_bench_crypto(enum bs_sig_alg alg, struct bs_bench_crypto *ret);
 /**
  * bs_bench_crypto_ceiling() - transactions per second one core could sign and verify for
  * step @st: 1 / (m × (sign + verify)) where m is the messages delivered per transaction in
- * the step's run (each was signed once and verified once). 0 when not measured.
+ * the step's run (each was signed once and verified once), with the step's own sign and
+ * verify times when it has them, else @c's. 0 when neither was measured.
  */
 double bs_bench_crypto_ceiling(const struct bs_bench_crypto *c, const struct bs_bench_step *st);
 

@@ -116,11 +116,15 @@ void bs_bench_print_table(const struct bs_bench_cfg *cfg, const struct bs_bench_
                 best = i;
         ceil_best = bs_bench_crypto_ceiling(&r->crypto, &r->steps[best]);
         fprintf(out,
-                "crypto ceiling: %s sign %.1f us, verify %.1f us (CPU medians, this process), "
+                "crypto ceiling: %s sign %.1f us, verify %.1f us (CPU medians in the best step's "
+                "process), "
                 "%.2f signed messages per transaction -> %.0f tps per core\n"
                 "  best step: achieved %.1f tps = %.2f of the ceiling; %.1f transactions per "
                 "CPU second = %.2f of it\n",
-                r->crypto.algorithm, r->crypto.sign_ns / 1e3, r->crypto.verify_ns / 1e3,
+                r->crypto.algorithm,
+                (r->steps[best].crypto.measured ? r->steps[best].crypto : r->crypto).sign_ns / 1e3,
+                (r->steps[best].crypto.measured ? r->steps[best].crypto : r->crypto).verify_ns /
+                    1e3,
                 r->steps[best].run_started
                     ? (double)r->steps[best].run_messages / (double)r->steps[best].run_started
                     : 0.0,
@@ -151,7 +155,9 @@ static json_t *step_json(const struct bs_bench_step *st, const struct bs_bench_c
         json_object_set_new(o, "concurrency", json_integer(st->concurrency));
     json_object_set_new(o, "achieved_tps", real(st->achieved_tps));
     json_object_set_new(o, "window_seconds", real(st->window_seconds));
+    json_object_set_new(o, "started", json_integer((json_int_t)st->started));
     json_object_set_new(o, "transactions", json_integer((json_int_t)st->transactions));
+    json_object_set_new(o, "unfinished", json_integer((json_int_t)st->unfinished));
     json_object_set_new(o, "approved", json_integer((json_int_t)st->approved));
     json_object_set_new(o, "declined", json_integer((json_int_t)st->declined));
     json_object_set_new(o, "no_response", json_integer((json_int_t)st->no_response));
@@ -174,6 +180,9 @@ static json_t *step_json(const struct bs_bench_step *st, const struct bs_bench_c
     json_object_set_new(o, "wall_seconds", real(st->wall_seconds));
     json_object_set_new(o, "simulated_seconds", real(st->sim_seconds));
     json_object_set_new(o, "transactions_per_cpu_second", real(st->cpu_tps));
+    json_object_set_new(
+        o, "transactions_per_wall_second",
+        real(st->wall_seconds > 0 ? (double)st->run_started / st->wall_seconds : 0.0));
     json_object_set_new(o, "lag_seconds", real(st->lag_seconds));
     json_object_set_new(o, "peak_rss_kb", json_integer(st->peak_rss_kb));
     json_object_set_new(o, "peak_rss_scope", json_string(st->rss_per_step ? "step" : "process"));
@@ -182,6 +191,9 @@ static json_t *step_json(const struct bs_bench_step *st, const struct bs_bench_c
         real(st->run_started ? (double)st->run_messages / (double)st->run_started : 0.0));
     if (c->measured) {
         double ceiling = bs_bench_crypto_ceiling(c, st);
+        const struct bs_bench_crypto *sc = st->crypto.measured ? &st->crypto : c;
+        json_object_set_new(o, "crypto_sign_ns", real(sc->sign_ns));
+        json_object_set_new(o, "crypto_verify_ns", real(sc->verify_ns));
         json_object_set_new(o, "crypto_ceiling_tps", real(ceiling));
         json_object_set_new(o, "crypto_ceiling_ratio",
                             real(ceiling > 0 ? st->achieved_tps / ceiling : 0.0));

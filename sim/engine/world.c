@@ -1478,6 +1478,8 @@ static void arrival(struct bs_world *w)
 
     w->total.started++;
     w->flows[f].started++;
+    if (w->opts.observer && w->opts.observer->start)
+        w->opts.observer->start(w->opts.observer->ctx, w->env.now);
     if (bs_terminal_start(w->nodes[w->term_id[fl->from][a]].node, &req) != 0) {
         /* The terminal could not even send (limit): it is an immediate system error. */
         env_outcome(&w->env, (uint32_t)f, "96", 0);

@@ -40,6 +40,7 @@ struct bs_world;
  * @outcome:  a terminal transaction finished: @rc as for bs_env_ops.outcome (NULL: timed
  *            out), started at @started and finished at @now (µs, engine time).
  * @progress: about every @interval wall seconds (1 when 0) while the run goes on.
+ * @start:    a terminal transaction starts at @at (engine time); may be NULL.
  */
 struct bs_run_observer {
     void *ctx;
@@ -47,6 +48,7 @@ struct bs_run_observer {
                     bs_time_us now);
     void (*progress)(void *ctx, const struct bs_world *w, bs_time_us now);
     double interval;
+    void (*start)(void *ctx, bs_time_us at);
 };
 
 /** Options of one run, from the command line. */
