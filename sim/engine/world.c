@@ -38,8 +38,8 @@ struct wnode {
     int net, idx;                     /* network and index within its role list */
     const struct bs_dist *processing; /* NULL: no processing delay */
     struct bs_rng rng;
-    struct bs_key *rogue_key;     /* signs during a wrong-key fault; owned by the world */
-    struct bs_replay *replay;     /* the node's replay cache (signing.replay_window) */
+    struct bs_key *rogue_key; /* signs during a wrong-key fault; owned by the world */
+    struct bs_replay *replay; /* the node's replay cache (signing.replay_window) */
     struct bs_jfile *journal;
     uint64_t jseq;
     struct bs_capacity *cap; /* workers and queue (capacity.h); NULL: unlimited */
@@ -50,10 +50,10 @@ struct wlink {
     const struct bs_dist *latency;
     double loss;
     struct bs_rng rng;
-    enum bs_sig_alg alg;          /* what the link signs with (bs_scenario_link_signing) */
+    enum bs_sig_alg alg; /* what the link signs with (bs_scenario_link_signing) */
     uint8_t mac_len;
-    struct bs_key *key[2];        /* current signing key from a (0) and from b (1) ... */
-    bs_time_us key_until[2];      /* ... until the next rotation of either end */
+    struct bs_key *key[2];   /* current signing key from a (0) and from b (1) ... */
+    bs_time_us key_until[2]; /* ... until the next rotation of either end */
 };
 
 struct bs_world {
@@ -102,7 +102,7 @@ struct bs_world {
     double wall_seconds, cpu_seconds;
     bs_time_us sim_start, sim_end;
     uint64_t queue_dropped;
-    double progress_wall; /* when the observer's progress hook ran last */
+    double progress_wall;             /* when the observer's progress hook ran last */
     struct bs_settlement *settlement; /* clearing and settlement of the bridge's records */
 };
 
@@ -152,8 +152,13 @@ static void write_journal(struct bs_world *w, struct bs_jfile *f, uint64_t *seq,
 static void journal_drop(struct bs_world *w, uint32_t from, uint32_t to, uint64_t trace,
                          const struct bs_iso_msg *m, const char *why)
 {
-    struct bs_jrec r = { .kind = BS_J_DROP, .t = w->env.now, .node = w->nodes[from].name,
-                         .peer = w->nodes[to].name, .trace = trace, .msg = m, .note = why };
+    struct bs_jrec r = { .kind = BS_J_DROP,
+                         .t = w->env.now,
+                         .node = w->nodes[from].name,
+                         .peer = w->nodes[to].name,
+                         .trace = trace,
+                         .msg = m,
+                         .note = why };
 
     write_journal(w, w->links_journal, &w->links_jseq, &r);
     w->dropped++;
@@ -242,8 +247,13 @@ static void env_send(struct bs_env *env, uint32_t from, uint32_t to, const uint8
         {
             /* Journaled where the damage happens, so a trace shows why a hop rejected it. */
             char why[64];
-            struct bs_jrec r = { .kind = BS_J_FAULT, .t = env->now, .node = w->nodes[from].name,
-                                 .peer = dst->name, .trace = trace, .msg = m, .note = why };
+            struct bs_jrec r = { .kind = BS_J_FAULT,
+                                 .t = env->now,
+                                 .node = w->nodes[from].name,
+                                 .peer = dst->name,
+                                 .trace = trace,
+                                 .msg = m,
+                                 .note = why };
             snprintf(why, sizeof(why), "fault %d (corrupt %s)", v.fault,
                      bs_corrupt_mode_name(v.corrupt));
             write_journal(w, w->links_journal, &w->links_jseq, &r);
@@ -255,7 +265,8 @@ static void env_send(struct bs_env *env, uint32_t from, uint32_t to, const uint8
     if (v.duplicate) {
         /* The copy travels on its own: its own latency draw from the link's stream. */
         double d2 = bs_dist_sample(l->latency, bs_rng_next_cb, &l->rng);
-        push_message(w, from, to, buf, n, trace, env->now + (bs_time_us)llround(d2 + v.extra_delay));
+        push_message(w, from, to, buf, n, trace,
+                     env->now + (bs_time_us)llround(d2 + v.extra_delay));
     }
 }
 
@@ -316,8 +327,19 @@ static void env_outcome(struct bs_env *env, uint32_t flow, const char *rc, bs_ti
     count_outcome(&w->total, rc, latency);
     if (flow < BS_SC_MAX_FLOWS)
         count_outcome(&w->flows[flow], rc, latency);
-    if (ob && ob->outcome)
-        ob->outcome(ob->ctx, flow, rc, env->now - latency, env->now);
+    if (ob && ob->outcome) {
+        /* Real time: when the loop runs behind, env->now is when the event was due, not
+         * when it ran; the observer gets the wall clock, so its latencies include the lag. */
+        bs_time_us fin = env->now;
+        if (w->opts.realtime) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            fin = (bs_time_us)ts.tv_sec * BS_US_PER_SEC + ts.tv_nsec / 1000;
+            if (fin < env->now)
+                fin = env->now;
+        }
+        ob->outcome(ob->ctx, flow, rc, env->now - latency, fin);
+    }
     /* Closed loop: the terminal starts its next transaction at once; one that failed
      * without leaving the terminal waits 1 ms, so time moves on. */
     if (w->opts.concurrency && w->offering)
@@ -1184,8 +1206,8 @@ static int build_rogue_keys(struct bs_world *w, uint32_t id)
         epochs = bs_scenario_rotations(w->sc, me);
         if (alg_is_mac(l->alg)) {
             epochs += bs_scenario_rotations(w->sc, w->nodes[peer].name);
-            rc = bs_scenario_key_owner(w->sc, me, w->nodes[peer].name, l->alg, owner,
-                                       sizeof(owner));
+            rc =
+                bs_scenario_key_owner(w->sc, me, w->nodes[peer].name, l->alg, owner, sizeof(owner));
         } else {
             rc = bs_scenario_key_owner(w->sc, me, NULL, l->alg, owner, sizeof(owner));
         }
@@ -1340,8 +1362,8 @@ int bs_world_new(const struct bs_scenario *sc, const struct bs_run_opts *opts,
             rc = open_journal(w, &jc, w->nodes[i].name, roles[w->nodes[i].role], w->nodes[i].net,
                               key_of(w, (uint32_t)i), &w->nodes[i].journal, errbuf, errlen);
         if (rc == 0)
-            rc = open_journal(w, &jc, "links", "links", -1, NULL, &w->links_journal, errbuf,
-                              errlen);
+            rc =
+                open_journal(w, &jc, "links", "links", -1, NULL, &w->links_journal, errbuf, errlen);
         if (rc)
             goto fail;
     } else if (mkdir_p(w->out_dir) != 0) {

@@ -44,8 +44,7 @@ struct bs_world;
  */
 struct bs_run_observer {
     void *ctx;
-    void (*outcome)(void *ctx, uint32_t flow, const char *rc, bs_time_us started,
-                    bs_time_us now);
+    void (*outcome)(void *ctx, uint32_t flow, const char *rc, bs_time_us started, bs_time_us now);
     void (*progress)(void *ctx, const struct bs_world *w, bs_time_us now);
     double interval;
     void (*start)(void *ctx, bs_time_us at);
