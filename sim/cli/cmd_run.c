@@ -140,6 +140,10 @@ int bs_cli_run(int argc, char **argv)
     }
     if (realtime)
         sc->realtime = true;
+    if (out_opt && !*out_opt) {
+        fprintf(stderr, "bridgesim run: --out needs a directory name\n");
+        goto out;
+    }
     if (out_opt)
         snprintf(out_dir, sizeof(out_dir), "%s", out_opt);
     else
@@ -204,10 +208,16 @@ int bs_cli_run(int argc, char **argv)
         printf("  run directory: %s\n", out_dir);
     free(text);
     exit_code = failed ? BS_EXIT_FAILED : BS_EXIT_OK;
-    if (failed)
+    if (failed) {
+        /* The replay command carries every --set, so it reproduces this very run. */
         fprintf(stderr,
-                "bridgesim run: %d check(s) failed; replay with: bridgesim run %s --seed %llu\n",
+                "bridgesim run: %d check(s) failed; replay with: bridgesim run %s --seed %llu",
                 failed, argv[optind], (unsigned long long)sc->seed);
+        for (size_t i = 0; i < nsets; i++)
+            if (sets[i] != seedset)
+                fprintf(stderr, " --set '%s'", sets[i]);
+        fprintf(stderr, "\n");
+    }
 out:
     json_decref(settlement);
     json_decref(summary);
