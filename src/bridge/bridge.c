@@ -4,6 +4,7 @@
  * bridge's own DE 32, STAN and DE 7 in the other scheme) both index it, so responses,
  * repeats and reversals (through DE 90) find it from either side.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,27 +73,10 @@ struct bridge {
     struct bs__nm nm;         /* 0800/0810 with both switches */
 };
 
-struct key_match {
-    const struct bridge *b;
-    const struct bs__tkey *key;
-    bool out;
-};
-
-static bool key_eq(const void *ctx, uint32_t idx)
-{
-    const struct key_match *km = ctx;
-    const struct leg *l = bs__pool_at(&km->b->legs, idx);
-
-    return bs__tkey_eq(km->out ? &l->out : &l->in, km->key);
-}
-
 static struct leg *find(struct bridge *b, const struct bs__tkey *k, bool out, uint32_t *ret)
 {
-    struct key_match km = { b, k, out };
-
-    if (bs__map_get(out ? &b->by_out : &b->by_in, bs__tkey_hash(k), key_eq, &km, ret) != 0)
-        return NULL;
-    return bs__pool_at(&b->legs, *ret);
+    return out ? bs__tkey_find(&b->by_out, &b->legs, offsetof(struct leg, out), k, ret)
+               : bs__tkey_find(&b->by_in, &b->legs, offsetof(struct leg, in), k, ret);
 }
 
 static void release(struct bridge *b, uint32_t idx)

@@ -5,6 +5,7 @@
  * DE 90, repeated as 0421 with doubling backoff until a 0430 arrives or the repeats run
  * out (then the case is an exception). A late 0210 is journaled and changes nothing.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,34 +56,9 @@ struct acquirer {
     struct bs__nm nm;         /* 0800/0810 with the switch */
 };
 
-struct key_match {
-    const struct acquirer *a;
-    const struct bs__tkey *key;
-};
-
-static bool key_eq(const void *ctx, uint32_t idx)
-{
-    const struct key_match *km = ctx;
-    const struct acq_txn *x = bs__pool_at(&km->a->txns, idx);
-
-    return bs__tkey_eq(&x->key, km->key);
-}
-
 static struct acq_txn *find(struct acquirer *a, const struct bs__tkey *k, uint32_t *ret_idx)
 {
-    struct key_match km = { a, k };
-
-    if (bs__map_get(&a->by_key, bs__tkey_hash(k), key_eq, &km, ret_idx) != 0)
-        return NULL;
-    return bs__pool_at(&a->txns, *ret_idx);
-}
-
-static bool term_eq(const void *ctx, uint32_t idx)
-{
-    const struct key_match *km = ctx;
-    const struct acq_txn *x = bs__pool_at(&km->a->txns, idx);
-
-    return bs__tkey_eq(&x->tkey, km->key);
+    return bs__tkey_find(&a->by_key, &a->txns, offsetof(struct acq_txn, key), k, ret_idx);
 }
 
 static void release(struct acquirer *a, uint32_t idx)
@@ -179,7 +155,6 @@ static void handle_terminal_request(struct acquirer *a, struct bs_iso_msg *m, ui
     struct bs_env *env = node->env;
     struct acq_txn *x;
     struct bs__tkey tk;
-    struct key_match km;
     uint32_t idx;
     char de7[11], rrn[13];
     int rc;
@@ -193,9 +168,7 @@ static void handle_terminal_request(struct acquirer *a, struct bs_iso_msg *m, ui
     copy_str(m, 41, tk.acq, sizeof(tk.acq));
     copy_str(m, 11, tk.stan, sizeof(tk.stan));
     copy_str(m, 7, tk.dt, sizeof(tk.dt));
-    km.a = a;
-    km.key = &tk;
-    if (bs__map_get(&a->by_term, bs__tkey_hash(&tk), term_eq, &km, &idx) == 0) {
+    if (bs__tkey_find(&a->by_term, &a->txns, offsetof(struct acq_txn, tkey), &tk, &idx)) {
         duplicate(a, idx, m, trace);
         return;
     }

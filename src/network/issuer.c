@@ -5,6 +5,7 @@
  * retention time, so a duplicate gets the stored answer without a second debit and a
  * reversal (0420/0421, matched through DE 90) credits at most once.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -49,26 +50,9 @@ struct issuer {
     struct bs__nm nm; /* 0800/0810 with the switch */
 };
 
-struct key_match {
-    const struct issuer *is;
-    const struct bs__tkey *key;
-};
-
-static bool key_eq(const void *ctx, uint32_t idx)
-{
-    const struct key_match *km = ctx;
-    const struct posting *p = bs__pool_at(&km->is->posts, idx);
-
-    return bs__tkey_eq(&p->key, km->key);
-}
-
 static struct posting *find(struct issuer *is, const struct bs__tkey *k, uint32_t *ret_idx)
 {
-    struct key_match km = { is, k };
-
-    if (bs__map_get(&is->by_key, bs__tkey_hash(k), key_eq, &km, ret_idx) != 0)
-        return NULL;
-    return bs__pool_at(&is->posts, *ret_idx);
+    return bs__tkey_find(&is->by_key, &is->posts, offsetof(struct posting, key), k, ret_idx);
 }
 
 /* The amount to debit in the issuer's currency, or the RC that declines the request. */

@@ -1,4 +1,5 @@
 /* Repeat queues for reversals and stand-in advices; see revq.h. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,19 +21,6 @@ struct rev {
     bs_time_us backoff;
     struct bs_canon msg; /* the message as first sent */
 };
-
-struct key_match {
-    const struct bs__revq *q;
-    const struct bs__tkey *key;
-};
-
-static bool key_eq(const void *ctx, uint32_t idx)
-{
-    const struct key_match *km = ctx;
-    const struct rev *r = bs__pool_at(&km->q->items, idx);
-
-    return bs__tkey_eq(&r->key, km->key);
-}
 
 static int init(struct bs__revq *q, struct bs_node *node, uint32_t timer_kind,
                 enum bs__repq_kind kind, bs_time_us backoff, bs_time_us backoff_max)
@@ -232,7 +220,6 @@ bool bs__revq_on_response(struct bs__revq *q, const struct bs_iso_msg *m)
 {
     struct bs_env *env = q->node->env;
     struct bs__tkey k;
-    struct key_match km = { q, &k };
     uint32_t idx;
     struct rev *r;
 
@@ -240,7 +227,7 @@ bool bs__revq_on_response(struct bs__revq *q, const struct bs_iso_msg *m)
     if (m->mti[1] != (q->kind == BS__REPQ_ADVICE ? '2' : '4') || m->mti[2] != '3')
         return false;
     bs__tkey_from_msg(m, &k);
-    if (bs__map_get(&q->by_key, bs__tkey_hash(&k), key_eq, &km, &idx) != 0)
+    if (!bs__tkey_find(&q->by_key, &q->items, offsetof(struct rev, key), &k, &idx))
         return false;
     r = bs__pool_at(&q->items, idx);
     {

@@ -13,6 +13,7 @@
  * decides at once as if it had timed out, but with nothing to reverse. Its SAF queue is
  * held while it is down and drains in order when it is back up.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,26 +71,9 @@ struct sw {
     struct bs__nm nm;         /* 0800/0810 with its acquirers, issuers and the bridge */
 };
 
-struct key_match {
-    const struct sw *s;
-    const struct bs__tkey *key;
-};
-
-static bool key_eq(const void *ctx, uint32_t idx)
-{
-    const struct key_match *km = ctx;
-    const struct sw_txn *x = bs__pool_at(&km->s->txns, idx);
-
-    return bs__tkey_eq(&x->key, km->key);
-}
-
 static struct sw_txn *find(struct sw *s, const struct bs__tkey *k, uint32_t *ret_idx)
 {
-    struct key_match km = { s, k };
-
-    if (bs__map_get(&s->by_key, bs__tkey_hash(k), key_eq, &km, ret_idx) != 0)
-        return NULL;
-    return bs__pool_at(&s->txns, *ret_idx);
+    return bs__tkey_find(&s->by_key, &s->txns, offsetof(struct sw_txn, key), k, ret_idx);
 }
 
 static void release(struct sw *s, uint32_t idx)

@@ -112,3 +112,27 @@ uint64_t bs__content_hash(const struct bs_iso_msg *m)
     }
     return h;
 }
+
+struct key_match {
+    const struct bs__pool *pool;
+    size_t off;
+    const struct bs__tkey *key;
+};
+
+static bool key_eq(const void *ctx, uint32_t idx)
+{
+    const struct key_match *km = ctx;
+    const uint8_t *rec = bs__pool_at(km->pool, idx);
+
+    return bs__tkey_eq((const struct bs__tkey *)(rec + km->off), km->key);
+}
+
+void *bs__tkey_find(const struct bs__map *map, const struct bs__pool *pool, size_t key_off,
+                    const struct bs__tkey *k, uint32_t *ret_idx)
+{
+    struct key_match km = { pool, key_off, k };
+
+    if (bs__map_get(map, bs__tkey_hash(k), key_eq, &km, ret_idx) != 0)
+        return NULL;
+    return bs__pool_at(pool, *ret_idx);
+}

@@ -8,6 +8,9 @@
 
 #include <bridgesim/iso8583.h>
 
+#include "common/map.h"
+#include "common/pool.h"
+
 struct bs__tkey {
     char cls;     /* MTI class digit: '1', '2', '4' ... */
     char acq[12]; /* DE 32 without leading zeros */
@@ -29,6 +32,15 @@ int bs__tkey_from_de90(const struct bs_iso_msg *m, struct bs__tkey *k);
 void bs__de90_from_msg(const struct bs_iso_msg *orig, char out[43]);
 
 uint64_t bs__tkey_hash(const struct bs__tkey *k);
+
+/**
+ * The record of @pool indexed in @map under key @k, where every record holds its key at
+ * byte offset @key_off; NULL when there is none. *@ret_idx receives its index. Hash
+ * collisions are resolved by comparing the full key, so a response can never match the
+ * wrong request.
+ */
+void *bs__tkey_find(const struct bs__map *map, const struct bs__pool *pool, size_t key_off,
+                    const struct bs__tkey *k, uint32_t *ret_idx);
 
 /**
  * What a request asks for (DE 2, 3, 4, 6, 49, 51), hashed: a repeat under a key has the
