@@ -132,7 +132,15 @@ struct bs_settle_fees {
  * @start:     the start of the run: the first window opens here (see docs/settlement.md
  *             for a first record earlier than this or a day or more later).
  * @fees:      the fee table.
- * @max_txns:  transactions kept for reversal matching; 0 means BS_SETTLE_MAX_TXNS.
+ * @max_txns:  transactions kept at once for reversal and duplicate matching; 0 means
+ *             BS_SETTLE_MAX_TXNS.
+ * @retention: how long (µs) a committed transaction is kept after its commit time for
+ *             matching a reversal or a duplicate commit; 0 keeps every one for the run. Set
+ *             it to the bridge's leg retention (bs_bridge_cfg.retention): the bridge reports
+ *             a reversal only while it still holds the original's leg, and a leg is never
+ *             held longer, so nothing that can still arrive is forgotten. What the windows,
+ *             the reports and the invariants need is summed when a record is posted, so
+ *             memory follows the transactions in flight, not the run length (issue #8).
  */
 struct bs_settlement_cfg {
     struct bs_settle_side_cfg side[2];
@@ -142,6 +150,7 @@ struct bs_settlement_cfg {
     bs_time_us start;
     struct bs_settle_fees fees;
     size_t max_txns;
+    bs_time_us retention;
 };
 
 /**
@@ -344,8 +353,9 @@ struct bs_settlement;
  * Return: 0; BS_EINVAL (a NULL or over-long name or id, more than BS_SETTLE_MAX_ROLE
  * acquirers or issuers, more than BS_SETTLE_MAX_BINS BINs, equal currencies, a base
  * currency neither side uses, a rate ≤ 0, a cutover outside [0, BS_SETTLE_DAY), a negative
- * fee or bps above 10000, @max_txns above BS_SETTLE_MAX_TXNS); BS_EEXIST (two acquirers
- * with the same institution id, overlapping BIN ranges); BS_ENOMEM.
+ * fee or bps above 10000, @max_txns above BS_SETTLE_MAX_TXNS, a negative @retention);
+ * BS_EEXIST (two acquirers with the same institution id, overlapping BIN ranges);
+ * BS_ENOMEM.
  */
 int bs_settlement_new(const struct bs_settlement_cfg *cfg, struct bs_settlement **ret);
 
@@ -362,7 +372,7 @@ void bs_settlement_free(struct bs_settlement *s);
  * posted: counted, not posted); BS_EINVAL (malformed record: a side other than 0/1, equal
  * sides, currencies that are not the sides', a negative amount, a bad DE 10);
  * BS_ESTATE (earlier than the open window, or after bs_settlement_close());
- * BS_ELIMIT (more than @max_txns transactions, or BS_SETTLE_MAX_WINDOWS windows);
+ * BS_ELIMIT (more than @max_txns transactions kept, or BS_SETTLE_MAX_WINDOWS windows);
  * BS_EOVERFLOW (a sum would overflow int64: nothing of the record is posted);
  * BS_ENOMEM. Any failure leaves the positions as they were.
  */

@@ -696,13 +696,67 @@ static int link_keys(struct bs_world *w, struct wlink *l, char *errbuf, size_t e
 static struct bs_key *env_link_key(struct bs_env *env, uint32_t from, uint32_t to);
 static int build_rogue_keys(struct bs_world *w, uint32_t id);
 
+/* An upper bound of @d (µs): its max when it has one, else twenty times its mean, far in
+ * the tail of every distribution a scenario can give (configs/README.md "Distributions"). */
+static bs_time_us dist_bound(const struct bs_dist *d)
+{
+    double v = d->has_max ? d->max : 20.0 * bs_dist_mean(d);
+
+    return v > 0 && v < 1e15 ? (bs_time_us)v : 0;
+}
+
 /*
- * How long issuers and the bridge keep a finished transaction: longer than any reversal
- * or advice can take to arrive (the terminal timer plus the whole reversal backoff, about
- * 5 minutes), so a late repeat or reversal still finds its original, and no longer, so
- * memory is bounded by the rate, not the run length.
+ * How long issuers, the bridge and the settlement keep a finished transaction: the longest
+ * time after it was first seen that a repeat, a duplicate, a late response, a reversal
+ * (repeats included) or a stand-in advice of it can still arrive, and no longer, so memory
+ * is bounded by the rate times this, not by the run length (issue #8). It adds up:
+ *  - the terminal timer of the slower channel (nesting puts every other timer inside it);
+ *  - the reversal schedule after it: the last of REV_REPEATS repeats goes out the sum of
+ *    REV_REPEATS backoffs (doubling from REV_BACKOFF, capped at REV_BACKOFF_MAX) after the
+ *    first reversal;
+ *  - every link's and node's worst delay (distribution max or bound), both ways: in
+ *    virtual time nothing else delays a message;
+ *  - every fault window (a partition, sign-off or crash holds repeats and advices for as
+ *    long as it lasts) and every fault's extra delay;
+ *  - half a minute of margin.
+ * The default scenario gives about five minutes (it was a fixed 15 before).
  */
-#define RETENTION (15 * 60 * BS_US_PER_SEC)
+static bs_time_us retention_of(const struct bs_scenario *sc)
+{
+    bs_time_us t = 0, b = REV_BACKOFF;
+
+    for (int c = 0; c < BS_CH_COUNT; c++) {
+        if (sc->timers[c].terminal > t)
+            t = sc->timers[c].terminal;
+        if (sc->timers[c].acquirer > t)
+            t = sc->timers[c].acquirer;
+    }
+    for (int k = 0; k < REV_REPEATS; k++) {
+        t += b;
+        b = b * 2 < REV_BACKOFF_MAX ? b * 2 : REV_BACKOFF_MAX;
+    }
+    /* A path crosses at most five links each way (terminals to issuer); unlisted links
+     * take the default latency. */
+    t += 2 * 5 * dist_bound(&sc->default_latency);
+    for (size_t i = 0; i < sc->nlinks; i++)
+        t += 2 * dist_bound(&sc->links[i].latency);
+    t += dist_bound(&sc->bridge.processing);
+    for (size_t n = 0; n < sc->nnetworks; n++) {
+        const struct bs_sc_network *net = &sc->networks[n];
+        t += dist_bound(&net->switch_processing);
+        for (size_t i = 0; i < net->nissuers; i++)
+            t += dist_bound(&net->issuers[i].processing);
+        for (size_t i = 0; i < net->nacquirers; i++)
+            t += dist_bound(&net->acquirers[i].processing);
+    }
+    for (size_t i = 0; i < sc->nfaults; i++) {
+        t += sc->faults[i].sel.duration;
+        if (sc->faults[i].kind == BS_FAULT_DELAY || sc->faults[i].kind == BS_FAULT_REORDER ||
+            sc->faults[i].kind == BS_FAULT_SLOW)
+            t += dist_bound(&sc->faults[i].delay);
+    }
+    return t + 30 * BS_US_PER_SEC;
+}
 
 static int build_keys(struct bs_world *w, char *errbuf, size_t errlen)
 {
@@ -931,6 +985,7 @@ static int build_roles(struct bs_world *w, char *errbuf, size_t errlen)
 {
     const struct bs_scenario *sc = w->sc;
     struct bs_timer_set timers[2];
+    bs_time_us retention = retention_of(sc);
     int rc = 0;
 
     timers_of(sc, timers);
@@ -1009,7 +1064,7 @@ static int build_roles(struct bs_world *w, char *errbuf, size_t errlen)
                 .dialect = w->dialects[n],
                 .currency = net->currency.numeric,
                 .cards = &w->pops[n][i],
-                .retention = RETENTION,
+                .retention = retention,
                 .nm = nm_policy(&net->netmgmt, false),
             };
             rc = bs_issuer_new(&icfg, key_of(w, w->iss_id[n][i]), w->keys,
@@ -1063,7 +1118,7 @@ static int build_roles(struct bs_world *w, char *errbuf, size_t errlen)
             .name = "bridge",
             .routes = &w->bridge_routes,
             .markup_bps = sc->bridge.markup_bps,
-            .retention = RETENTION,
+            .retention = retention,
             .reversal_max_repeats = REV_REPEATS,
             .reversal_backoff = REV_BACKOFF,
             .reversal_backoff_max = REV_BACKOFF_MAX,
@@ -1090,7 +1145,7 @@ static int build_roles(struct bs_world *w, char *errbuf, size_t errlen)
                               : sc->bridge.stip[1].saf_window;
         /* Clearing: every committed transaction and acknowledged reversal goes to the
          * settlement windows (docs/settlement.md). */
-        rc = bs_settlement_for_scenario(sc, &w->settlement, errbuf, errlen);
+        rc = bs_settlement_for_scenario(sc, retention, &w->settlement, errbuf, errlen);
         if (rc)
             return rc;
         bcfg.clearing = bs_settlement_clearing;

@@ -16,8 +16,8 @@
 
 /* ---- building the settlement object -------------------------------------------------- */
 
-int bs_settlement_for_scenario(const struct bs_scenario *sc, struct bs_settlement **ret,
-                               char *errbuf, size_t errlen)
+int bs_settlement_for_scenario(const struct bs_scenario *sc, bs_time_us retention,
+                               struct bs_settlement **ret, char *errbuf, size_t errlen)
 {
     /* Only needed while bs_settlement_new() copies them. */
     struct parts {
@@ -80,6 +80,7 @@ int bs_settlement_for_scenario(const struct bs_scenario *sc, struct bs_settlemen
                                    : cfg.mid;
     cfg.cutover = sc->settle_cutover;
     cfg.start = sc->start_time;
+    cfg.retention = retention;
     rc = bs_settlement_new(&cfg, ret);
     bs_free(t);
     if (rc)

@@ -21,13 +21,15 @@ struct bs_world;
  * bridge's side order), its acquirers and issuers as participants, the cutover, the
  * settlement rate (the fx rate when the scenario gives none), the fee table, and the first
  * window opening at the scenario's start.
+ * @retention: how long a committed transaction is kept for matching its reversal (µs; the
+ *          bridge's leg retention; 0 keeps every one: bs_settlement_cfg.retention).
  * @ret:    receives the object (free with bs_settlement_free()).
  * @errbuf: on failure, what was wrong.
  * Return: 0; BS_EINVAL (a scenario the loader should have refused: not two networks, an
  * fx pair that is not theirs); BS_EEXIST; BS_ENOMEM.
  */
-int bs_settlement_for_scenario(const struct bs_scenario *sc, struct bs_settlement **ret,
-                               char *errbuf, size_t errlen);
+int bs_settlement_for_scenario(const struct bs_scenario *sc, bs_time_us retention,
+                               struct bs_settlement **ret, char *errbuf, size_t errlen);
 
 /**
  * bs_settlement_report_build() - settlement.json of the finished run in @w. First

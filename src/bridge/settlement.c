@@ -16,16 +16,29 @@
 
 __extension__ typedef __int128 i128;
 
-/* One committed transaction, kept to match its reversal and to check the windows. */
+/*
+ * One committed transaction, kept to match its reversal and to recognise a duplicate
+ * commit, for cfg.retention after its commit time (issue #8: memory follows the work in
+ * flight, not the run length). Everything the windows and the invariants need of it is
+ * summed into the window when it is posted.
+ */
 struct txn {
+    uint64_t h;                             /* key_hash() of its key */
     char acq[12], stan[7], dt[11], rrn[13]; /* the acquiring side's DE 32, 11, 7, 37 */
     uint8_t acq_side, channel;
     bool reversed;
     uint16_t acq_party, iss_party;
-    uint32_t window, rev_window; /* indexes into s->w */
-    bs_time_us t, rev_t;
+    uint32_t window; /* index into s->w */
+    bs_time_us t;
     int64_t amount, billing;
     int64_t conv, markup; /* DE 4 at DE 10, and billing − DE 4 at the mid rate */
+};
+
+/* The commit times a window took (financial and reversal records), for the invariant that
+ * each lies in the window's span: checking the earliest and the latest checks them all. */
+struct span {
+    bs_time_us lo, hi;
+    bool any;
 };
 
 struct bs_settlement {
@@ -44,12 +57,22 @@ struct bs_settlement {
     int base_side;
 
     struct bs_settle_window *w;
+    struct span *span; /* one per window */
     size_t nw, capw;
     bool closed;
 
+    /* Transactions within the retention, in commit order: a ring of capt (a power of two)
+     * slots; the transaction numbered n (counting every one ever posted, mod 2^32) is in
+     * slot n & (capt − 1) while head <= n < head + nt. by_key maps key hashes to numbers. */
     struct txn *t;
+    uint32_t head;
     size_t nt, capt, maxt;
     struct bs__map by_key;
+    uint64_t posted, reversed; /* financial and reversal records accepted, whole run */
+    /* The first reversal posted in a window before its original's (never, by construction;
+     * checked so the invariant stays true to its word). */
+    bool misordered;
+    char misordered_rrn[13];
 
     struct bs_settle_stats stats;
     bool overflow;
@@ -206,7 +229,8 @@ int bs_settlement_new(const struct bs_settlement_cfg *cfg, struct bs_settlement 
         return BS_EINVAL;
     if (cfg->side[0].numeric == cfg->side[1].numeric || !valid_rate(cfg->rate) ||
         !valid_rate(cfg->mid) || cfg->cutover < 0 || cfg->cutover >= BS_SETTLE_DAY ||
-        cfg->fees.pos_interchange_bps > 10000 || cfg->max_txns > BS_SETTLE_MAX_TXNS)
+        cfg->fees.pos_interchange_bps > 10000 || cfg->max_txns > BS_SETTLE_MAX_TXNS ||
+        cfg->retention < 0)
         return BS_EINVAL;
     if (cfg->base_currency != cfg->side[0].numeric && cfg->base_currency != cfg->side[1].numeric)
         return BS_EINVAL;
@@ -251,6 +275,7 @@ void bs_settlement_free(struct bs_settlement *s)
     bs_bin_table_deinit(&s->bin_table[1]);
     bs_free(s->t);
     bs_free(s->w);
+    bs_free(s->span);
     bs_free(s);
 }
 
@@ -266,12 +291,18 @@ static int open_window(struct bs_settlement *s, bs_time_us opened, bs_time_us cu
         size_t cap = s->capw ? s->capw * 2 : 2;
         if (cap > BS_SETTLE_MAX_WINDOWS)
             cap = BS_SETTLE_MAX_WINDOWS;
+        struct span *sp;
         w = bs_realloc(s->w, cap * sizeof(*w));
         if (!w)
             return BS_ENOMEM;
         s->w = w;
+        sp = bs_realloc(s->span, cap * sizeof(*sp));
+        if (!sp)
+            return BS_ENOMEM;
+        s->span = sp;
         s->capw = cap;
     }
+    memset(&s->span[s->nw], 0, sizeof(*s->span));
     w = &s->w[s->nw];
     memset(w, 0, sizeof(*w));
     w->seq = (uint32_t)s->nw + 1;
@@ -412,10 +443,21 @@ static uint64_t key_hash(int side, const struct bs_canon *c)
     return bs__hash(buf, n > 0 ? (size_t)n : 0, 0x5e771e);
 }
 
-static bool key_eq(const void *ctx, uint32_t idx)
+/* The kept transaction numbered @n, or NULL when it is not (or no longer) kept. */
+static struct txn *txn_at(const struct bs_settlement *s, uint32_t n)
+{
+    if ((uint32_t)(n - s->head) >= s->nt)
+        return NULL;
+    return &s->t[n & (s->capt - 1)];
+}
+
+static bool key_eq(const void *ctx, uint32_t n)
 {
     const struct key_ctx *k = ctx;
-    const struct txn *t = &k->s->t[idx];
+    const struct txn *t = txn_at(k->s, n);
+
+    if (!t)
+        return false;
 
     return t->acq_side == k->side && strcmp(t->acq, k->c->acq) == 0 &&
            strcmp(t->stan, k->c->stan) == 0 && strcmp(t->dt, k->c->dt) == 0 &&
@@ -429,7 +471,7 @@ static struct txn *find_txn(const struct bs_settlement *s, int side, const struc
 
     if (bs__map_get(&s->by_key, h, key_eq, &k, ret) != 0)
         return NULL;
-    return &s->t[*ret];
+    return txn_at(s, *ret);
 }
 
 /* round_half_up(@a × @bps / 10000) for @a ≥ 0, without overflow. */
@@ -613,6 +655,8 @@ static int txn_of(struct bs_settlement *s, const struct bs_clearing_record *rec,
     return 0;
 }
 
+/* Room for one more kept transaction: the ring doubles, each one moving to the slot its
+ * number selects in the larger ring (numbers, and so the index, stay valid). */
 static int grow_txns(struct bs_settlement *s)
 {
     struct txn *t;
@@ -623,14 +667,45 @@ static int grow_txns(struct bs_settlement *s)
     if (s->nt < s->capt)
         return 0;
     cap = s->capt ? s->capt * 2 : 1024;
-    if (cap > s->maxt)
-        cap = s->maxt;
-    t = bs_realloc(s->t, cap * sizeof(*t));
+    t = bs_malloc(cap * sizeof(*t));
     if (!t)
         return BS_ENOMEM;
+    for (size_t i = 0; i < s->nt; i++) {
+        uint32_t n = s->head + (uint32_t)i;
+        t[n & (cap - 1)] = s->t[n & (s->capt - 1)];
+    }
+    bs_free(s->t);
     s->t = t;
     s->capt = cap;
     return 0;
+}
+
+/* Forget the transactions committed more than cfg.retention before @now: the bridge has
+ * forgotten their legs by then, so no reversal or repeat of them can be reported. */
+static void expire_txns(struct bs_settlement *s, bs_time_us now)
+{
+    if (s->cfg.retention <= 0)
+        return;
+    while (s->nt) {
+        const struct txn *t = &s->t[s->head & (s->capt - 1)];
+        if (now - t->t <= s->cfg.retention)
+            break;
+        bs__map_del(&s->by_key, t->h, s->head);
+        s->head++;
+        s->nt--;
+    }
+}
+
+/* Note that window @wi took a record at @t (checked against its span by the invariant). */
+static void note_time(struct bs_settlement *s, size_t wi, bs_time_us t)
+{
+    struct span *sp = &s->span[wi];
+
+    if (!sp->any || t < sp->lo)
+        sp->lo = t;
+    if (!sp->any || t > sp->hi)
+        sp->hi = t;
+    sp->any = true;
 }
 
 static int post_financial(struct bs_settlement *s, const struct bs_clearing_record *rec,
@@ -653,16 +728,21 @@ static int post_financial(struct bs_settlement *s, const struct bs_clearing_reco
     rc = effect_of(s, w, nt, 1, false, &e);
     if (rc)
         return rc;
+    expire_txns(s, rec->t);
     rc = grow_txns(s);
     if (rc)
         return rc;
-    rc = bs__map_put(&s->by_key, h, (uint32_t)s->nt);
+    rc = bs__map_put(&s->by_key, h, s->head + (uint32_t)s->nt);
     if (rc)
         return rc;
     nt->window = (uint32_t)(s->nw - 1);
-    s->t[s->nt++] = *nt;
+    nt->h = h;
+    s->t[(s->head + (uint32_t)s->nt) & (s->capt - 1)] = *nt;
+    s->nt++;
     commit(s, w, nt, &e);
     w->financial++;
+    s->posted++;
+    note_time(s, s->nw - 1, rec->t);
     note_rate(w, rec->rate);
     if (conv != nt->billing && s->stats.rate_mismatches++ == 0)
         memcpy(s->stats.mismatch_rrn, nt->rrn, sizeof(nt->rrn));
@@ -701,8 +781,12 @@ static int post_reversal(struct bs_settlement *s, const struct bs_clearing_recor
         return rc;
     commit(s, w, o, &e);
     o->reversed = true;
-    o->rev_window = (uint32_t)(s->nw - 1);
-    o->rev_t = rec->t;
+    if (o->window > s->nw - 1 && !s->misordered) {
+        s->misordered = true;
+        memcpy(s->misordered_rrn, o->rrn, sizeof(o->rrn));
+    }
+    note_time(s, s->nw - 1, rec->t);
+    s->reversed++;
     w->reversals++;
     if (adjustment) {
         w->adjustments++;
@@ -903,7 +987,7 @@ static bool window_holds(const struct bs_settle_window *w, bs_time_us t)
 int bs_settlement_check(const struct bs_settlement *s, struct bs_settle_check *ret)
 {
     struct bs_settle_check c;
-    uint64_t fin = 0, rev = 0, reversed = 0;
+    uint64_t fin = 0, rev = 0;
 
     memset(&c, 0, sizeof(c));
     c.nets_zero = c.positions_agree = c.one_window = true;
@@ -941,24 +1025,26 @@ int bs_settlement_check(const struct bs_settlement *s, struct bs_settle_check *r
         c.nets_zero = false;
         snprintf(c.nets, sizeof(c.nets), "a settlement sum overflowed int64");
     }
-    for (size_t i = 0; i < s->nt && c.one_window; i++) {
-        const struct txn *t = &s->t[i];
-        if (t->window >= s->nw || !window_holds(&s->w[t->window], t->t) ||
-            (t->reversed && (t->rev_window >= s->nw || t->rev_window < t->window ||
-                             !window_holds(&s->w[t->rev_window], t->rev_t)))) {
+    for (size_t i = 0; i < s->nw && c.one_window; i++) {
+        const struct span *sp = &s->span[i];
+        if (sp->any && (!window_holds(&s->w[i], sp->lo) || !window_holds(&s->w[i], sp->hi))) {
             c.one_window = false;
             snprintf(c.window, sizeof(c.window),
-                     "transaction RRN %s committed at %lld µs is not in the window that holds it",
-                     t->rrn, (long long)t->t);
+                     "window %u took a record at %lld µs, outside its span", s->w[i].seq,
+                     (long long)(window_holds(&s->w[i], sp->lo) ? sp->hi : sp->lo));
         }
-        reversed += t->reversed;
     }
-    if (c.one_window && (fin != s->nt || rev != reversed || s->stats.rejected)) {
+    if (c.one_window && s->misordered) {
         c.one_window = false;
         snprintf(c.window, sizeof(c.window),
-                 "%llu transactions kept, %llu posted in windows, %llu records rejected "
+                 "transaction RRN %s was reversed in a window before its own", s->misordered_rrn);
+    }
+    if (c.one_window && (fin != s->posted || rev != s->reversed || s->stats.rejected)) {
+        c.one_window = false;
+        snprintf(c.window, sizeof(c.window),
+                 "%llu transactions committed, %llu posted in windows, %llu records rejected "
                  "(last error %s)",
-                 (unsigned long long)s->nt, (unsigned long long)fin,
+                 (unsigned long long)s->posted, (unsigned long long)fin,
                  (unsigned long long)s->stats.rejected, bs_errname(s->stats.last_error));
     }
     if (c.nets_zero)

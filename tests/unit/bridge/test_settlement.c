@@ -559,6 +559,68 @@ static void test_reversal_never_counted_twice(void **state)
     end(f);
 }
 
+/*
+ * Retention (issue #8): with cfg.retention set, a committed transaction is kept only that
+ * long after its commit, for its reversal and for duplicates; the windows keep everything.
+ * Phase 1 posts 1000 records 100 ms apart (about 600 kept at a time, so the oldest are
+ * forgotten while the ring's first slot moves), phase 2 posts 2000 more 10 ms apart, so
+ * the ring grows twice while its first slot is not slot 0.
+ */
+static void test_retention_forgets_old_transactions(void **state)
+{
+    struct fixture *f = *state;
+    enum { N1 = 1000, N2 = 2000 };
+    struct bs_canon *cs = calloc(N1 + N2, sizeof(*cs));
+    struct bs_clearing_record r;
+    bs_time_us t0 = f->cfg.start + SEC, t = t0;
+
+    assert_non_null(cs);
+    f->cfg.retention = 60 * SEC;
+    assert_int_equal(bs_settlement_new(&f->cfg, &f->s), 0);
+    for (int i = 0; i < N1 + N2; i++) {
+        struct bs_canon *c = &cs[i];
+        snprintf(c->pan, sizeof(c->pan), "%s", SHETAB_CARD);
+        snprintf(c->proc, sizeof(c->proc), "001000");
+        snprintf(c->acq, sizeof(c->acq), "22100000001");
+        snprintf(c->stan, sizeof(c->stan), "%06d", i + 1);
+        snprintf(c->dt, sizeof(c->dt), "0302205959");
+        snprintf(c->rrn, sizeof(c->rrn), "R%011d", i);
+        c->amount = 1000;
+        t = t0 + (i < N1 ? (bs_time_us)i * 100000 : (bs_time_us)N1 * 100000 + (i - N1) * 10000);
+        r = (struct bs_clearing_record){ .kind = BS_CLR_FINANCIAL,
+                                         .t = t,
+                                         .acq_side = MIR,
+                                         .iss_side = SHETAB,
+                                         .req = c,
+                                         .amount = 1000,
+                                         .billing = 45103,
+                                         .acq_currency = RUB,
+                                         .iss_currency = IRR };
+        de10(R4510, r.rate);
+        assert_int_equal(bs_settlement_record(f->s, &r), 0);
+    }
+    /* The last one is kept: a duplicate is recognised, its reversal matched once. */
+    assert_int_equal(bs_settlement_record(f->s, &r), BS_EEXIST);
+    r.kind = BS_CLR_REVERSAL;
+    assert_int_equal(bs_settlement_record(f->s, &r), 0);
+    assert_int_equal(bs_settlement_record(f->s, &r), BS_EEXIST);
+    /* The last of phase 1, committed 20 s before the end: kept. */
+    r.req = &cs[N1 - 1];
+    assert_int_equal(bs_settlement_record(f->s, &r), 0);
+    /* The first, committed two minutes before: forgotten, so its reversal is an orphan. */
+    r.req = &cs[0];
+    assert_int_equal(bs_settlement_record(f->s, &r), BS_ENOTFOUND);
+    /* Every record is in the windows all the same. */
+    assert_int_equal(bs_settlement_stats(f->s)->financial, N1 + N2);
+    assert_int_equal(bs_settlement_stats(f->s)->reversals, 2);
+    assert_int_equal(bs_settlement_window(f->s, 0)->financial, N1 + N2);
+    assert_int_equal(pos(f->s, 0, MIR, BS_SETTLE_ACQUIRER, 0)->count, N1 + N2);
+    assert_int_equal(pos(f->s, 0, MIR, BS_SETTLE_ACQUIRER, 0)->rev_count, 2);
+    assert_invariants(f->s);
+    end(f);
+    free(cs);
+}
+
 /* ---- the settlement instruction ------------------------------------------------------- */
 
 static void test_instruction_hand_computed(void **state)
@@ -892,6 +954,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reversal_same_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reversal_after_cutover_is_adjustment, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reversal_never_counted_twice, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retention_forgets_old_transactions, setup, teardown),
     };
     const struct CMUnitTest instruction[] = {
         cmocka_unit_test_setup_teardown(test_instruction_hand_computed, setup, teardown),
