@@ -28,6 +28,7 @@
 #include "engine/world.h"
 #include "report/settlement_report.h"
 #include "journal/jfile.h"
+#include "workload/arrivals.h"
 
 enum node_role { ROLE_SWITCH, ROLE_ISSUER, ROLE_ACQUIRER, ROLE_TERMINALS, ROLE_BRIDGE };
 
@@ -85,6 +86,8 @@ struct bs_world {
 
     struct bs_queue q;
     struct bs_rng wl_rng;
+    struct bs_rng arr_rng; /* arrival times of time-varying processes */
+    bool arr_primed;       /* the first of those was drawn (the start is not an arrival) */
     uint64_t arrivals;
     uint64_t next_trace;
     bool offering;
@@ -1427,6 +1430,8 @@ int bs_world_new(const struct bs_scenario *sc, const struct bs_run_opts *opts,
         goto fail;
     }
     bs_rng_seed(&w->wl_rng, sc->seed, "workload");
+    /* Its own stream, so what arrives (cards, amounts) does not depend on when. */
+    bs_rng_seed(&w->arr_rng, sc->seed, "workload.arrivals");
     for (size_t f = 0; f < BS_SC_MAX_FLOWS; f++)
         bs_hist_init(&w->flows[f].latency);
     bs_hist_init(&w->total.latency);
@@ -1566,10 +1571,16 @@ static void arrival(struct bs_world *w)
 static void workload_step(struct bs_world *w)
 {
     const struct bs_sc_workload *wl = &w->sc->workload;
-    double gap_s;
+    bool varies = bs_arrival_varies(wl) && !w->opts.concurrency;
+    bs_time_us next;
 
     if (!w->offering)
         return;
+    if (varies && !w->arr_primed) {
+        /* The run starts here; the process's first arrival comes after its own gap. */
+        w->arr_primed = true;
+        goto schedule;
+    }
     arrival(w);
     w->arrivals++;
     if ((wl->count && w->arrivals >= wl->count) ||
@@ -1584,12 +1595,22 @@ static void workload_step(struct bs_world *w)
             schedule_arrival(w, w->env.now);
         return;
     }
-    if (wl->arrivals == BS_ARRIVAL_CONSTANT)
-        gap_s = 1.0 / wl->rate_tps;
-    else
-        gap_s = -log1p(-bs_rng_unit(&w->wl_rng)) / wl->rate_tps;
-    bs_time_us gap = (bs_time_us)llround(gap_s * 1e6);
-    schedule_arrival(w, w->env.now + (gap > 0 ? gap : 1));
+schedule:
+    if (!varies) {
+        schedule_arrival(w,
+                         bs_arrival_next(wl, w->sim_start, w->env.now - w->sim_start, &w->wl_rng) +
+                             w->sim_start);
+        return;
+    }
+    /* A time-varying process offers nothing after the duration, and stops for good when its
+     * rate stays 0. */
+    next = bs_arrival_next(wl, w->sim_start, w->env.now - w->sim_start, &w->arr_rng);
+    if (next < 0 || (wl->duration && next > wl->duration)) {
+        w->offering = false;
+        w->end_time = w->env.now + w->sc->drain;
+        return;
+    }
+    schedule_arrival(w, w->sim_start + next);
 }
 
 /* ---- running ------------------------------------------------------------------------------ */

@@ -17,6 +17,7 @@
 
 #include "scenario/scenario.h"
 #include "sc_internal.h"
+#include "workload/arrivals.h"
 
 /* Bounds on what a scenario may ask for (GUIDE §5: everything has a limit). */
 #define MAX_CARDS     10000000u /* per issuer */
@@ -2307,15 +2308,158 @@ static void conv_flow(struct ld *l, const struct yn *n, struct bs_sc_flow *f, in
     opt_num(l, n, "unknown_card_share", false, 0, 1, false, &f->unknown_card_share);
 }
 
+static const char *const arrival_names[] = {
+    [BS_ARRIVAL_POISSON] = "poisson", [BS_ARRIVAL_CONSTANT] = "constant",
+    [BS_ARRIVAL_RAMP] = "ramp",       [BS_ARRIVAL_STEP] = "step",
+    [BS_ARRIVAL_SPIKE] = "spike",     [BS_ARRIVAL_DIURNAL] = "diurnal",
+};
+
+/* A time of day "18:00Z" at @key of @map, µs after 00:00 UTC (diurnal peak and trough). */
+static int opt_time_of_day(struct ld *l, const struct yn *map, const char *key, bs_time_us *out)
+{
+    const struct yn *v = field(l, map, key, true);
+    size_t old;
+    bool ok;
+
+    if (!v)
+        return 0;
+    old = enter(l, key);
+    ok = as_cutover(l, v, out);
+    leave(l, old);
+    return ok ? 1 : -1;
+}
+
+static void conv_steps(struct ld *l, const struct yn *v, struct bs_sc_arrivals *a)
+{
+    static const char *const keys[] = { "at", "rate_tps" };
+
+    if (!want_seq(l, v, 1, BS_SC_MAX_STEPS))
+        return;
+    for (size_t i = 0; i < v->n; i++) {
+        const struct yn *st = v->items[i];
+        struct bs_sc_rate_step *s = &a->steps[a->nsteps];
+        size_t old = enter_idx(l, i);
+        int has_at;
+
+        if (want_map(l, st)) {
+            check_keys(l, st, keys, ARRAY_SIZE(keys));
+            has_at = opt_dur(l, st, "at", true, false, &s->at);
+            opt_num(l, st, "rate_tps", true, 0, MAX_TPS, false, &s->rate_tps);
+            if (has_at > 0 && a->nsteps && s->at <= a->steps[a->nsteps - 1].at)
+                bs__errf(l->e, &bs__yn_get(st, "at", NULL)->loc,
+                         "%s.at: steps must be in time order, each later than the one before",
+                         l->path);
+            a->nsteps++;
+        }
+        leave(l, old);
+    }
+}
+
+static void conv_diurnal(struct ld *l, const struct yn *n, struct bs_sc_arrivals *a)
+{
+    const struct yn *h = bs__yn_get(n, "hourly", NULL);
+
+    if (h) {
+        size_t old = enter(l, "hourly");
+        double sum = 0;
+        bool ok = true;
+
+        if (h->type == YN_SEQ && h->n != 24) {
+            bs__errf(l->e, &h->loc, "%s: needs 24 multipliers, one per hour from 00 UTC, found %zu",
+                     l->path, h->n);
+        } else if (want_seq(l, h, 24, 24)) {
+            for (size_t i = 0; i < 24; i++) {
+                size_t o2 = enter_idx(l, i);
+
+                ok &= as_num(l, h->items[i], 0, 1e6, false, &a->hourly[i]);
+                sum += a->hourly[i];
+                leave(l, o2);
+            }
+            if (ok && !(sum > 0))
+                bs__errf(l->e, &h->loc, "%s: every multiplier is 0; nothing would arrive", l->path);
+            a->has_hourly = true;
+        }
+        leave(l, old);
+        if (bs__yn_get(n, "peak", NULL) || bs__yn_get(n, "trough", NULL) ||
+            bs__yn_get(n, "trough_ratio", NULL))
+            bs__errf(l->e, &n->loc,
+                     "%s: give hourly multipliers or peak, trough and trough_ratio, not both",
+                     l->path);
+        return;
+    }
+    a->trough_ratio = 0.1;
+    if (opt_time_of_day(l, n, "peak", &a->peak) > 0 &&
+        opt_time_of_day(l, n, "trough", &a->trough) > 0 && a->peak == a->trough)
+        bs__errf(l->e, &bs__yn_get(n, "trough", NULL)->loc,
+                 "%s.trough: the trough must be at another time of day than the peak", l->path);
+    opt_num(l, n, "trough_ratio", false, 0, 1, false, &a->trough_ratio);
+}
+
+/*
+ * workload.arrivals: a process name (poisson, constant) or a mapping {process: KIND, ...}
+ * with the parameters of the time-varying ones (configs/README.md "workload.arrivals").
+ */
+static void conv_arrivals(struct ld *l, const struct yn *n, struct bs_sc_workload *w)
+{
+    static const char *const keys[][5] = {
+        [BS_ARRIVAL_POISSON] = { "process" },
+        [BS_ARRIVAL_CONSTANT] = { "process" },
+        [BS_ARRIVAL_RAMP] = { "process", "to_tps", "over", "at" },
+        [BS_ARRIVAL_STEP] = { "process", "steps" },
+        [BS_ARRIVAL_SPIKE] = { "process", "spike_tps", "at", "for" },
+        [BS_ARRIVAL_DIURNAL] = { "process", "hourly", "peak", "trough", "trough_ratio" },
+    };
+    static const size_t nkeys[] = { 1, 1, 4, 2, 4, 5 };
+    struct bs_sc_arrivals *a = &w->process;
+    const struct yn *v;
+    int kind;
+
+    if (n->type != YN_MAP) {
+        if (!as_enum(l, n, arrival_names, ARRAY_SIZE(arrival_names), &kind))
+            return;
+        w->arrivals = (enum bs_arrival)kind;
+        if (bs_arrival_varies(w))
+            bs__errf(l->e, &n->loc, "%s: %s needs its parameters: write {process: %s, ...}",
+                     l->path, n->str, n->str);
+        return;
+    }
+    if (opt_enum(l, n, "process", true, arrival_names, ARRAY_SIZE(arrival_names), &kind) <= 0)
+        return;
+    w->arrivals = (enum bs_arrival)kind;
+    check_keys(l, n, keys[kind], nkeys[kind]);
+    switch (w->arrivals) {
+    case BS_ARRIVAL_RAMP:
+        opt_num(l, n, "to_tps", true, 0, MAX_TPS, false, &a->to_tps);
+        opt_dur(l, n, "over", true, true, &a->over);
+        opt_dur(l, n, "at", false, false, &a->at);
+        break;
+    case BS_ARRIVAL_STEP:
+        if ((v = field(l, n, "steps", true)) != NULL) {
+            size_t old = enter(l, "steps");
+
+            conv_steps(l, v, a);
+            leave(l, old);
+        }
+        break;
+    case BS_ARRIVAL_SPIKE:
+        opt_num(l, n, "spike_tps", true, 0, MAX_TPS, false, &a->spike_tps);
+        opt_dur(l, n, "at", true, false, &a->at);
+        opt_dur(l, n, "for", true, true, &a->duration);
+        break;
+    case BS_ARRIVAL_DIURNAL:
+        conv_diurnal(l, n, a);
+        break;
+    default:
+        break;
+    }
+}
+
 static void conv_workload(struct ld *l, const struct yn *n)
 {
     static const char *const keys[] = { "rate_tps", "count", "duration", "arrivals", "flows" };
-    static const char *const arrivals[] = {
-        [BS_ARRIVAL_POISSON] = "poisson", [BS_ARRIVAL_CONSTANT] = "constant"
-    };
     struct bs_sc_workload *w = &l->sc->workload;
     const struct yn *v;
-    int has_count, has_dur, arr;
+    int has_count, has_dur;
 
     if (!want_map(l, n))
         return;
@@ -2331,8 +2475,12 @@ static void conv_workload(struct ld *l, const struct yn *n)
         bs__errf(l->e, at ? &at->loc : &n->loc,
                  "workload: set count (transactions to offer) or duration; both are 0 or omitted");
     }
-    if (opt_enum(l, n, "arrivals", false, arrivals, ARRAY_SIZE(arrivals), &arr) > 0)
-        w->arrivals = (enum bs_arrival)arr;
+    if ((v = field(l, n, "arrivals", false)) != NULL) {
+        size_t old = enter(l, "arrivals");
+
+        conv_arrivals(l, v, w);
+        leave(l, old);
+    }
     v = field(l, n, "flows", true);
     if (v) {
         size_t old = enter(l, "flows");

@@ -161,9 +161,51 @@ struct bs_sc_link {
     int line, column;                          /* where it was declared, for error messages */
 };
 
+/*
+ * Arrival processes (configs/README.md "workload.arrivals"). constant and poisson offer
+ * workload.rate_tps throughout; the others are non-homogeneous Poisson processes whose rate
+ * λ(t) in TPS varies with time (sim/workload/arrivals.h draws them by thinning).
+ */
 enum bs_arrival {
     BS_ARRIVAL_POISSON = 0,
-    BS_ARRIVAL_CONSTANT,
+    BS_ARRIVAL_CONSTANT, /* evenly spaced, 1 / rate_tps apart */
+    BS_ARRIVAL_RAMP,     /* rate_tps until at, linear to to_tps over `over`, then to_tps */
+    BS_ARRIVAL_STEP,     /* rate_tps, then each step's rate from its `at` on */
+    BS_ARRIVAL_SPIKE,    /* rate_tps, spike_tps inside [at, at + for) */
+    BS_ARRIVAL_DIURNAL,  /* rate_tps times a 24-hour profile of the UTC time of day */
+    BS_ARRIVAL_KIND_COUNT
+};
+
+#define BS_SC_MAX_STEPS 64
+
+/** One change of rate of a `step` process: from @at (µs after the workload starts) on. */
+struct bs_sc_rate_step {
+    bs_time_us at;
+    double rate_tps;
+};
+
+/**
+ * struct bs_sc_arrivals - the parameters of workload.arrivals beyond its kind. Times are µs
+ * relative to the start of the workload, except the diurnal ones (µs after 00:00 UTC).
+ * @to_tps, @at, @over:          ramp.
+ * @steps, @nsteps:              step; @at strictly increasing.
+ * @spike_tps, @at, @duration:   spike.
+ * @hourly, @has_hourly:         diurnal profile: multiplier of rate_tps at hh:30 UTC for
+ *                               hour hh, linear in between (wrapping at midnight); or,
+ *                               without it, @peak and @trough (time of day, µs after 00:00
+ *                               UTC) with @trough_ratio: rate_tps at the peak, rate_tps ·
+ *                               trough_ratio at the trough, half-cosine curves between.
+ */
+struct bs_sc_arrivals {
+    double to_tps;
+    bs_time_us at, over, duration;
+    struct bs_sc_rate_step steps[BS_SC_MAX_STEPS];
+    size_t nsteps;
+    double spike_tps;
+    double hourly[24];
+    bool has_hourly;
+    bs_time_us peak, trough;
+    double trough_ratio;
 };
 
 enum bs_txn_type { BS_TXN_PURCHASE = 0, BS_TXN_ATM_WITHDRAWAL = 1, BS_TXN_TYPE_COUNT };
@@ -179,10 +221,11 @@ struct bs_sc_flow {
 };
 
 struct bs_sc_workload {
-    double rate_tps; /* total offered rate */
+    double rate_tps; /* total offered rate; the base rate of a time-varying process */
     enum bs_arrival arrivals;
-    uint64_t count;      /* stop after this many transactions; 0: use duration */
-    bs_time_us duration; /* stop offering after this much virtual time */
+    struct bs_sc_arrivals process; /* parameters of ramp, step, spike and diurnal */
+    uint64_t count;                /* stop after this many transactions; 0: use duration */
+    bs_time_us duration;           /* stop offering after this much virtual time */
     struct bs_sc_flow flows[BS_SC_MAX_FLOWS];
     size_t nflows;
 };

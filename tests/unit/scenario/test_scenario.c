@@ -939,6 +939,131 @@ static void lognormal_p99(void **state)
 
 /* ---- units --------------------------------------------------------------------------- */
 
+/* workload.arrivals: every process, and the errors of each (configs/README.md). */
+static void arrival_processes(void **state)
+{
+    struct bs_scenario *sc;
+    const char *p;
+
+    (void)state;
+    p = write_file("a-ramp.yaml", "extends: base.yaml\n"
+                                  "workload: {arrivals: {process: ramp, to_tps: 80, over: 5min, "
+                                  "at: 30s}}\n");
+    sc = load_ok(p, NULL, 0);
+    assert_int_equal(sc->workload.arrivals, BS_ARRIVAL_RAMP);
+    assert_true(sc->workload.rate_tps == 10 && sc->workload.process.to_tps == 80);
+    assert_int_equal(sc->workload.process.over, 300 * BS_US_PER_SEC);
+    assert_int_equal(sc->workload.process.at, 30 * BS_US_PER_SEC);
+    bs_scenario_free(sc);
+
+    p = write_file("a-step.yaml",
+                   "extends: base.yaml\n"
+                   "workload:\n"
+                   "  arrivals:\n"
+                   "    process: step\n"
+                   "    steps: [{at: 1min, rate_tps: 40}, {at: 2min, rate_tps: 0}]\n");
+    sc = load_ok(p, NULL, 0);
+    assert_int_equal(sc->workload.arrivals, BS_ARRIVAL_STEP);
+    assert_int_equal(sc->workload.process.nsteps, 2);
+    assert_int_equal(sc->workload.process.steps[1].at, 120 * BS_US_PER_SEC);
+    assert_true(sc->workload.process.steps[0].rate_tps == 40);
+    bs_scenario_free(sc);
+
+    p = write_file("a-spike.yaml",
+                   "extends: base.yaml\n"
+                   "workload: {arrivals: {process: spike, spike_tps: 300, at: 2min, "
+                   "for: 20s}}\n");
+    sc = load_ok(p, NULL, 0);
+    assert_int_equal(sc->workload.arrivals, BS_ARRIVAL_SPIKE);
+    assert_true(sc->workload.process.spike_tps == 300);
+    assert_int_equal(sc->workload.process.duration, 20 * BS_US_PER_SEC);
+    bs_scenario_free(sc);
+
+    p = write_file("a-diurnal.yaml", "extends: base.yaml\n"
+                                     "workload: {arrivals: {process: diurnal, peak: \"18:00Z\", "
+                                     "trough: \"04:30Z\"}}\n");
+    sc = load_ok(p, NULL, 0);
+    assert_int_equal(sc->workload.arrivals, BS_ARRIVAL_DIURNAL);
+    assert_false(sc->workload.process.has_hourly);
+    assert_int_equal(sc->workload.process.peak, 18 * 3600 * BS_US_PER_SEC);
+    assert_int_equal(sc->workload.process.trough, 16200 * BS_US_PER_SEC);
+    assert_true(sc->workload.process.trough_ratio == 0.1);
+    bs_scenario_free(sc);
+
+    p = write_file(
+        "a-hourly.yaml",
+        "extends: base.yaml\n"
+        "workload:\n"
+        "  arrivals: {process: diurnal, hourly: [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,\n"
+        "                                        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3]}\n");
+    sc = load_ok(p, NULL, 0);
+    assert_true(sc->workload.process.has_hourly && sc->workload.process.hourly[23] == 3);
+    bs_scenario_free(sc);
+
+    /* The old spellings stay valid. */
+    p = write_file("a-const.yaml", "extends: base.yaml\nworkload: {arrivals: constant}\n");
+    sc = load_ok(p, NULL, 0);
+    assert_int_equal(sc->workload.arrivals, BS_ARRIVAL_CONSTANT);
+    bs_scenario_free(sc);
+
+    p = load_bad("a-bad1.yaml", "extends: base.yaml\n"
+                                "workload:\n"
+                                "  arrivals: {process: ramp, to_tsp: 5, over: 0s}\n");
+    expect_err("%s:3:29: unknown key 'to_tsp' in workload.arrivals; did you mean 'to_tps'?", p);
+    expect_err("%s:3:13: workload.arrivals: missing required key 'to_tps'", p);
+    expect_err("%s:3:46: workload.arrivals.over: must be longer than 0", p);
+
+    p = load_bad("a-bad2.yaml",
+                 "extends: base.yaml\n"
+                 "workload:\n"
+                 "  arrivals:\n"
+                 "    process: step\n"
+                 "    steps: [{at: 2min, rate_tps: 40}, {at: 1min, rate_tps: -1}]\n");
+    expect_err("%s:5:44: workload.arrivals.steps.1.at: steps must be in time order, each later "
+               "than the one before",
+               p);
+    expect_err("%s:5:60: workload.arrivals.steps.1.rate_tps: -1 is out of range [0, 1e+06]", p);
+
+    p = load_bad("a-bad3.yaml", "extends: base.yaml\n"
+                                "workload: {arrivals: spike}\n");
+    expect_err("%s:2:22: workload.arrivals: spike needs its parameters: write {process: spike, "
+               "...}",
+               p);
+
+    p = load_bad("a-bad4.yaml", "extends: base.yaml\n"
+                                "workload: {arrivals: {process: diurnl}}\n");
+    expect_err("%s:2:32: workload.arrivals.process: unknown value 'diurnl'; did you mean "
+               "'diurnal'?",
+               p);
+
+    p = load_bad("a-bad5.yaml",
+                 "extends: base.yaml\n"
+                 "workload:\n"
+                 "  arrivals: {process: diurnal, peak: \"18:00\", trough: \"18:00Z\",\n"
+                 "             hourly: [1, 2]}\n");
+    expect_err("%s:4:22: workload.arrivals.hourly: needs 24 multipliers, one per hour from 00 "
+               "UTC, found 2",
+               p);
+    expect_err("%s:3:13: workload.arrivals: give hourly multipliers or peak, trough and "
+               "trough_ratio, not both",
+               p);
+
+    p = load_bad("a-bad6.yaml",
+                 "extends: base.yaml\n"
+                 "workload:\n"
+                 "  arrivals: {process: diurnal, peak: \"18:00\", trough: \"18:00Z\"}\n");
+    expect_err("%s:3:38: workload.arrivals.peak: expected a UTC time of day like \"21:00Z\" or "
+               "\"21:00:00Z\", got the quoted string '18:00'",
+               p);
+    p = load_bad("a-bad7.yaml",
+                 "extends: base.yaml\n"
+                 "workload:\n"
+                 "  arrivals: {process: diurnal, peak: \"18:00Z\", trough: \"18:00Z\"}\n");
+    expect_err("%s:3:56: workload.arrivals.trough: the trough must be at another time of day "
+               "than the peak",
+               p);
+}
+
 static void exact_units(void **state)
 {
     int64_t q, num;
@@ -1194,10 +1319,9 @@ int main(void)
         cmocka_unit_test(extends_merges),
     };
     const struct CMUnitTest dist_tests[] = {
-        cmocka_unit_test(dist_sampling),
-        cmocka_unit_test(dist_clamping),
-        cmocka_unit_test(lognormal_p99),
-        cmocka_unit_test(exact_units),
+        cmocka_unit_test(dist_sampling),     cmocka_unit_test(dist_clamping),
+        cmocka_unit_test(lognormal_p99),     cmocka_unit_test(exact_units),
+        cmocka_unit_test(arrival_processes),
     };
     const struct CMUnitTest hostile_tests[] = {
         cmocka_unit_test(garbage_never_crashes),
