@@ -225,12 +225,33 @@ struct bs_txn_request {
     uint64_t trace;    /* trace id, unique per run */
 };
 
+#define BS_MERCHANT_GROUPS_MAX 32
+
+/**
+ * struct bs_merchant_group - @count merchants of merchant category code @mcc (ISO 18245;
+ * DE 18). An acquirer's merchants are numbered group after group in the order given.
+ */
+struct bs_merchant_group {
+    uint16_t mcc;
+    uint32_t count;
+};
+
+/** bs_merchant_mcc() - the MCC of merchant @m of @groups (@n of them); 0 when none. */
+uint16_t bs_merchant_mcc(const struct bs_merchant_group *groups, size_t n, uint32_t m);
+
+/*
+ * A terminal belongs to merchant (terminal index mod merchants) and sends DE 42 "M" and
+ * that number; DE 18 is 6011 for a cash withdrawal, else the merchant's MCC: its group's
+ * (@groups, @ngroups, copied), or @mcc for every merchant when there are no groups.
+ */
 struct bs_terminal_cfg {
     const char *name;
     uint32_t acquirer; /* node id of the acquirer host */
     const struct bs_iso_dialect *dialect;
     uint32_t terminals, merchants;
     uint16_t mcc;
+    const struct bs_merchant_group *groups;
+    size_t ngroups;       /* ≤ BS_MERCHANT_GROUPS_MAX */
     const char *location; /* DE 43, up to 40 characters */
     uint16_t currency;    /* ISO 4217 numeric */
     int utc_offset_min;   /* DE 12/13 local time */
@@ -339,10 +360,13 @@ struct bs_issuer_cfg {
 
 /**
  * bs_issuer_new() - an issuer host with @cards accounts, all at balance 0 and expiry
- * 0000 until bs_issuer_card_open(). It answers 00 (debited), 14 (unknown card), 54
- * (expired), 51 (insufficient funds), 13 (amount does not fit), 12 (currency it cannot
- * bill), applies reversals at most once, and answers a repeated request with the stored
- * response without debiting again. While signed off (a sign_off fault; @cfg->nm) it
+ * 0000 until bs_issuer_card_open(), active and without a daily limit until
+ * bs_issuer_card_restrict(). It answers 00 (debited), 14 (unknown card), 41 (lost card),
+ * 43 (stolen card), 62 (restricted card), 54 (expired), 55 (wrong PIN), 61 (exceeds the
+ * card's daily withdrawal amount limit), 51 (insufficient funds), 13 (amount does not fit),
+ * 12 (currency it cannot bill) — checked in that order (ISO 8583:1987 DE 39) —, applies
+ * reversals at most once, and answers a repeated request with the stored response without
+ * debiting again. While signed off (a sign_off fault; @cfg->nm) it
  * declines 0100/0200 RC 91 and answers echo tests RC 91, and still applies the reversals
  * and advices that reach it (they report what already happened).
  * Return: 0; BS_EINVAL; BS_ENOMEM.
@@ -358,6 +382,34 @@ int bs_issuer_card_open(struct bs_node *iss, uint64_t idx, int64_t balance, uint
 
 /** bs_issuer_card_expiry() - the expiry (YYMM) of card @idx, or 0. */
 uint16_t bs_issuer_card_expiry(const struct bs_node *iss, uint64_t idx);
+
+/**
+ * enum bs_card_status - what an issuer knows about a card besides its account: blocked
+ * cards are declined before anything else is checked (ISO 8583:1987 DE 39: 41 "lost card,
+ * pick up", 43 "stolen card, pick up", 62 "restricted card").
+ */
+enum bs_card_status {
+    BS_CARD_ACTIVE = 0,
+    BS_CARD_RESTRICTED, /* RC 62: blocked by the issuer */
+    BS_CARD_LOST,       /* RC 41 */
+    BS_CARD_STOLEN,     /* RC 43 */
+};
+
+/**
+ * bs_issuer_card_restrict() - set card @idx's status and daily limit: the most (minor units
+ * of the issuer's currency) the card may be debited per UTC day of the issuer's clock,
+ * approvals and posted stand-in advices together, reversals giving back what they credit;
+ * a request above it is declined RC 61 "exceeds withdrawal amount limit". 0: no limit.
+ * Stand-in advices are posted whatever the status and the limit (they report an approval
+ * that already happened). The arrays behind these are allocated on the first card that is
+ * not active or has a limit, so populations without them cost nothing.
+ * Return: 0; BS_EINVAL (no such card, an unknown status or a negative limit); BS_ENOMEM.
+ */
+int bs_issuer_card_restrict(struct bs_node *iss, uint64_t idx, enum bs_card_status status,
+                            int64_t daily_limit);
+
+/** bs_issuer_card_status() - the status of card @idx; BS_CARD_ACTIVE for no such card. */
+enum bs_card_status bs_issuer_card_status(const struct bs_node *iss, uint64_t idx);
 
 /**
  * bs_issuer_suspense() - the total (minor units) of stand-in advices the issuer had to

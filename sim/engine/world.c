@@ -29,6 +29,7 @@
 #include "report/settlement_report.h"
 #include "journal/jfile.h"
 #include "workload/arrivals.h"
+#include "workload/merchants.h"
 
 enum node_role { ROLE_SWITCH, ROLE_ISSUER, ROLE_ACQUIRER, ROLE_TERMINALS, ROLE_BRIDGE };
 
@@ -865,6 +866,52 @@ static struct bs_key *env_link_key(struct bs_env *env, uint32_t from, uint32_t t
     return k;
 }
 
+/*
+ * Blocked cards and daily limits of issuer (n, i), each from a stream of its own, so these
+ * keys change no other draw (and one of them not the other's).
+ */
+static int restrict_cards(struct bs_world *w, int n, int i)
+{
+    const struct bs_sc_issuer *si = &w->sc->networks[n].issuers[i];
+    struct bs_node *node = w->nodes[w->iss_id[n][i]].node;
+    double blocked = si->blocked_share, lost = blocked + si->lost_share,
+           stolen = lost + si->stolen_share;
+    struct bs_rng st, lim;
+    char stream[128];
+
+    if (stolen <= 0 && !si->has_daily_limit)
+        return 0;
+    snprintf(stream, sizeof(stream), "card-status:%s.%s", w->sc->networks[n].name, si->id);
+    bs_rng_seed(&st, w->sc->seed, stream);
+    snprintf(stream, sizeof(stream), "card-limits:%s.%s", w->sc->networks[n].name, si->id);
+    bs_rng_seed(&lim, w->sc->seed, stream);
+    for (uint64_t c = 0; c < si->cards; c++) {
+        enum bs_card_status s = BS_CARD_ACTIVE;
+        int64_t limit = 0;
+        int rc;
+
+        if (stolen > 0) {
+            double u = bs_rng_unit(&st);
+            s = u < blocked  ? BS_CARD_RESTRICTED
+                : u < lost   ? BS_CARD_LOST
+                : u < stolen ? BS_CARD_STOLEN
+                             : BS_CARD_ACTIVE;
+        }
+        if (si->has_daily_limit) {
+            /* 0 would mean "no limit": a draw below one minor unit is one. */
+            limit = llround(bs_dist_sample(&si->daily_limit, bs_rng_next_cb, &lim));
+            if (limit < 1)
+                limit = 1;
+        }
+        if (s != BS_CARD_ACTIVE || limit) {
+            rc = bs_issuer_card_restrict(node, c, s, limit);
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
+
 /* Open every account of issuer (n, i): balances and expiry dates from its own stream. */
 static int open_cards(struct bs_world *w, int n, int i)
 {
@@ -898,7 +945,7 @@ static int open_cards(struct bs_world *w, int n, int i)
         if (rc)
             return rc;
     }
-    return 0;
+    return restrict_cards(w, n, i);
 }
 
 static int build_nodes(struct bs_world *w, char *errbuf, size_t errlen)
@@ -1097,6 +1144,8 @@ static int build_roles(struct bs_world *w, char *errbuf, size_t errlen)
                 .terminals = sa->terminals,
                 .merchants = sa->merchants,
                 .mcc = sa->mcc,
+                .groups = sa->groups,
+                .ngroups = sa->ngroups,
                 .location = sa->location,
                 .currency = net->currency.numeric,
                 .utc_offset_min = net->utc_offset_min,
@@ -1529,7 +1578,7 @@ static void arrival(struct bs_world *w)
     memset(&req, 0, sizeof(req));
     req.flow = (uint32_t)f;
     req.channel = bs_rng_unit(r) < fl->mix[BS_TXN_ATM_WITHDRAWAL] ? BS_CH_ATM : BS_CH_POS;
-    req.terminal = (uint32_t)bs_rng_below(r, acq_net->acquirers[a].terminals);
+    req.terminal = bs_workload_terminal(&acq_net->acquirers[a], req.channel, r);
     req.trace = ++w->next_trace;
     card = bs_rng_below(r, card_net->issuers[i].cards);
     if (bs_rng_unit(r) < fl->unknown_card_share)

@@ -82,6 +82,14 @@ int bs_metric_value(const json_t *s, const char *name, double *ret)
         { "peer_down_declined", "counters", "peer_down_declined" },
     };
 
+    /* rc_NN: transactions answered NN; a code no one got is simply absent from outcomes. */
+    if (strncmp(name, "rc_", 3) == 0 && name[3] >= '0' && name[3] <= '9' && name[4] >= '0' &&
+        name[4] <= '9' && !name[5]) {
+        json_t *v = json_object_get(json_object_get(s, "outcomes"), name + 3);
+
+        *ret = json_is_number(v) ? json_number_value(v) : 0;
+        return 0;
+    }
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
         if (strcmp(map[i].metric, name) != 0)
             continue;

@@ -1347,11 +1347,14 @@ static bool as_bin(struct ld *l, const struct yn *n, struct bs_sc_bin_range *out
 
 static void conv_issuer(struct ld *l, const struct yn *n, struct bs_sc_issuer *is)
 {
-    static const char *const keys[] = { "id",         "inst_id",    "bins",          "cards",
-                                        "pan_length", "balance",    "expired_share", "processing",
-                                        "workers",    "queue_limit" };
+    static const char *const keys[] = {
+        "id",          "inst_id",       "bins",       "cards",        "pan_length",
+        "balance",     "expired_share", "processing", "workers",      "queue_limit",
+        "daily_limit", "blocked_share", "lost_share", "stolen_share",
+    };
     const struct yn *v;
     uint64_t u;
+    int ok;
 
     if (!want_map(l, n))
         return;
@@ -1390,6 +1393,16 @@ static void conv_issuer(struct ld *l, const struct yn *n, struct bs_sc_issuer *i
         is->cards = (uint32_t)u;
     opt_dist(l, n, "balance", true, DU_MONEY, &is->balance, NULL);
     opt_num(l, n, "expired_share", false, 0, 1, false, &is->expired_share);
+    ok = opt_num(l, n, "blocked_share", false, 0, 1, false, &is->blocked_share) >= 0;
+    ok &= opt_num(l, n, "lost_share", false, 0, 1, false, &is->lost_share) >= 0;
+    ok &= opt_num(l, n, "stolen_share", false, 0, 1, false, &is->stolen_share) >= 0;
+    if (ok && is->blocked_share + is->lost_share + is->stolen_share > 1 + 1e-9)
+        bs__errf(l->e, &n->loc,
+                 "%s: blocked_share, lost_share and stolen_share sum to %.9g; a card has one "
+                 "status, so they sum to at most 1",
+                 l->path, is->blocked_share + is->lost_share + is->stolen_share);
+    is->has_daily_limit =
+        opt_dist(l, n, "daily_limit", false, DU_MONEY, &is->daily_limit, NULL) > 0;
     is->processing = constant_dist(DEFAULT_PROCESSING);
     opt_dist(l, n, "processing", false, DU_TIME, &is->processing, NULL);
     conv_capacity(l, n, &is->workers, &is->queue_limit);
@@ -1401,6 +1414,47 @@ static bool printable_ascii(const char *s)
         if (*s < 0x20 || *s > 0x7e)
             return false;
     return true;
+}
+
+/*
+ * `merchants: [{mcc: 5411, count: 50}, ...]` of acquirer @n: groups of merchants by merchant
+ * category code. The acquirer's `mcc` then has nothing left to say and is refused.
+ * Return: 1 when valid (aq->merchants is their sum), -1 otherwise.
+ */
+static int conv_merchant_groups(struct ld *l, const struct yn *n, const struct yn *v,
+                                struct bs_sc_acquirer *aq)
+{
+    static const char *const keys[] = { "mcc", "count" };
+    size_t old = enter(l, "merchants");
+    uint64_t total = 0, u;
+    bool seq = want_seq(l, v, 1, BS_MERCHANT_GROUPS_MAX), ok = seq;
+
+    for (size_t i = 0; seq && i < v->n; i++) {
+        const struct yn *g = v->items[i];
+        size_t o2 = enter_idx(l, i);
+
+        if (want_map(l, g)) {
+            check_keys(l, g, keys, ARRAY_SIZE(keys));
+            if (opt_uint(l, g, "mcc", true, 0, 9999, &u) > 0)
+                aq->groups[aq->ngroups].mcc = (uint16_t)u;
+            else
+                ok = false;
+            if (opt_uint(l, g, "count", true, 1, MAX_TERMINALS, &u) > 0)
+                aq->groups[aq->ngroups].count = (uint32_t)u;
+            else
+                ok = false;
+            total += aq->groups[aq->ngroups++].count;
+        } else {
+            ok = false;
+        }
+        leave(l, o2);
+    }
+    leave(l, old);
+    if (bs__yn_get(n, "mcc", NULL))
+        bs__errf(l->e, &bs__yn_get(n, "mcc", NULL)->loc,
+                 "%s.mcc: with merchant groups each group has its mcc; remove this one", l->path);
+    aq->merchants = (uint32_t)(total < MAX_TERMINALS ? total : MAX_TERMINALS + 1);
+    return ok ? 1 : -1;
 }
 
 static void conv_acquirer(struct ld *l, const struct yn *n, struct bs_sc_acquirer *aq)
@@ -1424,13 +1478,16 @@ static void conv_acquirer(struct ld *l, const struct yn *n, struct bs_sc_acquire
     opt_inst_id(l, n, "inst_id", true, aq->inst_id);
     if (opt_uint(l, n, "terminals", true, 1, MAX_TERMINALS, &u) > 0)
         aq->terminals = (uint32_t)u;
-    has_merchants = opt_uint(l, n, "merchants", false, 1, MAX_TERMINALS, &u);
-    aq->merchants = has_merchants > 0 ? (uint32_t)u : aq->terminals;
-    if (has_merchants > 0 && aq->terminals && aq->merchants > aq->terminals) {
-        v = bs__yn_get(n, "merchants", NULL);
+    v = bs__yn_get(n, "merchants", NULL);
+    if (v && v->type == YN_SEQ)
+        has_merchants = conv_merchant_groups(l, n, v, aq);
+    else
+        has_merchants = opt_uint(l, n, "merchants", false, 1, MAX_TERMINALS, &u);
+    if (!aq->ngroups)
+        aq->merchants = has_merchants > 0 ? (uint32_t)u : aq->terminals;
+    if (has_merchants > 0 && aq->terminals && aq->merchants > aq->terminals)
         bs__errf(l->e, &v->loc, "%s.merchants: %u merchants cannot share %u terminals", l->path,
                  aq->merchants, aq->terminals);
-    }
     aq->mcc = DEFAULT_MCC;
     if (opt_uint(l, n, "mcc", false, 0, 9999, &u) > 0)
         aq->mcc = (uint16_t)u;
@@ -2552,7 +2609,17 @@ static const struct {
     { "peers_up", MK_COUNT },
     { "stand_in_peer_down", MK_COUNT },
     { "peer_down_declined", MK_COUNT },
+    /* must stay last: stands for every rc_NN (is_rc_metric()) */
+    { "rc_NN", MK_COUNT },
 };
+#define RC_METRIC (ARRAY_SIZE(metrics) - 1)
+
+/* "rc_" and two digits: a count of one response code. */
+static bool is_rc_metric(const char *s)
+{
+    return strncmp(s, "rc_", 3) == 0 && s[3] >= '0' && s[3] <= '9' && s[4] >= '0' && s[4] <= '9' &&
+           !s[5];
+}
 
 static void conv_expect_one(struct ld *l, const struct yn *key, const struct yn *val)
 {
@@ -2569,10 +2636,19 @@ static void conv_expect_one(struct ld *l, const struct yn *key, const struct yn 
     double value;
     bool ok;
 
-    for (m = 0; m < ARRAY_SIZE(metrics); m++) {
-        names[m] = metrics[m].name;
+    for (m = 0; m < RC_METRIC; m++)
         if (strcmp(key->str, metrics[m].name) == 0)
             break;
+    /* rc_NN: the transactions answered with response code NN (summary.json `outcomes`). */
+    if (m == RC_METRIC && !is_rc_metric(key->str)) {
+        if (strncmp(key->str, "rc_", 3) == 0) {
+            bs__errf(l->e, &key->loc,
+                     "expect: unknown metric '%s'; a response code count is rc_ and two digits, "
+                     "like rc_61",
+                     key->str);
+            return;
+        }
+        m = ARRAY_SIZE(metrics);
     }
     if (m == ARRAY_SIZE(metrics)) {
         for (size_t i = 0; i < ARRAY_SIZE(metrics); i++)

@@ -9,6 +9,7 @@
 
 #include <bridgesim/common.h>
 #include <bridgesim/crypto.h>
+#include <bridgesim/network.h>
 
 #define BS_SC_ID_MAX        32 /* node/institution ids, without NUL */
 #define BS_SC_NAME_MAX      96 /* scenario and node path names ("mir.MIRACQ1.terminals") */
@@ -62,13 +63,18 @@ struct bs_sc_issuer {
     char inst_id[12];          /* institution id digits for DE 32/33/100 */
     struct bs_sc_bin_range bins[BS_SC_MAX_BINS];
     size_t nbins;
-    uint32_t cards;            /* card population size */
-    uint8_t pan_length;        /* 16 (default) .. 19 */
-    struct bs_dist balance;    /* opening balance, minor units of the network currency */
-    double expired_share;      /* share of cards whose expiry date has passed */
-    struct bs_dist processing; /* issuer host processing time, µs */
-    uint32_t workers;          /* messages served at once; 0: unlimited (no queue) */
-    int64_t queue_limit;       /* messages waiting for a worker; < 0: unlimited */
+    uint32_t cards;         /* card population size */
+    uint8_t pan_length;     /* 16 (default) .. 19 */
+    struct bs_dist balance; /* opening balance, minor units of the network currency */
+    double expired_share;   /* share of cards whose expiry date has passed */
+    /* Shares of blocked cards (exclusive of each other, sum ≤ 1): RC 62 restricted card,
+     * RC 41 lost card, RC 43 stolen card. */
+    double blocked_share, lost_share, stolen_share;
+    bool has_daily_limit;
+    struct bs_dist daily_limit; /* per card, minor units per UTC day (RC 61 above it) */
+    struct bs_dist processing;  /* issuer host processing time, µs */
+    uint32_t workers;           /* messages served at once; 0: unlimited (no queue) */
+    int64_t queue_limit;        /* messages waiting for a worker; < 0: unlimited */
 };
 
 /* enum bs_channel (BS_CH_POS, BS_CH_ATM, BS_CH_COUNT) is in bridgesim/common.h. */
@@ -78,7 +84,11 @@ struct bs_sc_acquirer {
     char inst_id[12];          /* DE 32 acquiring institution id, digits */
     uint32_t terminals;        /* terminals (TIDs) behind this acquirer */
     uint32_t merchants;        /* merchants (MIDs); terminals are spread over them */
-    uint16_t mcc;              /* default merchant category code (DE 18) for POS */
+    uint16_t mcc;              /* merchant category code (DE 18) of every merchant, for POS,
+                                  when there are no merchant groups */
+    /* `merchants: [{mcc: 5411, count: 50}, ...]`: merchants by MCC (sum = merchants). */
+    struct bs_merchant_group groups[BS_MERCHANT_GROUPS_MAX];
+    size_t ngroups;
     char location[41];         /* DE 43 acceptor name/location, 40 characters */
     struct bs_dist processing; /* acquirer host processing time, µs */
     uint32_t workers;          /* messages served at once; 0: unlimited (no queue) */

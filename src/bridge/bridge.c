@@ -478,7 +478,8 @@ static void give_up(struct bridge *b, struct leg *l, bool forwarded)
 
     outbound(b, l, &c);
     l->auth[0] = '\0';
-    if (bs__stip_approve(&b->stip[to], l->req.pan, l->channel, l->billing, env->now, auth)) {
+    if (bs__stip_approve(&b->stip[to], l->req.pan, l->req.expiry, l->channel, l->billing, env->now,
+                         auth)) {
         env->ops->stat(env, BS_STAT_STAND_IN_APPROVED, 1);
         bs_node_note(&b->base, BS_J_STAND_IN, b->cfg.side[to].sw, NULL, l->trace,
                      "approved in stand-in; advice stored");

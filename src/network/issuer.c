@@ -32,7 +32,15 @@ struct posting {
     bool reversed;
     bool from_advice; /* posted from a stand-in advice rather than our own decision */
     bool suspense;    /* that advice went to suspense (no such card) */
+    int32_t day;      /* UTC day it was posted on, for the card's daily limit */
     char by[12];      /* DE 32 of the advice that posted it, or of the reversal that voided it */
+};
+
+/* A card's daily limit and its use (minor units) on one UTC day. */
+struct card_day {
+    int64_t limit; /* 0: none */
+    int64_t used;
+    int32_t day;
 };
 
 struct issuer {
@@ -42,6 +50,9 @@ struct issuer {
     struct bs_card_population cards;
     struct bs_ledger *ledger;
     uint16_t *expiry; /* YYMM per card */
+    /* Card status and daily limits (bs_issuer_card_restrict()); NULL until needed. */
+    uint8_t *status;      /* enum bs_card_status per card */
+    struct card_day *lim; /* daily limit and what was debited on day */
     struct bs__pool posts;
     struct bs__map by_key;
     uint32_t auth_seq;
@@ -70,6 +81,52 @@ static const char *billing_amount(const struct issuer *is, const struct bs_iso_m
     if (bs_iso_msg_get_num(m, amount_de, ret) != 0 || *ret <= 0)
         return "13";
     return NULL;
+}
+
+/* The UTC day number of @now, for daily limits. */
+static int32_t utc_day(bs_time_us now)
+{
+    return (int32_t)(now / (86400 * BS_US_PER_SEC));
+}
+
+/* What card @card may still be debited today under its daily limit (INT64_MAX: none). */
+static int64_t limit_left(const struct issuer *is, uint64_t card, int32_t day)
+{
+    const struct card_day *c;
+
+    if (!is->lim || !(c = &is->lim[card])->limit)
+        return INT64_MAX;
+    return c->limit - (c->day == day ? c->used : 0);
+}
+
+/* Count @amount (negative for a reversal) against @card's limit on @day. */
+static void limit_use(struct issuer *is, uint64_t card, int32_t day, int64_t amount)
+{
+    struct card_day *c;
+
+    if (!is->lim)
+        return;
+    c = &is->lim[card];
+    if (c->day != day) {
+        if (amount < 0)
+            return; /* a reversal of an earlier day's posting frees nothing today */
+        c->day = day;
+        c->used = 0;
+    }
+    c->used += amount;
+}
+
+/* The decline code of a blocked card, or NULL for an active one. */
+static const char *status_rc(const struct issuer *is, uint64_t card)
+{
+    static const char *const rc[] = {
+        [BS_CARD_ACTIVE] = NULL,
+        [BS_CARD_RESTRICTED] = "62",
+        [BS_CARD_LOST] = "41",
+        [BS_CARD_STOLEN] = "43",
+    };
+
+    return is->status ? rc[is->status[card]] : NULL;
 }
 
 /* Current YYMM from the clock (UTC), for expiry checks. */
@@ -175,6 +232,8 @@ static void authorise(struct issuer *is, uint32_t from, const struct bs_iso_msg 
         rc = is->base.forced_rc; /* a force-RC fault: decline, post nothing */
     else if (!pan || bs_card_index(&is->cards, (const char *)pan, panlen, &card) != 0)
         rc = "14";
+    else if ((rc = status_rc(is, card)) != NULL)
+        ; /* lost, stolen or restricted: declined whatever else holds */
     else if (is->expiry[card] < current_yymm(bs_node_now(&is->base)))
         rc = "54";
     else if (!pin_ok(is, m, pan, panlen))
@@ -183,6 +242,8 @@ static void authorise(struct issuer *is, uint32_t from, const struct bs_iso_msg 
         rc = billing_amount(is, m, &amount);
     if (!rc && !bs_amount_fits(amount, 12))
         rc = "13";
+    if (!rc && amount > limit_left(is, card, utc_day(bs_node_now(&is->base))))
+        rc = "61";
     if (!rc) {
         int err = bs_ledger_debit(is->ledger, card, amount);
         rc = err == 0 ? "00" : err == BS_ERANGE ? "51" : "96";
@@ -199,16 +260,20 @@ static void authorise(struct issuer *is, uint32_t from, const struct bs_iso_msg 
     p->card = card;
     p->content = bs__content_hash(m);
     memcpy(p->rc, rc, 3);
+    p->day = utc_day(bs_node_now(&is->base));
     if (strcmp(rc, "00") == 0) {
         p->amount = amount;
+        limit_use(is, card, p->day, amount);
         is->auth_seq = is->auth_seq >= 999999 ? 1 : is->auth_seq + 1;
         snprintf(p->auth, sizeof(p->auth), "%06u", is->auth_seq);
     }
     if (bs__map_put(&is->by_key, p->hkey, idx) != 0) {
         /* Without its index entry the posting could never be reversed or recognised as a
          * repeat: undo the debit and answer as a system malfunction. */
-        if (strcmp(rc, "00") == 0)
+        if (strcmp(rc, "00") == 0) {
             bs_ledger_credit(is->ledger, card, amount);
+            limit_use(is, card, p->day, -amount);
+        }
         bs__pool_release(&is->posts, idx);
         bs_node_reject(&is->base, is->cfg.dialect, from, m, "96", trace);
         return;
@@ -275,6 +340,7 @@ static void reverse(struct issuer *is, uint32_t from, const struct bs_iso_msg *m
         env->ops->stat(env, BS_STAT_REVERSAL_APPLIED, 1);
         bs_node_note(&is->base, BS_J_REVERSAL, from, m, trace, "applied: suspense cleared");
     } else if (bs_ledger_credit(is->ledger, p->card, p->amount) == 0) {
+        limit_use(is, p->card, p->day, -p->amount);
         p->reversed = true;
         bs_iso_msg_get_str(m, 32, p->by, sizeof(p->by));
         env->ops->stat(env, BS_STAT_REVERSAL_APPLIED, 1);
@@ -344,8 +410,14 @@ static void advice(struct issuer *is, uint32_t from, const struct bs_iso_msg *m,
         env->ops->stat(env, BS_STAT_ADVICE_EXCEPTION, 1);
         goto answer;
     } else {
-        why = "advice applied: cardholder debited for the stand-in approval";
+        /* Stand-in knows nothing of blocks (no negative file is modelled): its approval
+         * stands and is posted; the note says so for whoever follows up. */
+        why = status_rc(is, card)
+                  ? "advice applied: cardholder debited for the stand-in approval (card "
+                    "blocked here; stand-in has no negative file)"
+                  : "advice applied: cardholder debited for the stand-in approval";
         env->ops->stat(env, BS_STAT_ADVICE_APPLIED, 1);
+        limit_use(is, card, utc_day(bs_node_now(&is->base)), amount);
     }
     /* Record the posting under the original's key, so it is applied once and a reversal
      * through the same originator can undo it. */
@@ -372,6 +444,7 @@ static void advice(struct issuer *is, uint32_t from, const struct bs_iso_msg *m,
     {
         p->card = card;
         p->amount = amount;
+        p->day = utc_day(bs_node_now(&is->base));
         p->reversed = false;
         p->from_advice = true;
         p->suspense = suspense;
@@ -430,6 +503,8 @@ static void iss_free(struct bs_node *node)
     bs__map_deinit(&is->by_key);
     bs_ledger_free(is->ledger);
     bs_free(is->expiry);
+    bs_free(is->status);
+    bs_free(is->lim);
     bs_free(is);
 }
 
@@ -518,4 +593,31 @@ const struct bs_ledger *bs_issuer_ledger(const struct bs_node *node)
 int64_t bs_issuer_suspense(const struct bs_node *node)
 {
     return ((const struct issuer *)node)->suspense;
+}
+
+int bs_issuer_card_restrict(struct bs_node *node, uint64_t idx, enum bs_card_status status,
+                            int64_t daily_limit)
+{
+    struct issuer *is = (struct issuer *)node;
+    size_t n = is->cards.cards;
+
+    if (idx >= n || (unsigned)status > BS_CARD_STOLEN || daily_limit < 0)
+        return BS_EINVAL;
+    if (status != BS_CARD_ACTIVE && !is->status && !(is->status = bs_calloc(n, 1)))
+        return BS_ENOMEM;
+    if (daily_limit && !is->lim && !(is->lim = bs_calloc(n, sizeof(*is->lim))))
+        return BS_ENOMEM;
+    if (is->status)
+        is->status[idx] = (uint8_t)status;
+    if (is->lim)
+        is->lim[idx].limit = daily_limit;
+    return 0;
+}
+
+enum bs_card_status bs_issuer_card_status(const struct bs_node *node, uint64_t idx)
+{
+    const struct issuer *is = (const struct issuer *)node;
+
+    return is->status && idx < is->cards.cards ? (enum bs_card_status)is->status[idx]
+                                               : BS_CARD_ACTIVE;
 }

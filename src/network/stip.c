@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <bridgesim/journal.h>
+
 #include "common/map.h"
 #include "network/stip.h"
 
@@ -43,8 +45,22 @@ void bs__stip_deinit(struct bs__stip *st)
     bs__map_deinit(&st->by_card);
 }
 
-bool bs__stip_approve(struct bs__stip *st, const char *pan, unsigned channel, int64_t amount,
-                      bs_time_us now, char auth[7])
+/* Whether DE 14 @expiry ("YYMM") lies before the month of @now (UTC). */
+static bool expired(const char *expiry, bs_time_us now)
+{
+    int y, mo, yymm = 0;
+
+    for (int i = 0; i < 4; i++) {
+        if (expiry[i] < '0' || expiry[i] > '9')
+            return false; /* absent or not a date: nothing to check */
+        yymm = yymm * 10 + (expiry[i] - '0');
+    }
+    bs_civil_from_us(now, 0, &y, &mo, NULL, NULL, NULL, NULL, NULL);
+    return yymm < (y % 100) * 100 + mo;
+}
+
+bool bs__stip_approve(struct bs__stip *st, const char *pan, const char *expiry, unsigned channel,
+                      int64_t amount, bs_time_us now, char auth[7])
 {
     const struct bs_stip_policy *p = &st->policy;
     int64_t day = now / (86400 * BS_US_PER_SEC);
@@ -54,7 +70,7 @@ bool bs__stip_approve(struct bs__stip *st, const char *pan, unsigned channel, in
     struct card_day *c = NULL;
 
     if (!p->enabled || channel >= BS_CH_COUNT || amount <= 0 || amount > p->max_amount[channel] ||
-        strlen(pan) >= sizeof(c->pan))
+        strlen(pan) >= sizeof(c->pan) || expired(expiry, now))
         return false;
     h = bs__hash(pan, strlen(pan), (uint64_t)day);
     if (bs__map_get(&st->by_card, h, card_eq, &cm, &idx) == 0)

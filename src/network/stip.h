@@ -24,8 +24,15 @@ void bs__stip_deinit(struct bs__stip *st);
  * Whether to approve @amount (minor units of the card's currency) on @channel for card
  * @pan at @now. On approval the card's day total grows and @auth receives a stand-in
  * authorization code ("S" and 5 digits).
+ *
+ * Stand-in knows what the request carries and its own totals, nothing of the issuer's
+ * cardholder file: a card whose expiry @expiry (DE 14, "YYMM"; "" when absent) is before
+ * the month of @now (UTC) is not approved, as the issuer would decline it RC 54; blocked
+ * cards (RC 41/43/62 at the issuer) and the issuer's own daily limits are unknown to it
+ * (no negative file is modelled), so it approves them within its limits and the issuer
+ * posts the advice (configs/README.md "stand-in").
  */
-bool bs__stip_approve(struct bs__stip *st, const char *pan, unsigned channel, int64_t amount,
-                      bs_time_us now, char auth[7]);
+bool bs__stip_approve(struct bs__stip *st, const char *pan, const char *expiry, unsigned channel,
+                      int64_t amount, bs_time_us now, char auth[7]);
 
 #endif

@@ -282,8 +282,8 @@ static bool stand_in(struct sw *s, const struct sw_txn *x)
 
     if (x->target == s->cfg.bridge || x->req.mti[1] != '2' || x->req.mti[2] != '0')
         return false;
-    if (!bs__stip_approve(&s->stip, x->req.pan, bs_channel_of_proc(x->req.proc), amount, env->now,
-                          auth)) {
+    if (!bs__stip_approve(&s->stip, x->req.pan, x->req.expiry, bs_channel_of_proc(x->req.proc),
+                          amount, env->now, auth)) {
         if (s->stip.policy.enabled)
             env->ops->stat(env, BS_STAT_STAND_IN_DECLINED, 1);
         return false;

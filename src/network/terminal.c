@@ -25,6 +25,7 @@ struct terminal {
     struct bs_node base;
     struct bs_terminal_cfg cfg;
     char location[41];
+    struct bs_merchant_group groups[BS_MERCHANT_GROUPS_MAX];
     struct bs__pool txns;
     struct bs__map by_stan;
     uint32_t next_stan;
@@ -67,7 +68,8 @@ int bs_terminal_start(struct bs_node *node, const struct bs_txn_request *req)
     struct bs_env *env = node->env;
     struct bs_iso_msg m;
     struct term_txn *x;
-    uint32_t idx, stan;
+    uint32_t idx, stan, merchant;
+    uint16_t mcc;
     char de7[11], de12[7], de13[5], tid[9], mid[16], track2[40];
     uint8_t pinblk[BS_PIN_BLOCK_MAX];
     int rc, pinlen = 0;
@@ -91,8 +93,9 @@ int bs_terminal_start(struct bs_node *node, const struct bs_txn_request *req)
 
     bs_format_times(bs_node_now(node), t->cfg.utc_offset_min, de7, de12, de13);
     snprintf(tid, sizeof(tid), "T%07u", (unsigned)(req->terminal % 10000000u));
-    snprintf(mid, sizeof(mid), "M%014u",
-             (unsigned)(req->terminal % (t->cfg.merchants ? t->cfg.merchants : 1)));
+    merchant = req->terminal % (t->cfg.merchants ? t->cfg.merchants : 1);
+    mcc = t->cfg.ngroups ? bs_merchant_mcc(t->groups, t->cfg.ngroups, merchant) : t->cfg.mcc;
+    snprintf(mid, sizeof(mid), "M%014u", (unsigned)merchant);
     /* Track 2 equivalent: PAN '=' YYMM service code 201, discretionary data. It travels
      * to the issuer as on a real chip read and is never journaled (PCI DSS 3.2). */
     snprintf(track2, sizeof(track2), "%s=%s2010000000", req->pan, req->expiry);
@@ -106,7 +109,7 @@ int bs_terminal_start(struct bs_node *node, const struct bs_txn_request *req)
     rc = rc ? rc : bs_iso_msg_set_str(&m, 12, de12);
     rc = rc ? rc : bs_iso_msg_set_str(&m, 13, de13);
     rc = rc ? rc : bs_iso_msg_set_str(&m, 14, req->expiry);
-    rc = rc ? rc : bs_iso_msg_set_num(&m, 18, req->channel == BS_CH_ATM ? 6011 : t->cfg.mcc, 4);
+    rc = rc ? rc : bs_iso_msg_set_num(&m, 18, req->channel == BS_CH_ATM ? 6011 : mcc, 4);
     rc = rc ? rc : bs_iso_msg_set_str(&m, 22, "051");
     rc = rc ? rc : bs_iso_msg_set_str(&m, 25, req->channel == BS_CH_ATM ? "02" : "00");
     rc = rc ? rc : bs_iso_msg_set_str(&m, 35, track2);
@@ -195,7 +198,8 @@ int bs_terminal_new(const struct bs_terminal_cfg *cfg, struct bs_key *key, struc
     struct terminal *t;
     int rc;
 
-    if (!cfg || !cfg->dialect || !cfg->name)
+    if (!cfg || !cfg->dialect || !cfg->name || cfg->ngroups > BS_MERCHANT_GROUPS_MAX ||
+        (cfg->ngroups && !cfg->groups))
         return BS_EINVAL;
     t = bs_calloc(1, sizeof(*t));
     if (!t)
@@ -206,6 +210,9 @@ int bs_terminal_new(const struct bs_terminal_cfg *cfg, struct bs_key *key, struc
     t->cfg = *cfg;
     snprintf(t->location, sizeof(t->location), "%s", cfg->location ? cfg->location : "");
     t->cfg.location = t->location;
+    if (cfg->ngroups)
+        memcpy(t->groups, cfg->groups, cfg->ngroups * sizeof(*t->groups));
+    t->cfg.groups = t->groups;
     t->next_stan = 1;
     bs__pool_init(&t->txns, sizeof(struct term_txn), 999999);
     rc = bs__map_init(&t->by_stan, 1024, 999999);
@@ -222,4 +229,14 @@ fail_free:
 size_t bs_terminal_in_flight(const struct bs_node *node)
 {
     return ((const struct terminal *)node)->txns.live;
+}
+
+uint16_t bs_merchant_mcc(const struct bs_merchant_group *groups, size_t n, uint32_t m)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (m < groups[i].count)
+            return groups[i].mcc;
+        m -= groups[i].count;
+    }
+    return 0;
 }

@@ -649,6 +649,128 @@ static void map_failure_never_loses_money(void **state)
     finish(state);
 }
 
+/*
+ * Card statuses (bs_issuer_card_restrict()): a lost, stolen or restricted card is declined
+ * RC 41, 43 or 62 before anything else is checked (expiry, funds), and never debited; a
+ * stand-in advice for it is posted all the same, its note naming the missing negative file.
+ */
+static void blocked_cards(void **state)
+{
+    struct iss_fx *f = start(state, true);
+    struct bs_iso_msg req, adv, resp;
+
+    assert_int_equal(bs_issuer_card_status(f->iss, 0), BS_CARD_ACTIVE);
+    assert_int_equal(bs_issuer_card_restrict(f->iss, 0, BS_CARD_RESTRICTED, 0), 0);
+    assert_int_equal(bs_issuer_card_restrict(f->iss, 2, BS_CARD_STOLEN, 0), 0); /* expired too */
+    assert_int_equal(bs_issuer_card_restrict(f->iss, 3, BS_CARD_LOST, 0), 0);
+    assert_int_equal(bs_issuer_card_restrict(f->iss, 8, BS_CARD_LOST, 0), BS_EINVAL);
+    assert_int_equal(bs_issuer_card_restrict(f->iss, 1, (enum bs_card_status)9, 0), BS_EINVAL);
+    assert_int_equal(bs_issuer_card_restrict(f->iss, 1, BS_CARD_ACTIVE, -1), BS_EINVAL);
+    assert_int_equal(bs_issuer_card_status(f->iss, 0), BS_CARD_RESTRICTED);
+    assert_int_equal(bs_issuer_card_status(f->iss, 1), BS_CARD_ACTIVE);
+    assert_int_equal(bs_issuer_card_status(f->iss, 99), BS_CARD_ACTIVE);
+
+    make_0200(f, &req, f->pan[0], 100);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "62");
+    make_0200(f, &req, f->pan[2], 100);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "43");
+    make_0200(f, &req, f->pan[3], 100);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "41");
+    /* An active card beside them is approved as before. */
+    make_0200(f, &req, f->pan[1], 100);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "00");
+    assert_int_equal(balance(f, 0), 1000000);
+    assert_int_equal(balance(f, 2), 1000000);
+    assert_int_equal(balance(f, 3), 1000000);
+
+    /* Unblocked again, the card is approved. */
+    assert_int_equal(bs_issuer_card_restrict(f->iss, 3, BS_CARD_ACTIVE, 0), 0);
+    make_0200(f, &req, f->pan[3], 100);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "00");
+
+    /* A stand-in approved card 0 without knowing the block: its advice is posted. */
+    make_0200(f, &req, f->pan[0], 700);
+    make_advice(&adv, &req, "0220");
+    assert_int_equal(exchange(f, &adv, &resp), 1);
+    expect_rc(&resp, "0230", "00");
+    assert_int_equal(balance(f, 0), 1000000 - 700);
+    {
+        size_t noted = 0;
+
+        for (size_t i = 0; i < f->env.nlines; i++)
+            noted += strstr(f->env.lines[i], "stand-in has no negative file") != NULL;
+        assert_int_equal(noted, 1);
+    }
+    finish(state);
+}
+
+/*
+ * Daily limits: the day's approvals and posted advices together up to the limit, RC 61
+ * above it (checked before the balance); a reversal gives back its amount; the next UTC
+ * day starts from 0.
+ */
+static void daily_limit(void **state)
+{
+    struct iss_fx *f = start(state, true);
+    struct bs_iso_msg first, req, big, rev, adv, resp;
+
+    assert_int_equal(bs_issuer_card_restrict(f->iss, 0, BS_CARD_ACTIVE, 100000), 0);
+    assert_int_equal(bs_issuer_card_restrict(f->iss, 1, BS_CARD_ACTIVE, 100000), 0);
+    make_0200(f, &first, f->pan[0], 60000);
+    assert_int_equal(exchange(f, &first, &resp), 1);
+    expect_rc(&resp, "0210", "00");
+    make_0200(f, &big, f->pan[0], 40001);
+    assert_int_equal(exchange(f, &big, &resp), 1);
+    expect_rc(&resp, "0210", "61");
+    make_0200(f, &req, f->pan[0], 40000); /* exactly up to the limit */
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "00");
+    make_0200(f, &big, f->pan[0], 1);
+    assert_int_equal(exchange(f, &big, &resp), 1);
+    expect_rc(&resp, "0210", "61");
+    assert_int_equal(balance(f, 0), 1000000 - 100000);
+
+    /* The reversal of the 40000 frees that much of today's limit again. */
+    make_0420(f, &rev, &req, "0420");
+    assert_int_equal(exchange(f, &rev, &resp), 1);
+    expect_rc(&resp, "0430", "00");
+    make_0200(f, &req, f->pan[0], 40000);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "00");
+
+    /* Over the limit is 61 even when the balance would not do either (card 1: 50.00). */
+    make_0200(f, &req, f->pan[1], 100001);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "61");
+
+    /* The next UTC day starts afresh; a posted advice counts and may pass the limit. */
+    f->env.env.now += 86400 * BS_US_PER_SEC;
+    make_0200(f, &req, f->pan[0], 30000);
+    make_advice(&adv, &req, "0220");
+    assert_int_equal(exchange(f, &adv, &resp), 1);
+    expect_rc(&resp, "0230", "00");
+    make_0200(f, &req, f->pan[0], 70000);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "00");
+    make_0200(f, &req, f->pan[0], 1);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "61");
+    /* Reversing yesterday's 60000 credits the card but frees nothing of today's limit. */
+    make_0420(f, &rev, &first, "0420");
+    assert_int_equal(exchange(f, &rev, &resp), 1);
+    expect_rc(&resp, "0430", "00");
+    assert_int_equal(balance(f, 0), 1000000 - 100000 + 60000 - 30000 - 70000);
+    make_0200(f, &req, f->pan[0], 1);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "61");
+    finish(state);
+}
+
 int t_run_issuer(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, iss_setup, iss_teardown)
@@ -666,6 +788,8 @@ int t_run_issuer(void)
         T(advice_applied_once),
         T(advice_0120_finds_its_0100),
         T(map_failure_never_loses_money),
+        T(blocked_cards),
+        T(daily_limit),
     };
 #undef T
     return cmocka_run_group_tests_name("issuer", issuer, NULL, NULL);

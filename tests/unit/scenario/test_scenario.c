@@ -1064,6 +1064,89 @@ static void arrival_processes(void **state)
                p);
 }
 
+/* Issuers' blocked shares and daily limits, acquirers' merchant groups, rc_NN metrics. */
+static void cards_merchants_rc_metrics(void **state)
+{
+    struct bs_scenario *sc;
+    const struct bs_sc_issuer *is;
+    const struct bs_sc_acquirer *aq;
+    const char *p;
+
+    (void)state;
+    p = write_file("c-ok.yaml",
+                   "extends: base.yaml\n"
+                   "networks:\n"
+                   "  mir:\n"
+                   "    issuers:\n"
+                   "      - {id: MB1, inst_id: \"2001\", bins: [\"2200-2204\"], cards: 10, "
+                   "balance: 100000,\n"
+                   "         blocked_share: 0.02, lost_share: 0.01, stolen_share: 0.005,\n"
+                   "         daily_limit: {dist: uniform, low: 1000, high: 5000}}\n"
+                   "    acquirers:\n"
+                   "      - {id: MA1, inst_id: \"3001\", terminals: 20,\n"
+                   "         merchants: [{mcc: 5411, count: 8}, {mcc: 6011, count: 2}]}\n"
+                   "expect: {rc_61: \">= 1\", rc_05: \"== 0\"}\n");
+    sc = load_ok(p, NULL, 0);
+    is = &sc->networks[0].issuers[0];
+    assert_true(is->blocked_share == 0.02 && is->lost_share == 0.01 && is->stolen_share == 0.005);
+    assert_true(is->has_daily_limit && is->daily_limit.kind == BS_DIST_UNIFORM);
+    assert_false(sc->networks[1].issuers[0].has_daily_limit);
+    aq = &sc->networks[0].acquirers[0];
+    assert_int_equal(aq->ngroups, 2);
+    assert_int_equal(aq->merchants, 10);
+    assert_int_equal(aq->groups[1].mcc, 6011);
+    assert_int_equal(aq->groups[1].count, 2);
+    assert_int_equal(bs_merchant_mcc(aq->groups, aq->ngroups, 7), 5411);
+    assert_int_equal(bs_merchant_mcc(aq->groups, aq->ngroups, 8), 6011);
+    assert_int_equal(bs_merchant_mcc(aq->groups, aq->ngroups, 10), 0);
+    /* The old keys keep their meaning. */
+    assert_int_equal(sc->networks[1].acquirers[0].ngroups, 0);
+    assert_int_equal(sc->networks[1].acquirers[0].mcc, 5999);
+    assert_int_equal(sc->nexpect, 2);
+    assert_string_equal(sc->expect[0].metric, "rc_61");
+    bs_scenario_free(sc);
+
+    p = load_bad(
+        "c-bad1.yaml",
+        "extends: base.yaml\n"
+        "networks:\n"
+        "  mir:\n"
+        "    issuers:\n"
+        "      - {id: MB1, inst_id: \"2001\", bins: [\"2200\"], cards: 10, balance: 1,\n"
+        "         blocked_share: 0.7, lost_share: 0.4, daily_limt: 5}\n"
+        "    acquirers:\n"
+        "      - {id: MA1, inst_id: \"3001\", terminals: 4, mcc: 5411,\n"
+        "         merchants: [{mcc: 5411, count: 3}, {mcc: 60111, count: 2}, {count: 1}]}\n"
+        "expect: {rc_6: \">= 1\", rc_61: \"lots\"}\n");
+    expect_err("%s:5:9: networks.mir.issuers.0: blocked_share, lost_share and stolen_share sum to "
+               "1.1; a card has one status, so they sum to at most 1",
+               p);
+    expect_err("%s:6:47: unknown key 'daily_limt' in networks.mir.issuers.0; did you mean "
+               "'daily_limit'?",
+               p);
+    expect_err("%s:8:55: networks.mir.acquirers.0.mcc: with merchant groups each group has its "
+               "mcc; remove this one",
+               p);
+    expect_err("%s:9:51: networks.mir.acquirers.0.merchants.1.mcc: 60111 is out of range [0, 9999]",
+               p);
+    expect_err("%s:9:69: networks.mir.acquirers.0.merchants.2: missing required key 'mcc'", p);
+    expect_err("%s:10:10: expect: unknown metric 'rc_6'; a response code count is rc_ and two "
+               "digits, like rc_61",
+               p);
+    expect_err("%s:10:31: expect.rc_61: expected \"OP VALUE\"", p);
+
+    /* More merchants than terminals. */
+    p = load_bad("c-bad2.yaml",
+                 "extends: base.yaml\n"
+                 "networks:\n"
+                 "  mir:\n"
+                 "    acquirers:\n"
+                 "      - {id: MA1, inst_id: \"3001\", terminals: 4,\n"
+                 "         merchants: [{mcc: 5411, count: 3}, {mcc: 6011, count: 2}]}\n");
+    expect_err("%s:6:21: networks.mir.acquirers.0.merchants: 5 merchants cannot share 4 terminals",
+               p);
+}
+
 static void exact_units(void **state)
 {
     int64_t q, num;
@@ -1321,7 +1404,7 @@ int main(void)
     const struct CMUnitTest dist_tests[] = {
         cmocka_unit_test(dist_sampling),     cmocka_unit_test(dist_clamping),
         cmocka_unit_test(lognormal_p99),     cmocka_unit_test(exact_units),
-        cmocka_unit_test(arrival_processes),
+        cmocka_unit_test(arrival_processes), cmocka_unit_test(cards_merchants_rc_metrics),
     };
     const struct CMUnitTest hostile_tests[] = {
         cmocka_unit_test(garbage_never_crashes),

@@ -1,9 +1,10 @@
 /*
- * Arrival processes (sim/workload/arrivals.c): arrivals counted per time bucket against
- * the integral of the rate over the bucket, for every process. Counts of a Poisson process
+ * The workload (sim/workload/). Arrival processes (arrivals.c): arrivals counted per time bucket
+ * against the integral of the rate over the bucket, for every process. Counts of a Poisson process
  * are Poisson distributed, so each bucket must lie within 5 standard deviations of its
  * expectation and the buckets together must pass a chi-square test at p ≈ 1e-6; a process
  * that ignored its profile (or drew at the wrong rate) misses by tens of deviations.
+ * Merchants (merchants.c): which terminals cash withdrawals and purchases use.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 
 #include "engine/rng.h"
 #include "workload/arrivals.h"
+#include "workload/merchants.h"
 
 #define S(x)        ((bs_time_us)((x)*1e6))
 #define EPOCH_MIDN  INT64_C(1767225600000000) /* 2026-01-01T00:00:00Z */
@@ -268,6 +270,70 @@ static void deterministic(void **state)
     assert_true(differ > 900);
 }
 
+/* Terminals by merchant group: withdrawals at the ATMs' terminals, purchases at the shops',
+ * uniformly among them (a χ² over the terminals), one draw each. */
+static void merchant_terminals(void **state)
+{
+    enum { DRAWS = 60000 };
+    struct bs_sc_acquirer aq;
+    struct bs_rng r, same;
+    uint64_t hits[23] = { 0 };
+
+    (void)state;
+    memset(&aq, 0, sizeof(aq));
+    /* 23 terminals over 10 merchants: merchants 0-2 have 3 terminals, 3-9 have 2. Merchants
+     * 0-1 and 7-9 are shops, 2-6 ATMs. */
+    aq.terminals = 23;
+    aq.merchants = 10;
+    aq.groups[0] = (struct bs_merchant_group){ 5411, 2 };
+    aq.groups[1] = (struct bs_merchant_group){ 6011, 5 };
+    aq.groups[2] = (struct bs_merchant_group){ 5812, 3 };
+    aq.ngroups = 3;
+    for (unsigned ch = 0; ch < BS_CH_COUNT; ch++) {
+        double chi2 = 0, e;
+        size_t allowed = 0;
+
+        memset(hits, 0, sizeof(hits));
+        bs_rng_seed(&r, 3, "test.merchants");
+        bs_rng_seed(&same, 3, "test.merchants");
+        for (int i = 0; i < DRAWS; i++) {
+            uint32_t t = bs_workload_terminal(&aq, ch, &r);
+            uint16_t mcc = bs_merchant_mcc(aq.groups, aq.ngroups, t % aq.merchants);
+
+            assert_true(t < aq.terminals);
+            assert_int_equal(mcc == 6011, ch == BS_CH_ATM);
+            hits[t]++;
+            bs_rng_next(&same); /* one draw per terminal */
+        }
+        assert_memory_equal(r.s, same.s, sizeof(r.s));
+        for (size_t t = 0; t < aq.terminals; t++)
+            allowed += (bs_merchant_mcc(aq.groups, aq.ngroups, (uint32_t)(t % 10)) == 6011) ==
+                       (ch == BS_CH_ATM);
+        /* ATMs: merchants 2-6 → terminals 2,12,22, 3,13, 4,14, 5,15, 6,16 = 11 terminals. */
+        assert_int_equal(allowed, ch == BS_CH_ATM ? 11 : 12);
+        e = (double)DRAWS / (double)allowed;
+        for (size_t t = 0; t < aq.terminals; t++)
+            if (hits[t])
+                chi2 += ((double)hits[t] - e) * ((double)hits[t] - e) / e;
+        printf("channel %u: %zu terminals, chi2 %.1f\n", ch, allowed, chi2);
+        assert_true(chi2 < (double)allowed + 5 * sqrt(2.0 * (double)allowed));
+    }
+
+    /* Only shops: a withdrawal may use any terminal. Without groups: the old single draw. */
+    aq.groups[1].mcc = 5311;
+    bs_rng_seed(&r, 4, "test.merchants");
+    memset(hits, 0, sizeof(hits));
+    for (int i = 0; i < 2300; i++)
+        hits[bs_workload_terminal(&aq, BS_CH_ATM, &r)]++;
+    for (size_t t = 0; t < aq.terminals; t++)
+        assert_true(hits[t] > 40);
+    aq.ngroups = 0;
+    bs_rng_seed(&r, 5, "test.merchants");
+    bs_rng_seed(&same, 5, "test.merchants");
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(bs_workload_terminal(&aq, BS_CH_ATM, &r), bs_rng_below(&same, 23));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -275,8 +341,8 @@ int main(void)
         cmocka_unit_test(ramp_linear),           cmocka_unit_test(step_profile),
         cmocka_unit_test(spike_window),          cmocka_unit_test(diurnal_hourly),
         cmocka_unit_test(diurnal_peak_trough),   cmocka_unit_test(rate_zero_for_ever_ends),
-        cmocka_unit_test(deterministic),
+        cmocka_unit_test(deterministic),         cmocka_unit_test(merchant_terminals),
     };
 
-    return cmocka_run_group_tests_name("arrivals", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("workload", tests, NULL, NULL);
 }
