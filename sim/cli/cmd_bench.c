@@ -251,6 +251,7 @@ int bs_cli_bench(int argc, char **argv)
     cfg.progress_tty = !quiet && isatty(STDERR_FILENO);
     cfg.stop = &stop_flag;
     signal(SIGINT, on_sigint);
+    signal(SIGPIPE, SIG_IGN);
 
     rc = bs_bench_run(&cfg, &res, errbuf, sizeof(errbuf));
     if (rc) {

@@ -31,7 +31,10 @@ static void run_usage(FILE *out)
             "  --set K=V       override one scenario value, e.g. --set workload.rate_tps=100\n"
             "  --no-journals   skip per-node journals (faster; summary only)\n"
             "  --quiet         print nothing on success\n\n"
-            "exit: 0 every invariant and expectation held, 1 one failed, 2 usage or input error\n");
+            "SIGINT (Ctrl-C) stops the run: journals are completed and the summary is written,\n"
+            "marked interrupted, with unfinished transactions reported as in flight.\n\n"
+            "exit: 0 every invariant and expectation held, 1 one failed or the run was\n"
+            "interrupted, 2 usage or input error\n");
 }
 
 static volatile int stop_flag;
@@ -156,8 +159,11 @@ int bs_cli_run(int argc, char **argv)
     ro.journals = journals;
     ro.progress = sc->realtime && !quiet && isatty(STDERR_FILENO);
     ro.stop = &stop_flag;
-    if (!sc->realtime)
-        signal(SIGINT, on_sigint);
+    /* SIGINT stops the run cleanly: journals closed with their checkpoints, the summary
+     * written and marked interrupted (in real time the libuv loop takes the signal while
+     * it runs). A closed pipe is an error on that write, never a silent exit. */
+    signal(SIGINT, on_sigint);
+    signal(SIGPIPE, SIG_IGN);
 
     rc = bs_world_new(sc, &ro, &w, errbuf, sizeof(errbuf));
     if (rc) {
@@ -207,7 +213,12 @@ int bs_cli_run(int argc, char **argv)
     if (!json_out && !quiet)
         printf("  run directory: %s\n", out_dir);
     free(text);
-    exit_code = failed ? BS_EXIT_FAILED : BS_EXIT_OK;
+    exit_code = failed || stop_flag ? BS_EXIT_FAILED : BS_EXIT_OK;
+    if (stop_flag && !failed)
+        fprintf(stderr,
+                "bridgesim run: interrupted; what ended was checked, the rest is reported as in "
+                "flight (summary in %s)\n",
+                out_dir);
     if (failed) {
         /* The replay command carries every --set, so it reproduces this very run. */
         fprintf(stderr,

@@ -91,8 +91,6 @@ int bs_faults_new(const struct bs_scenario *sc, const char (*names)[64], size_t 
         /* A probability range is resolved once per seed: `check` explores the range. */
         w->p = sf->sel.p_range ? sf->sel.p_lo + (sf->sel.p_hi - sf->sel.p_lo) * bs_rng_unit(&w->rng)
                                : sf->sel.p;
-        w->from = sc->start_time + sf->sel.at;
-        w->to = sf->sel.duration ? w->from + sf->sel.duration : INT64_MAX;
         if (sf->kind == BS_FAULT_PARTITION && !bad) {
             w->side = bs_calloc(nnodes, 1);
             if (!w->side)
@@ -114,11 +112,21 @@ int bs_faults_new(const struct bs_scenario *sc, const char (*names)[64], size_t 
             goto fail;
         }
     }
+    bs_faults_rebase(f, sc->start_time);
     *ret = f;
     return 0;
 fail:
     bs_faults_free(f);
     return rc;
+}
+
+void bs_faults_rebase(struct bs_faults *f, bs_time_us origin)
+{
+    for (size_t i = 0; f && i < f->n; i++) {
+        struct wfault *w = &f->w[i];
+        w->from = origin + w->f->sel.at;
+        w->to = w->f->sel.duration ? w->from + w->f->sel.duration : INT64_MAX;
+    }
 }
 
 void bs_faults_free(struct bs_faults *f)

@@ -33,6 +33,13 @@ int bs_faults_new(const struct bs_scenario *sc, const char (*names)[64], size_t 
 
 void bs_faults_free(struct bs_faults *f);
 
+/**
+ * bs_faults_rebase() - measure every window's `at` from @origin (µs since the Unix epoch)
+ * instead of the scenario's virtual start: a realtime run calls it with the wall clock at
+ * its start, so `at: 10s` means ten seconds into the run. NULL @f is accepted.
+ */
+void bs_faults_rebase(struct bs_faults *f, bs_time_us origin);
+
 /** Whether any fault is configured (the engine skips all checks when not). */
 bool bs_faults_any(const struct bs_faults *f);
 

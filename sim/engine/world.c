@@ -106,7 +106,11 @@ struct bs_world {
     double wall_seconds, cpu_seconds;
     bs_time_us sim_start, sim_end;
     uint64_t queue_dropped;
-    double progress_wall;             /* when the observer's progress hook ran last */
+    double progress_wall; /* when the observer's progress hook ran last */
+    /* Real time: the clock at the dispatch at hand (µs, monotonic, on the run's wall-clock
+     * base); 0 in virtual time. env.now is the later of it and the event's due time. */
+    bs_time_us rt_clock;
+    bool interrupted;                 /* stopped early by opts.stop or SIGINT */
     struct bs_settlement *settlement; /* clearing and settlement of the bridge's records */
 };
 
@@ -331,19 +335,10 @@ static void env_outcome(struct bs_env *env, uint32_t flow, const char *rc, bs_ti
     count_outcome(&w->total, rc, latency);
     if (flow < BS_SC_MAX_FLOWS)
         count_outcome(&w->flows[flow], rc, latency);
-    if (ob && ob->outcome) {
-        /* Real time: when the loop runs behind, env->now is when the event was due, not
-         * when it ran; the observer gets the wall clock, so its latencies include the lag. */
-        bs_time_us fin = env->now;
-        if (w->opts.realtime) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            fin = (bs_time_us)ts.tv_sec * BS_US_PER_SEC + ts.tv_nsec / 1000;
-            if (fin < env->now)
-                fin = env->now;
-        }
-        ob->outcome(ob->ctx, flow, rc, env->now - latency, fin);
-    }
+    /* Real time: env->now is the clock when the answer's event ran (dispatch()), so the
+     * observer's latencies include the loop's lag. */
+    if (ob && ob->outcome)
+        ob->outcome(ob->ctx, flow, rc, env->now - latency, env->now);
     /* Closed loop: the terminal starts its next transaction at once; one that failed
      * without leaving the terminal waits 1 ms, so time moves on. */
     if (w->opts.concurrency && w->offering)
@@ -1782,7 +1777,9 @@ static void dispatch(struct bs_world *w, struct bs_event *ev)
 {
     struct bs_node *n;
 
-    w->env.now = ev->due;
+    /* Real time: now is when the event really runs, so loop lag shows in every latency
+     * and timer started from here; never before its due time (rt_tick()). */
+    w->env.now = ev->due > w->rt_clock ? ev->due : w->rt_clock;
     if (w->faults &&
         (ev->kind == BS_EV_MESSAGE || ev->kind == BS_EV_TIMER || ev->kind == BS_EV_CALL)) {
         if (held_by_fault(w, ev))
@@ -1854,6 +1851,7 @@ static int run_virtual(struct bs_world *w)
     w->progress_wall = wall_now();
     while (bs_queue_pop(&w->q, &ev)) {
         if (ev.due > w->end_time || (w->opts.stop && *w->opts.stop)) {
+            w->interrupted = ev.due <= w->end_time;
             bs_free(ev.buf);
             break;
         }
@@ -1894,22 +1892,33 @@ static void rt_tick(uv_timer_t *t)
     struct bs_world *w = rt->w;
     const struct bs_event *top;
     struct bs_event ev;
+    bs_time_us now = rt_now(rt);
 
     /* Run every event whose time has come by the high-resolution clock. libuv timers have
      * millisecond granularity and may fire early; an event never runs before its due time,
-     * so no response is classed on time or late by timer jitter. */
-    while ((top = bs_queue_peek(&w->q)) != NULL && top->due <= rt_now(rt)) {
+     * so no response is classed on time or late by timer jitter. The clock read for the
+     * comparison is the dispatch's now (dispatch()): one read per event. */
+    while ((top = bs_queue_peek(&w->q)) != NULL && top->due <= now) {
         bs_queue_pop(&w->q, &ev);
         if (ev.due > w->end_time) {
             bs_free(ev.buf);
             rt_stop(rt);
             return;
         }
+        w->rt_clock = now;
         dispatch(w, &ev);
+        if (w->opts.stop && *w->opts.stop)
+            break;
+        now = rt_now(rt);
     }
     /* Done when nothing is left before the end of the drain: events after it (expiry
      * sweeps, far repeats) are not waited for. */
-    if (!top || top->due > w->end_time || (w->opts.stop && *w->opts.stop)) {
+    if (w->opts.stop && *w->opts.stop) {
+        w->interrupted = true;
+        rt_stop(rt);
+        return;
+    }
+    if (!top || top->due > w->end_time) {
         rt_stop(rt);
         return;
     }
@@ -1940,6 +1949,9 @@ static void rt_sigint(uv_signal_t *s, int signum)
 
     (void)signum;
     fprintf(stderr, "\ninterrupted: stopping, writing journals and summary\n");
+    rt->w->interrupted = true;
+    if (rt->w->opts.stop)
+        *rt->w->opts.stop = 1;
     rt_stop(rt);
 }
 
@@ -1962,6 +1974,8 @@ static int run_realtime(struct bs_world *w)
         w->q.h[0].due = rt.t0;
     w->sim_start = rt.t0;
     w->env.now = rt.t0;
+    /* Fault windows count from the start of this run, as sign_off windows do. */
+    bs_faults_rebase(w->faults, rt.t0);
     uv_timer_init(&rt.loop, &rt.timer);
     uv_timer_init(&rt.loop, &rt.progress);
     uv_signal_init(&rt.loop, &rt.sigint);
@@ -2045,6 +2059,7 @@ void bs_world_result(const struct bs_world *w, struct bs_run_result *r)
     r->in_flight_at_end = in_flight;
     r->open_reversals_at_end = open_rev;
     r->queue_dropped = w->queue_dropped;
+    r->interrupted = w->interrupted;
 }
 
 size_t bs_world_issuers(const struct bs_world *w)

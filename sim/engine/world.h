@@ -98,6 +98,7 @@ struct bs_run_result {
     size_t in_flight_at_end;       /* terminal transactions never answered */
     size_t open_reversals_at_end;
     uint64_t queue_dropped; /* messages refused by a full node queue (in @dropped too) */
+    bool interrupted;       /* stopped early (opts.stop, SIGINT): in-flight work is normal */
 };
 
 void bs_world_result(const struct bs_world *w, struct bs_run_result *ret);
