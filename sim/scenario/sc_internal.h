@@ -129,7 +129,9 @@ void bs__yn_map_remove(struct yn *map, size_t idx);
 
 /**
  * bs__yn_merge() - deep-merge @over into @base: mappings merge key by key, anything else
- * (sequences included) replaces. Takes ownership of @over.
+ * (sequences included) replaces, and so does a mapping whose `process` or `dist` differs
+ * from the base's (another kind of arrival process or distribution, whose parameters
+ * are other keys). Takes ownership of @over.
  * Return: the merged tree (which is @base, or @over when @base is not a mapping); NULL
  * on allocation failure, when both inputs have been freed.
  */

@@ -168,9 +168,27 @@ void bs__yn_map_remove(struct yn *map, size_t idx)
     map->n--;
 }
 
+/*
+ * Whether @base and @over name different kinds of one thing (`process: spike` and
+ * `process: ramp`, `dist: normal` and `dist: constant`): then the base's other keys belong
+ * to the old kind and must not survive the merge.
+ */
+static bool other_kind(const struct yn *base, const struct yn *over)
+{
+    static const char *const keys[] = { "process", "dist" };
+
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const struct yn *a = bs__yn_get(base, keys[i], NULL), *b = bs__yn_get(over, keys[i], NULL);
+
+        if (a && b && a->type == YN_SCALAR && b->type == YN_SCALAR && strcmp(a->str, b->str) != 0)
+            return true;
+    }
+    return false;
+}
+
 struct yn *bs__yn_merge(struct yn *base, struct yn *over)
 {
-    if (!base || base->type != YN_MAP || !over || over->type != YN_MAP) {
+    if (!base || base->type != YN_MAP || !over || over->type != YN_MAP || other_kind(base, over)) {
         bs__yn_free(base);
         return over;
     }

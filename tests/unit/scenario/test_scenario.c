@@ -1000,6 +1000,20 @@ static void arrival_processes(void **state)
     assert_true(sc->workload.process.has_hourly && sc->workload.process.hourly[23] == 3);
     bs_scenario_free(sc);
 
+    /* Extending a scenario with another process replaces the base's parameters. */
+    p = write_file("a-ext.yaml", "extends: a-spike.yaml\n"
+                                 "workload: {arrivals: {process: ramp, to_tps: 5, over: 1min}}\n");
+    sc = load_ok(p, NULL, 0);
+    assert_int_equal(sc->workload.arrivals, BS_ARRIVAL_RAMP);
+    assert_true(sc->workload.process.spike_tps == 0 && sc->workload.process.at == 0);
+    bs_scenario_free(sc);
+    p = write_file("a-ext2.yaml", "extends: a-spike.yaml\n"
+                                  "workload: {arrivals: {for: 40s}}\n");
+    sc = load_ok(p, NULL, 0);
+    assert_int_equal(sc->workload.process.duration, 40 * BS_US_PER_SEC);
+    assert_true(sc->workload.process.spike_tps == 300);
+    bs_scenario_free(sc);
+
     /* The old spellings stay valid. */
     p = write_file("a-const.yaml", "extends: base.yaml\nworkload: {arrivals: constant}\n");
     sc = load_ok(p, NULL, 0);
