@@ -32,7 +32,8 @@ struct bs_bridge_side {
 
 /** What a clearing record reports (issue #4 §12). */
 enum bs_clearing_kind {
-    BS_CLR_FINANCIAL = 0, /* an approved 0200 answered to the acquiring side: committed */
+    BS_CLR_FINANCIAL = 0, /* an approved 0200 answered to the acquiring side: committed
+                             (a refund, DE 3 20xxxx, moves money the other way) */
     BS_CLR_REVERSAL,      /* an acknowledged reversal of a committed transaction */
 };
 
@@ -60,13 +61,29 @@ struct bs_clearing_record {
     bool stand_in;
 };
 
+/** Most rate changes a bridge takes (bs_bridge_cfg.fx_changes). */
+#define BS_BRIDGE_MAX_RATES 64
+
+/**
+ * struct bs_fx_change - from @at (µs since the Unix epoch) the bridge's mid rate is @mid
+ * (issue #6 item 6: an FX rate change during the day).
+ */
+struct bs_fx_change {
+    bs_time_us at;
+    struct bs_rate mid;
+};
+
 struct bs_bridge_cfg {
     const char *name;
     struct bs_bridge_side side[2];
     const struct bs_bin_table *routes; /* BIN → side index (0 or 1) */
     struct bs_rate mid;                /* quote per base, e.g. IRR per RUB */
-    uint16_t base_currency;            /* ISO 4217 numeric of the rate's base (RUB) */
-    uint32_t markup_bps;               /* charged to the cardholder, on the rate */
+    /* Later mid rates in time order (@at strictly increasing), copied; may be NULL. The
+     * rate in force is that of the last change with at <= now, else @mid. */
+    const struct bs_fx_change *fx_changes;
+    size_t nfx_changes;
+    uint16_t base_currency; /* ISO 4217 numeric of the rate's base (RUB) */
+    uint32_t markup_bps;    /* charged to the cardholder, on the rate */
     struct bs_timer_set timers[2];
     struct bs_stip_policy stip[2]; /* stand-in for each side's cards, in that side's currency */
     size_t saf_window;             /* advices in flight per SAF queue (≥ 1) */
@@ -97,11 +114,21 @@ int bs_bridge_new(const struct bs_bridge_cfg *cfg, struct bs_key *key, struct bs
 /**
  * bs_bridge_convert() - the billing amount for @amount minor units of currency @from
  * charged to a card in currency @to, at the bridge's applied rate (mid with markup
- * against the cardholder), and that rate as DE 10 digits.
+ * against the cardholder), and that rate as DE 10 digits. The mid rate is the one in force
+ * now (bs_bridge_cfg.fx_changes; the first one when the node is not attached to an
+ * environment yet).
  * Return: 0; BS_EINVAL for a currency pair the bridge does not convert; BS_EOVERFLOW.
  */
 int bs_bridge_convert(const struct bs_node *bridge, int64_t amount, uint16_t from, uint16_t to,
                       int64_t *ret_billing, char ret_de10[9]);
+
+/**
+ * bs_bridge_convert_credit() - as bs_bridge_convert() for a credit to the cardholder (a
+ * refund): the markup still works against the cardholder, so the applied rate is the
+ * other side of the mid (fewer card-currency units for each unit refunded).
+ */
+int bs_bridge_convert_credit(const struct bs_node *bridge, int64_t amount, uint16_t from,
+                             uint16_t to, int64_t *ret_billing, char ret_de10[9]);
 
 /**
  * struct bs_bridge_totals - what the bridge holds for one side's cards.

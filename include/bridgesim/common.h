@@ -76,6 +76,22 @@ enum bs_channel {
 };
 
 /**
+ * Transaction types a terminal starts (issue #6 item 4; configs/README.md `mix`). DE 3
+ * processing codes (ISO 8583:1987 positions 1–2): purchase 00, cash 01, refund 20, balance
+ * inquiry 31. A cancellation is a purchase the cardholder cancels at the terminal once it
+ * is approved: the terminal then sends a 0400 reversal request (DE 39 17, customer
+ * cancellation) that the acquirer carries to the issuer as a reversal.
+ */
+enum bs_txn_type {
+    BS_TXN_PURCHASE = 0,    /* 0200, DE 3 000000, at a POS */
+    BS_TXN_ATM_WITHDRAWAL,  /* 0200, DE 3 010000, at an ATM */
+    BS_TXN_REFUND,          /* 0200, DE 3 200000, at a POS: a credit to the cardholder */
+    BS_TXN_BALANCE_INQUIRY, /* 0100, DE 3 310000, at an ATM: DE 54 answers, no money moves */
+    BS_TXN_CANCELLATION,    /* a purchase, then 0400 when approved */
+    BS_TXN_TYPE_COUNT
+};
+
+/**
  * struct bs_allocator - the allocator hook. All heap memory of libbridgesim goes through
  * it, so tests can route allocations through cmocka's leak-checking allocator.
  * @malloc, @calloc, @realloc, @free: same contracts as the C library functions.

@@ -108,11 +108,67 @@ int bs_msg_make_response(const struct bs_iso_msg *req, struct bs_iso_msg *resp, 
  */
 uint64_t bs_txn_key(const struct bs_iso_msg *m);
 
-/** bs_channel_of() - BS_CH_ATM for DE 3 processing code 01xxxx (cash), else BS_CH_POS. */
+/**
+ * bs_channel_of() - BS_CH_ATM for DE 3 processing codes 01xxxx (cash) and 31xxxx (balance
+ * inquiry, made at ATMs in bridgesim), else BS_CH_POS.
+ */
 unsigned bs_channel_of(const struct bs_iso_msg *m);
 
 /** bs_channel_of_proc() - the same for a DE 3 value as a string. */
 unsigned bs_channel_of_proc(const char *proc);
+
+/**
+ * bs_txn_type_of_proc() - the enum bs_txn_type a DE 3 processing code (a string of at least
+ * two digits) stands for: 20 refund, 31 balance inquiry, 01 ATM withdrawal, anything else a
+ * purchase (a cancellation is a purchase on the wire).
+ */
+unsigned bs_txn_type_of_proc(const char *proc);
+
+/**
+ * bs_txn_type_name() - the scenario and summary.json name of transaction type @type
+ * ("purchase", "atm_withdrawal", "refund", "balance_inquiry", "cancellation"); "?" out of
+ * range.
+ */
+const char *bs_txn_type_name(unsigned type);
+
+/**
+ * bs_txn_proc_code() - the DE 3 processing code a terminal sends for transaction type
+ * @type at channel @channel: "200000" refund, "310000" balance inquiry, "010000" cash (an
+ * ATM withdrawal, or a purchase type at an ATM), else "000000".
+ */
+const char *bs_txn_proc_code(unsigned type, unsigned channel);
+
+/* ---- DE 54 additional amounts (ISO 8583:1987) -------------------------------------------- */
+
+/** Length of one DE 54 amount set: account type 2, amount type 2, currency 3, sign 1, 12. */
+#define BS_ADDL_AMOUNT_LEN 20
+
+/**
+ * struct bs_addl_amount - one DE 54 amount set (ISO 8583:1987 DE 54, n 2 account type,
+ * n 2 amount type — 01 ledger balance, 02 available balance —, n 3 ISO 4217 currency,
+ * a 1 'C' credit / 'D' debit sign, n 12 amount in minor units of that currency).
+ * @amount is signed: 'D' sets give a negative value.
+ */
+struct bs_addl_amount {
+    char account_type[3];
+    char amount_type[3];
+    uint16_t currency;
+    int64_t amount;
+};
+
+/**
+ * bs_addl_amount_format() - write @a as its 20 characters and a NUL into @out.
+ * Return: 0; BS_ERANGE when |amount| has more than 12 digits or the currency more than 3;
+ * BS_EINVAL when a type is not two digits.
+ */
+int bs_addl_amount_format(const struct bs_addl_amount *a, char out[BS_ADDL_AMOUNT_LEN + 1]);
+
+/**
+ * bs_addl_amount_parse() - read amount set @i (0-based) of DE 54 value @s (@n characters).
+ * Return: 0; BS_ENOTFOUND when @s holds fewer than i + 1 sets; BS_EFORMAT when the set is
+ * not digits where digits belong or the sign is not C or D.
+ */
+int bs_addl_amount_parse(const char *s, size_t n, size_t i, struct bs_addl_amount *ret);
 
 /**
  * struct bs_timer_set - per-channel timers (µs), index BS_CH_POS / BS_CH_ATM.
@@ -217,7 +273,10 @@ struct bs_netmgmt_policy {
 /** A transaction the workload asks a terminal pool to start. */
 struct bs_txn_request {
     uint32_t flow;    /* workload flow, reported back in the outcome */
-    unsigned channel; /* BS_CH_POS (purchase) or BS_CH_ATM (cash withdrawal) */
+    unsigned channel; /* BS_CH_POS or BS_CH_ATM: timers, MCC, DE 25, DE 52 */
+    unsigned type;    /* enum bs_txn_type: DE 3 and MTI (bs_txn_proc_code()); 0 purchase */
+    /* BS_TXN_CANCELLATION: µs after the approval at which the cardholder cancels (> 0). */
+    bs_time_us cancel_after;
     char pan[20];
     char expiry[5];    /* YYMM */
     int64_t amount;    /* minor units of the terminal's currency */
@@ -263,9 +322,12 @@ int bs_terminal_new(const struct bs_terminal_cfg *cfg, struct bs_key *key, struc
                     struct bs_node **ret);
 
 /**
- * bs_terminal_start() - start transaction @req now: build, sign and send the 0200, and
- * start the terminal timer. Return: 0; BS_ELIMIT when 999,999 are in flight;
- * BS_EFORMAT when the request does not pack.
+ * bs_terminal_start() - start transaction @req now: build, sign and send the 0200 (0100 for
+ * a balance inquiry), and start the terminal timer. A cancellation, once approved, stays
+ * in flight: after @req->cancel_after the terminal sends a 0400 reversal request (DE 39
+ * 17 customer cancellation, DE 90 naming the 0200) and waits for the 0410 up to its timer.
+ * Return: 0; BS_ELIMIT when 999,999 are in flight; BS_EFORMAT when the request does not
+ * pack; BS_EINVAL for a type out of range or a cancellation without a delay.
  */
 int bs_terminal_start(struct bs_node *term, const struct bs_txn_request *req);
 

@@ -62,6 +62,13 @@ enum bs_stat {
     BS_STAT_PEER_UP,            /* a down peer marked up again (sign-on, answered echo) */
     BS_STAT_STAND_IN_PEER_DOWN, /* approved in stand-in at once: the target was down */
     BS_STAT_PEER_DOWN_DECLINED, /* declined RC 91 without forwarding: the target was down */
+    /* cardholder cancellations (issue #6 item 4): counted apart from timeout reversals */
+    BS_STAT_CANCEL_REQUESTED, /* 0400 (DE 39 17) sent by a terminal after an approval */
+    BS_STAT_CANCEL_SENT,      /* 0420 first attempts of an acquirer's cancellation reversal */
+    BS_STAT_CANCEL_REPEAT,    /* 0421 repeats of them */
+    BS_STAT_CANCEL_DONE,      /* 0430 received for them by the acquirer */
+    BS_STAT_CANCEL_APPLIED,   /* an issuer undid a cancelled transaction */
+    BS_STAT_FX_RATE_CHANGE,   /* the bridge converted at a rate other than its previous one */
     BS_STAT_COUNT
 };
 
@@ -83,7 +90,9 @@ struct bs_env;
  * @stat:    add @delta to counter @s.
  * @outcome: a terminal transaction finished: @rc is the DE 39 response code the
  *           terminal got ("00", "51", ...) or NULL when it timed out; @latency in µs
- *           from the terminal's request to its final answer; @flow is the workload flow.
+ *           from the terminal's request to its final answer; @flow is the workload flow;
+ *           @type the enum bs_txn_type of the request (a cancellation reports the outcome
+ *           of its purchase; the cancellation itself is counted in the stats).
  * @node_name: the name of node @id (journals, key-owner checks); never NULL.
  */
 struct bs_env_ops {
@@ -93,7 +102,8 @@ struct bs_env_ops {
                   uint64_t cookie);
     void (*journal)(struct bs_env *env, uint32_t node, const struct bs_jrec *rec);
     void (*stat)(struct bs_env *env, enum bs_stat s, int64_t delta);
-    void (*outcome)(struct bs_env *env, uint32_t flow, const char *rc, bs_time_us latency);
+    void (*outcome)(struct bs_env *env, uint32_t flow, unsigned type, const char *rc,
+                    bs_time_us latency);
     const char *(*node_name)(struct bs_env *env, uint32_t id);
 };
 

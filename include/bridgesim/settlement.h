@@ -46,6 +46,8 @@ extern "C" {
 #define BS_SETTLE_MAX_TXNS 10000000u
 /** Distinct DE 10 rates listed per window (more are counted, not listed). */
 #define BS_SETTLE_MAX_RATES 8
+/** Most mid-rate changes a settlement follows (the bridge's schedule). */
+#define BS_SETTLE_MAX_RATE_CHANGES BS_BRIDGE_MAX_RATES
 /** Adjustments listed per window (all are counted). */
 #define BS_SETTLE_MAX_ADJ_LISTED 32
 
@@ -127,7 +129,13 @@ struct bs_settle_fees {
  * @base_currency: ISO 4217 numeric of the rates' base currency (RUB for IRR per RUB).
  * @rate:      the settlement rate (quote per base), used once per window for the
  *             settlement instruction.
- * @mid:       the bridge's mid rate (markup is reported against it).
+ * @rate_follows_mid: no settlement rate of its own: each window settles at the mid rate
+ *             in force when it closes (the last of @mid_changes at or before the close,
+ *             else @mid), and @rate is ignored.
+ * @mid:       the bridge's mid rate (markup is reported against the mid in force at each
+ *             transaction's commit time).
+ * @mid_changes, @nmid_changes: the bridge's rate schedule (bs_bridge_cfg.fx_changes),
+ *             copied; at most BS_SETTLE_MAX_RATE_CHANGES, strictly increasing times.
  * @cutover:   the daily cutover, µs after 00:00 UTC, in [0, BS_SETTLE_DAY).
  * @start:     the start of the run: the first window opens here (see docs/settlement.md
  *             for a first record earlier than this or a day or more later).
@@ -146,6 +154,9 @@ struct bs_settlement_cfg {
     struct bs_settle_side_cfg side[2];
     uint16_t base_currency;
     struct bs_rate rate, mid;
+    bool rate_follows_mid;
+    const struct bs_fx_change *mid_changes;
+    size_t nmid_changes;
     bs_time_us cutover;
     bs_time_us start;
     struct bs_settle_fees fees;
@@ -176,6 +187,10 @@ struct bs_settle_party {
  * @count, @amount:         financial transactions posted (DE 76 debits number; DE 88
  *                          debits amount: the principal, as a magnitude).
  * @rev_count, @rev_amount: reversals posted here (DE 77 / DE 89), adjustments included.
+ * @refund_count, @refund_amount: refunds, credits to the cardholder (DE 74 / DE 86
+ *                          credits); @refund_rev_count, @refund_rev_amount their reversals
+ *                          (DE 75 / DE 87). A refund's lines are a purchase's with the
+ *                          principal and interchange negated (docs/settlement.md).
  * @adjustments:            of those, reversals of a transaction from an earlier window.
  * @principal, @interchange, @bridge_fees: the net of each kind of line.
  * @credits, @debits:       gross: sum of the positive lines, and of the negative lines as
@@ -188,6 +203,8 @@ struct bs_settle_pos {
     int64_t amount;
     uint64_t rev_count;
     int64_t rev_amount;
+    uint64_t refund_count, refund_rev_count;  /* refunds (DE 3 20xxxx) and their reversals, */
+    int64_t refund_amount, refund_rev_amount; /* kept apart from the debits above */
     uint64_t adjustments;
     int64_t principal, interchange, bridge_fees;
     int64_t credits, debits;
@@ -206,6 +223,7 @@ struct bs_settle_pos {
  *            the payee side is 0 when @needed).
  */
 struct bs_settle_instruction {
+    struct bs_rate rate; /* the settlement rate used for this window */
     bool needed;
     int payer, payee;
     int64_t amount, counter_value;

@@ -87,8 +87,9 @@ struct bs_world {
 
     struct bs_queue q;
     struct bs_rng wl_rng;
-    struct bs_rng arr_rng; /* arrival times of time-varying processes */
-    bool arr_primed;       /* the first of those was drawn (the start is not an arrival) */
+    struct bs_rng arr_rng;    /* arrival times of time-varying processes */
+    bool arr_primed;          /* the first of those was drawn (the start is not an arrival) */
+    struct bs_rng cancel_rng; /* "workload:cancellation": when cardholders cancel */
     uint64_t arrivals;
     uint64_t next_trace;
     bool offering;
@@ -307,14 +308,21 @@ static void env_stat(struct bs_env *env, enum bs_stat s, int64_t delta)
         world_of(env)->stats[s] += delta;
 }
 
-static void count_outcome(struct bs_outcomes *o, const char *rc, bs_time_us latency)
+static void count_outcome(struct bs_outcomes *o, unsigned type, const char *rc, bs_time_us latency)
 {
+    struct bs_type_outcomes *t = &o->by_type[type < BS_TXN_TYPE_COUNT ? type : 0];
+
     o->finished++;
     bs_hist_add(&o->latency, latency);
     if (!rc) {
         o->no_response++;
+        t->no_response++;
         return;
     }
+    if (rc[0] == '0' && rc[1] == '0')
+        t->approved++;
+    else
+        t->declined++;
     if (rc[0] == '0' && rc[1] == '0')
         o->approved++;
     else
@@ -327,14 +335,15 @@ static void count_outcome(struct bs_outcomes *o, const char *rc, bs_time_us late
 
 static void schedule_arrival(struct bs_world *w, bs_time_us at);
 
-static void env_outcome(struct bs_env *env, uint32_t flow, const char *rc, bs_time_us latency)
+static void env_outcome(struct bs_env *env, uint32_t flow, unsigned type, const char *rc,
+                        bs_time_us latency)
 {
     struct bs_world *w = world_of(env);
     const struct bs_run_observer *ob = w->opts.observer;
 
-    count_outcome(&w->total, rc, latency);
+    count_outcome(&w->total, type, rc, latency);
     if (flow < BS_SC_MAX_FLOWS)
-        count_outcome(&w->flows[flow], rc, latency);
+        count_outcome(&w->flows[flow], type, rc, latency);
     /* Real time: env->now is the clock when the answer's event ran (dispatch()), so the
      * observer's latencies include the loop's lag. */
     if (ob && ob->outcome)
@@ -757,6 +766,11 @@ static bs_time_us retention_of(const struct bs_scenario *sc)
     return t + 30 * BS_US_PER_SEC;
 }
 
+/* A cardholder cancels an approved purchase 1 to 10 s after the approval, uniformly: at the
+ * terminal, while the acquirer still holds the transaction (configs/README.md `mix`). */
+#define CANCEL_MIN (1 * BS_US_PER_SEC)
+#define CANCEL_MAX (10 * BS_US_PER_SEC)
+
 static int build_keys(struct bs_world *w, char *errbuf, size_t errlen)
 {
     const struct bs_sc_signing *sg = &w->sc->signing;
@@ -1170,8 +1184,16 @@ static int build_roles(struct bs_world *w, char *errbuf, size_t errlen)
             .reversal_backoff = REV_BACKOFF,
             .reversal_backoff_max = REV_BACKOFF_MAX,
         };
+        struct bs_fx_change fxc[BS_SC_MAX_FX_CHANGES];
         bcfg.mid.num = sc->bridge.rate_num;
         bcfg.mid.scale = sc->bridge.rate_scale;
+        for (size_t i = 0; i < sc->bridge.nfx_changes; i++) {
+            fxc[i].at = sc->start_time + sc->bridge.fx_changes[i].at;
+            fxc[i].mid.num = sc->bridge.fx_changes[i].rate_num;
+            fxc[i].mid.scale = sc->bridge.fx_changes[i].rate_scale;
+        }
+        bcfg.fx_changes = fxc;
+        bcfg.nfx_changes = sc->bridge.nfx_changes;
         for (int s = 0; s < 2; s++) {
             const struct bs_sc_network *net = &sc->networks[s];
             bcfg.side[s].name = net->name;
@@ -1476,6 +1498,7 @@ int bs_world_new(const struct bs_scenario *sc, const struct bs_run_opts *opts,
     bs_rng_seed(&w->wl_rng, sc->seed, "workload");
     /* Its own stream, so what arrives (cards, amounts) does not depend on when. */
     bs_rng_seed(&w->arr_rng, sc->seed, "workload.arrivals");
+    bs_rng_seed(&w->cancel_rng, sc->seed, "workload:cancellation");
     for (size_t f = 0; f < BS_SC_MAX_FLOWS; f++)
         bs_hist_init(&w->flows[f].latency);
     bs_hist_init(&w->total.latency);
@@ -1532,6 +1555,26 @@ static size_t pick_weighted(struct bs_rng *r, const double *w, size_t n)
     return n - 1;
 }
 
+/*
+ * The type of the next transaction from the one uniform deviate @u the workload has always
+ * drawn for it: ATM withdrawals take [0, atm), then refunds, balance inquiries and
+ * cancellations, and purchases the rest. With only purchases and ATM withdrawals in the mix
+ * this is the old comparison u < atm exactly, so such scenarios replay as before.
+ */
+static unsigned pick_type(const struct bs_sc_flow *fl, double u)
+{
+    static const unsigned order[] = { BS_TXN_ATM_WITHDRAWAL, BS_TXN_REFUND, BS_TXN_BALANCE_INQUIRY,
+                                      BS_TXN_CANCELLATION };
+    double edge = 0;
+
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        edge += fl->mix[order[i]];
+        if (fl->mix[order[i]] > 0 && u < edge)
+            return order[i];
+    }
+    return BS_TXN_PURCHASE;
+}
+
 static void schedule_arrival(struct bs_world *w, bs_time_us at)
 {
     struct bs_event ev;
@@ -1572,7 +1615,8 @@ static void arrival(struct bs_world *w)
 
     memset(&req, 0, sizeof(req));
     req.flow = (uint32_t)f;
-    req.channel = bs_rng_unit(r) < fl->mix[BS_TXN_ATM_WITHDRAWAL] ? BS_CH_ATM : BS_CH_POS;
+    req.type = pick_type(fl, bs_rng_unit(r));
+    req.channel = bs_channel_of_proc(bs_txn_proc_code(req.type, BS_CH_POS));
     req.terminal = bs_workload_terminal(&acq_net->acquirers[a], req.channel, r);
     req.trace = ++w->next_trace;
     card = bs_rng_below(r, card_net->issuers[i].cards);
@@ -1601,14 +1645,24 @@ static void arrival(struct bs_world *w)
     }
     if (req.amount < 1)
         req.amount = 1;
+    if (req.type == BS_TXN_BALANCE_INQUIRY)
+        req.amount = 0; /* DE 4 of an inquiry: nothing is taken */
+    if (req.type == BS_TXN_CANCELLATION) {
+        /* When the cardholder cancels: from a stream of its own, so that scenarios without
+         * cancellations draw exactly as before. */
+        req.cancel_after =
+            CANCEL_MIN + (bs_time_us)bs_rng_below(&w->cancel_rng, CANCEL_MAX - CANCEL_MIN + 1);
+    }
 
     w->total.started++;
     w->flows[f].started++;
+    w->total.by_type[req.type].started++;
+    w->flows[f].by_type[req.type].started++;
     if (w->opts.observer && w->opts.observer->start)
         w->opts.observer->start(w->opts.observer->ctx, w->env.now);
     if (bs_terminal_start(w->nodes[w->term_id[fl->from][a]].node, &req) != 0) {
         /* The terminal could not even send (limit): it is an immediate system error. */
-        env_outcome(&w->env, (uint32_t)f, "96", 0);
+        env_outcome(&w->env, (uint32_t)f, req.type, "96", 0);
     }
 }
 

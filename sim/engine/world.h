@@ -29,6 +29,10 @@ struct bs_outcomes {
     uint64_t by_rc[BS_RC_SLOTS];
     uint64_t other_rc;      /* non-numeric response codes */
     struct bs_hist latency; /* µs, end to end at the terminal */
+    /* Per enum bs_txn_type: started, approved (RC 00), declined, no_response. */
+    struct bs_type_outcomes {
+        uint64_t started, approved, declined, no_response;
+    } by_type[BS_TXN_TYPE_COUNT];
 };
 
 struct bs_world;

@@ -23,6 +23,7 @@ int bs_settlement_for_scenario(const struct bs_scenario *sc, bs_time_us retentio
     struct parts {
         struct bs_settle_party_cfg acq[2][BS_SC_MAX_ACQUIRERS], iss[2][BS_SC_MAX_ISSUERS];
         struct bs_settle_bin bins[2][BS_SC_MAX_ISSUERS][BS_SC_MAX_BINS];
+        struct bs_fx_change fxc[BS_SC_MAX_FX_CHANGES];
     } * t;
     struct bs_settlement_cfg cfg;
     bool base_found = false;
@@ -78,6 +79,15 @@ int bs_settlement_for_scenario(const struct bs_scenario *sc, bs_time_us retentio
     cfg.mid = (struct bs_rate){ sc->bridge.rate_num, sc->bridge.rate_scale };
     cfg.rate = sc->settle_rate_num ? (struct bs_rate){ sc->settle_rate_num, sc->settle_rate_scale }
                                    : cfg.mid;
+    /* Without a settlement rate of its own, each window settles at the mid rate in force at
+     * its close (the same as cfg.mid when the fx rate never changes). */
+    cfg.rate_follows_mid = sc->settle_rate_num == 0;
+    for (size_t i = 0; i < sc->bridge.nfx_changes; i++)
+        t->fxc[i] = (struct bs_fx_change){ sc->start_time + sc->bridge.fx_changes[i].at,
+                                           { sc->bridge.fx_changes[i].rate_num,
+                                             sc->bridge.fx_changes[i].rate_scale } };
+    cfg.mid_changes = t->fxc;
+    cfg.nmid_changes = sc->bridge.nfx_changes;
     cfg.cutover = sc->settle_cutover;
     cfg.start = sc->start_time;
     cfg.retention = retention;
@@ -176,6 +186,13 @@ static json_t *pos_obj(const struct bs_settle_party *p, const struct bs_settle_p
     json_object_set_new(o, "amount", json_integer(x->amount));
     json_object_set_new(o, "reversals", json_integer((json_int_t)x->rev_count));
     json_object_set_new(o, "reversed_amount", json_integer(x->rev_amount));
+    if (x->refund_count || x->refund_rev_count) {
+        /* Only when there are any, so reports of scenarios without refunds keep their form. */
+        json_object_set_new(o, "refunds", json_integer((json_int_t)x->refund_count));
+        json_object_set_new(o, "refunded_amount", json_integer(x->refund_amount));
+        json_object_set_new(o, "refund_reversals", json_integer((json_int_t)x->refund_rev_count));
+        json_object_set_new(o, "refund_reversed_amount", json_integer(x->refund_rev_amount));
+    }
     json_object_set_new(o, "adjustments", json_integer((json_int_t)x->adjustments));
     json_object_set_new(o, "principal", json_integer(x->principal));
     json_object_set_new(o, "interchange", json_integer(x->interchange));
@@ -188,7 +205,8 @@ static json_t *pos_obj(const struct bs_settle_party *p, const struct bs_settle_p
 
 static bool pos_empty(const struct bs_settle_pos *x)
 {
-    return !x->count && !x->rev_count && !x->net && !x->credits && !x->debits;
+    return !x->count && !x->rev_count && !x->refund_count && !x->refund_rev_count && !x->net &&
+           !x->credits && !x->debits;
 }
 
 static json_t *window_obj(const struct bs_settlement *s, const struct bs_settle_window *w)
@@ -230,14 +248,21 @@ static json_t *window_obj(const struct bs_settlement *s, const struct bs_settle_
         json_object_set_new(sch, "participants", parts);
         json_object_set_new(sch, "net_sum", json_integer(sum));
         /* What the bridge sends the scheme in its 0500 (DE 74–89, DE 97 analogues). */
-        json_object_set_new(
-            sch, "totals_0500",
-            json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "credits_number", (json_int_t)0,
-                      "credits_amount", (json_int_t)0, "debits_number", (json_int_t)b->count,
-                      "debits_amount", (json_int_t)b->amount, "debit_reversals_number",
-                      (json_int_t)b->rev_count, "debit_reversals_amount", (json_int_t)b->rev_amount,
-                      "fees_amount", (json_int_t)(b->interchange + b->bridge_fees),
-                      "net_settlement", (json_int_t)b->net));
+        json_object_set_new(sch, "totals_0500",
+                            json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "credits_number",
+                                      (json_int_t)b->refund_count, "credits_amount",
+                                      (json_int_t)b->refund_amount, "debits_number",
+                                      (json_int_t)b->count, "debits_amount", (json_int_t)b->amount,
+                                      "debit_reversals_number", (json_int_t)b->rev_count,
+                                      "debit_reversals_amount", (json_int_t)b->rev_amount,
+                                      "fees_amount", (json_int_t)(b->interchange + b->bridge_fees),
+                                      "net_settlement", (json_int_t)b->net));
+        if (b->refund_rev_count) {
+            json_t *t5 = json_object_get(sch, "totals_0500");
+            json_object_set_new(t5, "credit_reversals_number",
+                                json_integer((json_int_t)b->refund_rev_count));
+            json_object_set_new(t5, "credit_reversals_amount", json_integer(b->refund_rev_amount));
+        }
         json_array_append_new(schemes, sch);
         json_object_set_new(pos, cfg->side[side].currency, json_integer(b->net));
         json_object_set_new(exp, cfg->side[side].currency, json_integer(w->bridge_expected[side]));
@@ -257,7 +282,7 @@ static json_t *window_obj(const struct bs_settlement *s, const struct bs_settle_
         json_object_set_new(o, "bridge", br);
     }
 
-    rate_text(cfg->rate, buf, sizeof(buf));
+    rate_text(w->instr.rate, buf, sizeof(buf));
     json_object_set_new(fx, "settlement_rate", json_string(buf));
     for (size_t i = 0; i < w->nrates; i++) {
         struct bs_rate r;
@@ -360,9 +385,17 @@ static json_t *reconcile(const struct bs_scenario *sc, struct bs_world *w, struc
     /* Acquirers: the approvals their terminals received, per scheme. */
     for (int n = 0; n < 2; n++) {
         struct bs_settle_totals st = { 0, 0, 0, 0, false };
-        for (size_t f = 0; f < r.nflows; f++)
-            if (sc->workload.flows[f].from == n)
-                st.debits += r.flows[f].approved;
+        for (size_t f = 0; f < r.nflows; f++) {
+            const struct bs_type_outcomes *bt = r.flows[f].by_type;
+            if (sc->workload.flows[f].from != n)
+                continue;
+            /* Debits: approved purchases and withdrawals (cancelled ones too); credits:
+             * approved refunds, and the cardholder cancellations of approved purchases,
+             * which reverse them. Balance inquiries move no money. */
+            st.debits += bt[BS_TXN_PURCHASE].approved + bt[BS_TXN_ATM_WITHDRAWAL].approved +
+                         bt[BS_TXN_CANCELLATION].approved;
+            st.credits += bt[BS_TXN_REFUND].approved + bt[BS_TXN_CANCELLATION].approved;
+        }
         bs_settlement_reconcile(s, n, SIZE_MAX, &st);
     }
     for (int n = 0; n < 2; n++) {
@@ -523,8 +556,20 @@ json_t *bs_settlement_report_build(const struct bs_scenario *sc, struct bs_world
     }
     rate_text(cfg->mid, buf, sizeof(buf));
     json_object_set_new(o, "mid_rate", json_string(buf));
-    rate_text(cfg->rate, buf, sizeof(buf));
-    json_object_set_new(o, "settlement_rate", json_string(buf));
+    if (cfg->rate_follows_mid && cfg->nmid_changes) {
+        json_t *ch = json_array();
+        for (size_t i = 0; i < cfg->nmid_changes; i++) {
+            rate_text(cfg->mid_changes[i].mid, buf, sizeof(buf));
+            json_array_append_new(ch, json_pack("{s:o,s:s}", "at", iso_time(cfg->mid_changes[i].at),
+                                                "mid_rate", buf));
+        }
+        json_object_set_new(o, "mid_rate_changes", ch);
+        json_object_set_new(o, "settlement_rate",
+                            json_string("the mid rate in force at each window's close"));
+    } else {
+        rate_text(cfg->rate, buf, sizeof(buf));
+        json_object_set_new(o, "settlement_rate", json_string(buf));
+    }
     json_object_set_new(o, "sign_convention", json_string(SIGN_CONVENTION));
     fees = json_object();
     {

@@ -35,6 +35,23 @@ static json_t *outcomes_obj(const struct bs_outcomes *o)
     return m;
 }
 
+/* "by_type": per transaction type started, approved, declined and unanswered (a
+ * cancellation's figures are those of its purchase; counters.cancellations_* follow it). */
+static json_t *by_type_obj(const struct bs_outcomes *o)
+{
+    json_t *m = json_object();
+
+    for (int t = 0; t < BS_TXN_TYPE_COUNT; t++) {
+        const struct bs_type_outcomes *x = &o->by_type[t];
+        json_object_set_new(m, bs_txn_type_name((unsigned)t),
+                            json_pack("{s:I,s:I,s:I,s:I}", "started", (json_int_t)x->started,
+                                      "approved", (json_int_t)x->approved, "declined",
+                                      (json_int_t)x->declined, "no_response",
+                                      (json_int_t)x->no_response));
+    }
+    return m;
+}
+
 static double ratio(uint64_t a, uint64_t b)
 {
     return b ? (double)a / (double)b : 0.0;
@@ -69,6 +86,20 @@ int bs_metric_value(const json_t *s, const char *name, double *ret)
     static const struct {
         const char *metric, *key, *sub;
     } map[] = {
+        /* per transaction type (summary.json by_type) */
+        { "purchases", "by_type", "purchase.started" },
+        { "purchases_approved", "by_type", "purchase.approved" },
+        { "atm_withdrawals", "by_type", "atm_withdrawal.started" },
+        { "atm_withdrawals_approved", "by_type", "atm_withdrawal.approved" },
+        { "refunds", "by_type", "refund.started" },
+        { "refunds_approved", "by_type", "refund.approved" },
+        { "balance_inquiries", "by_type", "balance_inquiry.started" },
+        { "balance_inquiries_approved", "by_type", "balance_inquiry.approved" },
+        { "cancellations", "by_type", "cancellation.started" },
+        { "cancellations_approved", "by_type", "cancellation.approved" },
+        { "cancellations_requested", "counters", "cancellations_requested" },
+        { "cancellations_applied", "counters", "cancellations_applied" },
+        { "fx_rate_changes", "counters", "fx_rate_changes" },
         { "approval_rate", "approval_rate", NULL },
         { "decline_rate", "decline_rate", NULL },
         { "timeout_rate", "timeout_rate", NULL },
@@ -110,8 +141,18 @@ int bs_metric_value(const json_t *s, const char *name, double *ret)
         if (strcmp(map[i].metric, name) != 0)
             continue;
         json_t *v = json_object_get(s, map[i].key);
-        if (map[i].sub)
-            v = json_object_get(v, map[i].sub);
+        if (map[i].sub) {
+            /* "type.field": two levels below the key */
+            const char *dot = strchr(map[i].sub, '.');
+            char first[32];
+            if (dot && (size_t)(dot - map[i].sub) < sizeof(first)) {
+                memcpy(first, map[i].sub, (size_t)(dot - map[i].sub));
+                first[dot - map[i].sub] = '\0';
+                v = json_object_get(json_object_get(v, first), dot + 1);
+            } else {
+                v = json_object_get(v, map[i].sub);
+            }
+        }
         if (!json_is_number(v))
             return BS_ENOTFOUND;
         *ret = json_number_value(v);
@@ -213,6 +254,7 @@ json_t *bs_summary_build(const struct bs_scenario *sc, const struct bs_world *w,
     json_object_set_new(s, "decline_rate", json_real(ratio(r.total->declined, r.total->finished)));
     json_object_set_new(s, "timeout_rate", json_real(ratio(timeouts, r.total->finished)));
     json_object_set_new(s, "outcomes", outcomes_obj(r.total));
+    json_object_set_new(s, "by_type", by_type_obj(r.total));
     json_object_set_new(s, "latency_ms", latency_obj(&r.total->latency));
     json_object_set_new(s, "wall_seconds", json_real(r.wall_seconds));
     json_object_set_new(s, "cpu_seconds", json_real(r.cpu_seconds));
@@ -237,12 +279,12 @@ json_t *bs_summary_build(const struct bs_scenario *sc, const struct bs_world *w,
         snprintf(name, sizeof(name), "%s cards at %s acquirers", sc->networks[fl->cards].name,
                  sc->networks[fl->from].name);
         json_array_append_new(
-            flows, json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:o,s:o}", "flow", name, "acquirers",
+            flows, json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:o,s:o,s:o}", "flow", name, "acquirers",
                              sc->networks[fl->from].name, "cards", sc->networks[fl->cards].name,
                              "transactions", (json_int_t)o->finished, "approved",
                              (json_int_t)o->approved, "declined", (json_int_t)o->declined,
                              "no_response", (json_int_t)o->no_response, "outcomes", outcomes_obj(o),
-                             "latency_ms", latency_obj(&o->latency)));
+                             "by_type", by_type_obj(o), "latency_ms", latency_obj(&o->latency)));
     }
     json_object_set_new(s, "flows", flows);
 

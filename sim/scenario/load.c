@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bridgesim/network.h>
+
 #include "scenario/scenario.h"
 #include "sc_internal.h"
 #include "workload/arrivals.h"
@@ -1928,13 +1930,71 @@ static void conv_fees(struct ld *l, const struct yn *n)
     }
 }
 
+/* A rate "4510.25": quote units per base unit, > 0, at most 8 fractional digits. */
+static void conv_fx_rate(struct ld *l, const struct yn *rate, int64_t *num, uint8_t *scale)
+{
+    int rc = is_scalar(rate) ? bs__parse_decimal(rate->str, 8, num, scale) : BS_EFORMAT;
+
+    if (rc == BS_ERANGE)
+        bs__errf(l->e, &rate->loc, "%s: at most 8 fractional digits, got '%s'", l->path, rate->str);
+    else if (rc == BS_EOVERFLOW)
+        bs__errf(l->e, &rate->loc, "%s: '%s' is too large", l->path, rate->str);
+    else if (rc)
+        type_error(l, rate, "a decimal rate like \"4510.25\" (quote units per base unit)");
+    else if (*num == 0)
+        bs__errf(l->e, &rate->loc, "%s: the rate must be greater than 0", l->path);
+}
+
+/*
+ * `fx.rates`: the mid rate changes during the run, [{at: 3h, rate: "4600.00"}, ...]; `at`
+ * is a time after time.start (like a fault's), strictly increasing from one entry to the
+ * next, each rate as `fx.rate`.
+ */
+static void conv_fx_changes(struct ld *l, const struct yn *fx, struct bs_sc_bridge *br)
+{
+    static const char *const keys[] = { "at", "rate" };
+    const struct yn *v = field(l, fx, "rates", false);
+    size_t old;
+
+    if (!v)
+        return;
+    old = enter(l, "rates");
+    if (want_seq(l, v, 0, BS_SC_MAX_FX_CHANGES)) {
+        for (size_t i = 0; i < v->n; i++) {
+            size_t o2 = enter_idx(l, i);
+            const struct yn *e = v->items[i], *rate;
+            struct bs_sc_fx_change *c = &br->fx_changes[br->nfx_changes];
+
+            if (want_map(l, e)) {
+                check_keys(l, e, keys, ARRAY_SIZE(keys));
+                if (opt_dur(l, e, "at", true, true, &c->at) > 0 && br->nfx_changes &&
+                    c->at <= br->fx_changes[br->nfx_changes - 1].at)
+                    bs__errf(l->e, &bs__yn_get(e, "at", NULL)->loc,
+                             "%s.at: rate changes must be in time order, each later than the one "
+                             "before",
+                             l->path);
+                rate = field(l, e, "rate", true);
+                if (rate) {
+                    size_t o3 = enter(l, "rate");
+
+                    conv_fx_rate(l, rate, &c->rate_num, &c->rate_scale);
+                    leave(l, o3);
+                }
+                br->nfx_changes++;
+            }
+            leave(l, o2);
+        }
+    }
+    leave(l, old);
+}
+
 static void conv_bridge(struct ld *l, const struct yn *n)
 {
     static const char *const keys[] = {
         "inst_id",    "fx",      "processing",  "stand_in",
         "settlement", "workers", "queue_limit", "network_management"
     };
-    static const char *const fx_keys[] = { "pair", "rate", "markup_bps" };
+    static const char *const fx_keys[] = { "pair", "rate", "markup_bps", "rates" };
     struct bs_sc_bridge *br = &l->sc->bridge;
     const struct yn *v;
 
@@ -2000,25 +2060,13 @@ static void conv_bridge(struct ld *l, const struct yn *n)
             }
             if (rate) {
                 size_t o2 = enter(l, "rate");
-                int rc = is_scalar(rate)
-                             ? bs__parse_decimal(rate->str, 8, &br->rate_num, &br->rate_scale)
-                             : BS_EFORMAT;
 
-                if (rc == BS_ERANGE)
-                    bs__errf(l->e, &rate->loc, "%s: at most 8 fractional digits, got '%s'", l->path,
-                             rate->str);
-                else if (rc == BS_EOVERFLOW)
-                    bs__errf(l->e, &rate->loc, "%s: '%s' is too large", l->path, rate->str);
-                else if (rc)
-                    type_error(l, rate,
-                               "a decimal rate like \"4510.25\" (quote units per base "
-                               "unit)");
-                else if (br->rate_num == 0)
-                    bs__errf(l->e, &rate->loc, "%s: the rate must be greater than 0", l->path);
+                conv_fx_rate(l, rate, &br->rate_num, &br->rate_scale);
                 leave(l, o2);
             }
             if (opt_uint(l, v, "markup_bps", false, 0, 10000, &bps) > 0)
                 br->markup_bps = (uint32_t)bps;
+            conv_fx_changes(l, v, br);
         }
         leave(l, old);
     }
@@ -2292,12 +2340,12 @@ static void conv_flow(struct ld *l, const struct yn *n, struct bs_sc_flow *f, in
 {
     static const char *const keys[] = { "from", "cards",  "share",
                                         "mix",  "amount", "unknown_card_share" };
-    static const char *const mix_keys[] = {
-        [BS_TXN_PURCHASE] = "purchase", [BS_TXN_ATM_WITHDRAWAL] = "atm_withdrawal"
-    };
+    const char *mix_keys[BS_TXN_TYPE_COUNT];
     const struct yn *v, *cur = NULL;
     bool have_from = false, have_cards = false;
 
+    for (unsigned i = 0; i < BS_TXN_TYPE_COUNT; i++)
+        mix_keys[i] = bs_txn_type_name(i);
     f->from = f->cards = -1;
     *has_share = 0;
     if (!want_map(l, n))
@@ -2581,6 +2629,20 @@ static const struct {
     const char *name;
     enum mkind kind;
 } metrics[] = {
+    /* per transaction type: started, and approved (summary.json by_type) */
+    { "purchases", MK_COUNT },
+    { "purchases_approved", MK_COUNT },
+    { "atm_withdrawals", MK_COUNT },
+    { "atm_withdrawals_approved", MK_COUNT },
+    { "refunds", MK_COUNT },
+    { "refunds_approved", MK_COUNT },
+    { "balance_inquiries", MK_COUNT },
+    { "balance_inquiries_approved", MK_COUNT },
+    { "cancellations", MK_COUNT },
+    { "cancellations_approved", MK_COUNT },
+    { "cancellations_requested", MK_COUNT },
+    { "cancellations_applied", MK_COUNT },
+    { "fx_rate_changes", MK_COUNT },
     { "approval_rate", MK_RATE },
     { "decline_rate", MK_RATE },
     { "timeout_rate", MK_RATE },

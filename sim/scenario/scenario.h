@@ -11,15 +11,16 @@
 #include <bridgesim/crypto.h>
 #include <bridgesim/network.h>
 
-#define BS_SC_ID_MAX        32 /* node/institution ids, without NUL */
-#define BS_SC_NAME_MAX      96 /* scenario and node path names ("mir.MIRACQ1.terminals") */
-#define BS_SC_MAX_NETWORKS  2
-#define BS_SC_MAX_ISSUERS   32
-#define BS_SC_MAX_ACQUIRERS 32
-#define BS_SC_MAX_BINS      16
-#define BS_SC_MAX_LINKS     256
-#define BS_SC_MAX_FLOWS     16
-#define BS_SC_MAX_EXPECT    32
+#define BS_SC_ID_MAX         32 /* node/institution ids, without NUL */
+#define BS_SC_NAME_MAX       96 /* scenario and node path names ("mir.MIRACQ1.terminals") */
+#define BS_SC_MAX_NETWORKS   2
+#define BS_SC_MAX_ISSUERS    32
+#define BS_SC_MAX_ACQUIRERS  32
+#define BS_SC_MAX_BINS       16
+#define BS_SC_MAX_LINKS      256
+#define BS_SC_MAX_FLOWS      16
+#define BS_SC_MAX_EXPECT     32
+#define BS_SC_MAX_FX_CHANGES 64 /* bridge.fx.rates entries (= BS_BRIDGE_MAX_RATES) */
 /* Every node a scenario can have: per network a switch, issuers, acquirers and their
  * terminal groups; plus the bridge. Bounds bs_scenario_node_names(). */
 #define BS_SC_MAX_NODES (BS_SC_MAX_NETWORKS * (1 + BS_SC_MAX_ISSUERS + 2 * BS_SC_MAX_ACQUIRERS) + 1)
@@ -151,7 +152,14 @@ struct bs_sc_bridge {
     char fx_base[4], fx_quote[4];
     int64_t rate_num;
     uint8_t rate_scale;
-    uint32_t markup_bps;                        /* added to the rate, basis points */
+    uint32_t markup_bps; /* added to the rate, basis points */
+    /* `fx.rates`: later mid rates, @at µs after time.start, strictly increasing. */
+    struct bs_sc_fx_change {
+        bs_time_us at;
+        int64_t rate_num;
+        uint8_t rate_scale;
+    } fx_changes[BS_SC_MAX_FX_CHANGES];
+    size_t nfx_changes;
     struct bs_dist processing;                  /* µs */
     struct bs_sc_stip stip[BS_SC_MAX_NETWORKS]; /* stand-in for each network's cards */
     uint32_t workers;             /* messages served at once; 0: unlimited (no queue) */
@@ -218,14 +226,14 @@ struct bs_sc_arrivals {
     double trough_ratio;
 };
 
-enum bs_txn_type { BS_TXN_PURCHASE = 0, BS_TXN_ATM_WITHDRAWAL = 1, BS_TXN_TYPE_COUNT };
+/* enum bs_txn_type (the transaction mix) is in bridgesim/common.h. */
 
 /** One direction of cross-network traffic: acquirers of @from, cards of @cards. */
 struct bs_sc_flow {
     int from;                      /* network index of the acquirers */
     int cards;                     /* network index of the card issuers */
     double share;                  /* share of all arrivals; shares sum to 1 */
-    double mix[BS_TXN_TYPE_COUNT]; /* purchase / ATM shares; sum to 1 */
+    double mix[BS_TXN_TYPE_COUNT]; /* share of each enum bs_txn_type; sum to 1 */
     struct bs_dist amount;         /* minor units of the acquirer's (from) currency */
     double unknown_card_share;     /* cards with a valid BIN but no account (RC 14) */
 };

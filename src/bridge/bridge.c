@@ -43,6 +43,8 @@ struct leg {
     char rate[9];
     char out_rrn[13];
     char rc[3], auth[7];
+    char addl[2 * BS_ADDL_AMOUNT_LEN + 1]; /* DE 54 answered to the acquiring side */
+    uint8_t type;     /* enum bs_txn_type of the request (bs_txn_type_of_proc) */
     bool committed;   /* an approval was answered to the acquiring side */
     bool reversed;    /* a reversal of this committed leg was acknowledged */
     bool stand_in;    /* approved by the bridge in stand-in */
@@ -59,7 +61,12 @@ struct bridge {
     struct bs_bridge_cfg cfg;
     char names[2][32];
     char inst[2][12];
-    struct bs_rate applied_up, applied_down;
+    /* Applied rates (markup up and down) of each mid rate: [0] the configured one, then
+     * one per bs_fx_change; @rate_at[i] is when rate i comes into force. */
+    struct bs_rate applied_up[BS_BRIDGE_MAX_RATES + 1], applied_down[BS_BRIDGE_MAX_RATES + 1];
+    bs_time_us rate_at[BS_BRIDGE_MAX_RATES + 1];
+    size_t nrates;
+    size_t last_rate; /* the rate of the last conversion, to count changes */
     struct bs__pool legs;
     struct bs__map by_in, by_out;
     uint32_t next_stan[2];
@@ -96,10 +103,22 @@ static void release_leg(void *ctx, uint32_t idx)
     release(ctx, idx);
 }
 
-int bs_bridge_convert(const struct bs_node *node, int64_t amount, uint16_t from, uint16_t to,
-                      int64_t *ret_billing, char ret_de10[9])
+/* The index of the rate in force now. */
+static size_t rate_now(const struct bridge *b)
 {
-    const struct bridge *b = (const struct bridge *)node;
+    size_t i = 0;
+
+    if (!b->base.env)
+        return 0;
+    while (i + 1 < b->nrates && b->rate_at[i + 1] <= b->base.env->now)
+        i++;
+    return i;
+}
+
+/* Convert at applied rate set @ri; @credit: a credit to the cardholder (refund). */
+static int convert(const struct bridge *b, size_t ri, int64_t amount, uint16_t from, uint16_t to,
+                   bool credit, int64_t *ret_billing, char ret_de10[9])
+{
     const struct bs_bridge_side *sf = NULL, *st = NULL;
     bool base_to_quote;
     struct bs_rate r;
@@ -116,11 +135,63 @@ int bs_bridge_convert(const struct bs_node *node, int64_t amount, uint16_t from,
     /* The markup always works against the cardholder: more quote units per base unit
      * when the card pays in the quote currency, fewer when it pays in the base. */
     base_to_quote = from == b->cfg.base_currency;
-    r = base_to_quote ? b->applied_up : b->applied_down;
+    r = base_to_quote != credit ? b->applied_up[ri] : b->applied_down[ri];
     rc = bs_fx_convert(amount, sf->exponent, st->exponent, r, base_to_quote, ret_billing);
     if (rc)
         return rc;
     return bs_rate_de10(r, ret_de10);
+}
+
+int bs_bridge_convert(const struct bs_node *node, int64_t amount, uint16_t from, uint16_t to,
+                      int64_t *ret_billing, char ret_de10[9])
+{
+    const struct bridge *b = (const struct bridge *)node;
+
+    return convert(b, rate_now(b), amount, from, to, false, ret_billing, ret_de10);
+}
+
+int bs_bridge_convert_credit(const struct bs_node *node, int64_t amount, uint16_t from, uint16_t to,
+                             int64_t *ret_billing, char ret_de10[9])
+{
+    const struct bridge *b = (const struct bridge *)node;
+
+    return convert(b, rate_now(b), amount, from, to, true, ret_billing, ret_de10);
+}
+
+/*
+ * DE 54 towards the acquiring side of balance inquiry @l: the issuer's available-balance
+ * set, in the card's currency, as it came; then the same balance in the acquirer's
+ * currency, what a withdrawal there could take: converted back at the rate the bridge
+ * applies now to a withdrawal in that direction (markup against the cardholder), rounded
+ * half up. Other sets and malformed values are passed on unchanged and not converted.
+ */
+static void balance_for_acquirer(struct bridge *b, struct leg *l, const struct bs_iso_msg *resp)
+{
+    int A = l->from, I = !A;
+    struct bs_addl_amount a;
+    const uint8_t *v;
+    size_t n, ri = rate_now(b);
+    bool acq_base = b->cfg.side[A].currency == b->cfg.base_currency;
+    struct bs_rate r = acq_base ? b->applied_up[ri] : b->applied_down[ri];
+    int64_t conv;
+    char set[BS_ADDL_AMOUNT_LEN + 1];
+
+    l->addl[0] = '\0';
+    v = bs_iso_msg_get(resp, 54, &n);
+    if (!v || n >= sizeof(l->addl))
+        return;
+    memcpy(l->addl, v, n);
+    l->addl[n] = '\0';
+    if (n != BS_ADDL_AMOUNT_LEN || bs_addl_amount_parse(l->addl, n, 0, &a) != 0 ||
+        a.currency != b->cfg.side[I].currency)
+        return;
+    if (bs_fx_convert(a.amount, b->cfg.side[I].exponent, b->cfg.side[A].exponent, r, !acq_base,
+                      &conv) != 0)
+        return;
+    a.currency = b->cfg.side[A].currency;
+    a.amount = conv;
+    if (bs_addl_amount_format(&a, set) == 0)
+        memcpy(l->addl + n, set, sizeof(set));
 }
 
 static int side_of(const struct bridge *b, uint32_t from)
@@ -144,11 +215,13 @@ static void make_rrn(struct bridge *b, bs_time_us now, char out[13])
 static void report_clearing(struct bridge *b, const struct leg *l, enum bs_clearing_kind kind)
 {
     struct bs_clearing_record r;
+    /* A refund credits the card: it counts against what the card's side owes. */
+    int64_t v = l->type == BS_TXN_REFUND ? -l->billing : l->billing;
 
     if (kind == BS_CLR_FINANCIAL)
-        b->committed[!l->from] += l->billing;
+        b->committed[!l->from] += v;
     else
-        b->reversed[!l->from] += l->billing;
+        b->reversed[!l->from] += v;
 
     if (!b->cfg.clearing)
         return;
@@ -187,11 +260,14 @@ static void answer(struct bridge *b, struct leg *l, const struct bs_iso_msg *res
         snprintf(c.billing_currency, sizeof(c.billing_currency), "%03u",
                  b->cfg.side[!l->from].currency);
     }
-    (void)resp;
-    if (bs_canon_to_msg(&c, &m) == 0)
+    if (resp && l->type == BS_TXN_BALANCE_INQUIRY && strcmp(l->rc, "00") == 0)
+        balance_for_acquirer(b, l, resp);
+    if (bs_canon_to_msg(&c, &m) == 0 && (!l->addl[0] || bs_iso_msg_set_str(&m, 54, l->addl) == 0))
         bs_node_send(&b->base, b->cfg.side[l->from].dialect, b->cfg.side[l->from].sw, &m, l->trace);
-    /* An approval answered to the acquiring side is committed, once. */
-    if (!l->is_reversal && !l->committed && strcmp(l->rc, "00") == 0) {
+    /* An approval answered to the acquiring side is committed, once; a balance inquiry
+     * moves no money and is neither cleared nor settled. */
+    if (!l->is_reversal && !l->committed && strcmp(l->rc, "00") == 0 &&
+        l->type != BS_TXN_BALANCE_INQUIRY) {
         l->committed = true;
         report_clearing(b, l, BS_CLR_FINANCIAL);
     }
@@ -321,8 +397,16 @@ static void handle_request(struct bridge *b, int from, struct bs_iso_msg *m, uin
             decline(b, from, m, "12", trace);
             return;
         }
-        rc = bs_bridge_convert(&b->base, amount, (uint16_t)cur, b->cfg.side[to].currency, &billing,
-                               rate);
+        char proc[7] = "";
+        size_t ri = rate_now(b);
+        bs_iso_msg_get_str(m, 3, proc, sizeof(proc));
+        rc = convert(b, ri, amount, (uint16_t)cur, b->cfg.side[to].currency,
+                     bs_txn_type_of_proc(proc) == BS_TXN_REFUND, &billing, rate);
+        if (rc == 0 && ri != b->last_rate) {
+            /* The first conversion at a new rate of the schedule. */
+            env->ops->stat(env, BS_STAT_FX_RATE_CHANGE, 1);
+            b->last_rate = ri;
+        }
         if (rc != 0 || !bs_amount_fits(billing, 12)) {
             decline(b, from, m, "13", trace);
             return;
@@ -355,6 +439,8 @@ static void handle_request(struct bridge *b, int from, struct bs_iso_msg *m, uin
     }
     l->from = (uint8_t)from;
     l->channel = (uint8_t)bs_channel_of(m);
+    l->type = (uint8_t)bs_txn_type_of_proc(l->req.proc);
+    l->addl[0] = '\0';
     l->is_reversal = reversal;
     l->trace = trace;
     l->billing = billing;
@@ -478,7 +564,10 @@ static void give_up(struct bridge *b, struct leg *l, bool forwarded)
 
     outbound(b, l, &c);
     l->auth[0] = '\0';
-    if (bs__stip_approve(&b->stip[to], l->req.pan, l->req.expiry, l->channel, l->billing, env->now,
+    /* Stand-in only for purchases and cash: a refund's credit and a balance are the
+     * issuer's to decide (as at the switches). */
+    if ((l->type == BS_TXN_PURCHASE || l->type == BS_TXN_ATM_WITHDRAWAL) &&
+        bs__stip_approve(&b->stip[to], l->req.pan, l->req.expiry, l->channel, l->billing, env->now,
                          auth)) {
         env->ops->stat(env, BS_STAT_STAND_IN_APPROVED, 1);
         bs_node_note(&b->base, BS_J_STAND_IN, b->cfg.side[to].sw, NULL, l->trace,
@@ -496,7 +585,7 @@ static void give_up(struct bridge *b, struct leg *l, bool forwarded)
             env->ops->stat(env, BS_STAT_STAND_IN_DECLINED, 1);
         memcpy(l->rc, "91", 3);
         answer(b, l, NULL);
-        if (forwarded)
+        if (forwarded && l->type != BS_TXN_BALANCE_INQUIRY)
             bs__revq_start(&b->revq[to], b->cfg.side[to].sw, b->cfg.side[to].dialect, &c,
                            "bridge timeout", l->trace);
     }
@@ -625,11 +714,23 @@ int bs_bridge_new(const struct bs_bridge_cfg *cfg, struct bs_key *key, struct bs
         b->cfg.side[i].name = b->names[i];
         b->next_stan[i] = 1;
     }
-    rc = bs_rate_markup(cfg->mid, cfg->markup_bps, true, &b->applied_up);
-    if (rc == 0)
-        rc = bs_rate_markup(cfg->mid, cfg->markup_bps, false, &b->applied_down);
-    if (rc)
+    rc = BS_EINVAL;
+    if (cfg->nfx_changes > BS_BRIDGE_MAX_RATES || (cfg->nfx_changes && !cfg->fx_changes))
         goto fail;
+    b->nrates = cfg->nfx_changes + 1;
+    for (size_t i = 0; i < b->nrates; i++) {
+        struct bs_rate mid = i ? cfg->fx_changes[i - 1].mid : cfg->mid;
+        b->rate_at[i] = i ? cfg->fx_changes[i - 1].at : INT64_MIN;
+        rc = i && b->rate_at[i] <= b->rate_at[i - 1] ? BS_EINVAL : 0;
+        if (rc == 0)
+            rc = bs_rate_markup(mid, cfg->markup_bps, true, &b->applied_up[i]);
+        if (rc == 0)
+            rc = bs_rate_markup(mid, cfg->markup_bps, false, &b->applied_down[i]);
+        if (rc)
+            goto fail;
+    }
+    b->cfg.fx_changes = NULL; /* copied into the rate tables */
+    b->cfg.nfx_changes = 0;
     bs__pool_init(&b->legs, sizeof(struct leg), 8000000);
     bs__expire_init(&b->expire, TIMER_FORGET);
     rc = bs__map_init(&b->by_in, 1024, 8000000);

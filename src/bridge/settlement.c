@@ -26,6 +26,7 @@ struct txn {
     uint64_t h;                             /* key_hash() of its key */
     char acq[12], stan[7], dt[11], rrn[13]; /* the acquiring side's DE 32, 11, 7, 37 */
     uint8_t acq_side, channel;
+    int8_t dir; /* +1 a debit to the cardholder (purchase, cash); −1 a refund */
     bool reversed;
     uint16_t acq_party, iss_party;
     uint32_t window; /* index into s->w */
@@ -48,6 +49,7 @@ struct bs_settlement {
     struct bs_settle_party_cfg pcfg[2][2][BS_SETTLE_MAX_ROLE]; /* side, role, k */
     struct bs_settle_bin bins[2][BS_SETTLE_MAX_ROLE][BS_SETTLE_MAX_BINS];
 
+    struct bs_fx_change mid_changes[BS_SETTLE_MAX_RATE_CHANGES];
     struct bs_settle_party parties[2][BS_SETTLE_MAX_PARTIES];
     size_t nparties[2];
     size_t first[2][2]; /* side, role (acquirer/issuer): index of the first participant */
@@ -241,10 +243,19 @@ int bs_settlement_new(const struct bs_settlement_cfg *cfg, struct bs_settlement 
             if (cfg->fees.bridge[c][i] < 0)
                 return BS_EINVAL;
     }
+    if (cfg->nmid_changes > BS_SETTLE_MAX_RATE_CHANGES || (cfg->nmid_changes && !cfg->mid_changes))
+        return BS_EINVAL;
+    for (size_t i = 0; i < cfg->nmid_changes; i++)
+        if (!valid_rate(cfg->mid_changes[i].mid) ||
+            (i && cfg->mid_changes[i].at <= cfg->mid_changes[i - 1].at))
+            return BS_EINVAL;
     s = bs_calloc(1, sizeof(*s));
     if (!s)
         return BS_ENOMEM;
     s->cfg = *cfg;
+    if (cfg->nmid_changes)
+        memcpy(s->mid_changes, cfg->mid_changes, cfg->nmid_changes * sizeof(*cfg->mid_changes));
+    s->cfg.mid_changes = s->mid_changes;
     s->maxt = cfg->max_txns ? cfg->max_txns : BS_SETTLE_MAX_TXNS;
     s->base_side = cfg->base_currency == cfg->side[0].numeric ? 0 : 1;
     bs_bin_table_init(&s->bin_table[0]);
@@ -314,18 +325,31 @@ static int open_window(struct bs_settlement *s, bs_time_us opened, bs_time_us cu
     return 0;
 }
 
+/* The bridge's mid rate in force at @t. */
+static struct bs_rate mid_at(const struct bs_settlement *s, bs_time_us t)
+{
+    struct bs_rate r = s->cfg.mid;
+
+    for (size_t i = 0; i < s->cfg.nmid_changes && s->cfg.mid_changes[i].at <= t; i++)
+        r = s->cfg.mid_changes[i].mid;
+    return r;
+}
+
 /*
  * The cross-border instruction: the bridge's nets in the two schemes offset when one is
  * short and the other long; only the short position crosses the border, converted once
  * at the settlement rate into the long side's currency (docs/settlement.md).
  */
-static int instruct(const struct bs_settlement *s, struct bs_settle_window *w)
+static int instruct(const struct bs_settlement *s, struct bs_settle_window *w, bs_time_us at)
 {
     struct bs_settle_instruction in;
     int64_t p[2] = { w->pos[0][s->bridge[0]].net, w->pos[1][s->bridge[1]].net };
     int rc;
 
     memset(&in, 0, sizeof(in));
+    /* One rate per window: the configured settlement rate, or the mid in force at the
+     * close when the settlement follows the bridge's schedule (docs/settlement.md). */
+    in.rate = s->cfg.rate_follows_mid ? mid_at(s, at) : s->cfg.rate;
     in.residual[0] = p[0];
     in.residual[1] = p[1];
     in.payer = 1;
@@ -339,7 +363,7 @@ static int instruct(const struct bs_settlement *s, struct bs_settle_window *w)
         in.payer = long_side;
         in.amount = -p[short_side];
         rc = bs_fx_convert(in.amount, s->cfg.side[short_side].exponent,
-                           s->cfg.side[long_side].exponent, s->cfg.rate, short_side == s->base_side,
+                           s->cfg.side[long_side].exponent, in.rate, short_side == s->base_side,
                            &in.counter_value);
         if (rc)
             return rc;
@@ -354,7 +378,7 @@ static int instruct(const struct bs_settlement *s, struct bs_settle_window *w)
 static int close_window(struct bs_settlement *s, struct bs_settle_window *w, bs_time_us at,
                         bool by_cutover)
 {
-    int rc = instruct(s, w);
+    int rc = instruct(s, w, at);
 
     if (rc == BS_EOVERFLOW)
         s->overflow = true;
@@ -530,6 +554,8 @@ static int effect_of(const struct bs_settlement *s, const struct bs_settle_windo
     e->expected[0] = w->bridge_expected[0];
     e->expected[1] = w->bridge_expected[1];
     e->fx = w->fx[A];
+    int d = t->dir; /* a refund moves principal and interchange the other way */
+
     if (t->channel == BS_CH_ATM) {
         /* The issuer pays the acquirer; the bridge passes it on in each scheme. */
         ic_a = f->atm_interchange[A];
@@ -539,13 +565,26 @@ static int effect_of(const struct bs_settlement *s, const struct bs_settle_windo
         ic_a = -bps_of(a, f->pos_interchange_bps);
         ic_b = bps_of(b, f->pos_interchange_bps);
     }
-    ok = ok && line(&e->acq, &e->bra, 0, sign * a);
-    ok = ok && line(&e->iss, &e->bri, 0, -sign * b);
-    ok = ok && line(&e->acq, &e->bra, 1, sign * ic_a);
-    ok = ok && line(&e->iss, &e->bri, 1, sign * ic_b);
+    ok = ok && line(&e->acq, &e->bra, 0, sign * d * a);
+    ok = ok && line(&e->iss, &e->bri, 0, -sign * d * b);
+    ok = ok && line(&e->acq, &e->bra, 1, sign * d * ic_a);
+    ok = ok && line(&e->iss, &e->bri, 1, sign * d * ic_b);
     ok = ok && line(&e->acq, &e->bra, 2, -sign * f->bridge[t->channel][A]);
     ok = ok && line(&e->iss, &e->bri, 2, -sign * f->bridge[t->channel][I]);
-    if (sign > 0) {
+    if (d < 0) {
+        struct bs_settle_pos *all[4] = { &e->acq, &e->bra, &e->iss, &e->bri };
+        int64_t v[4] = { a, a, b, b };
+        for (int i = 0; i < 4 && ok; i++) {
+            if (sign > 0) {
+                all[i]->refund_count++;
+                ok = add_ok(&all[i]->refund_amount, v[i]);
+            } else {
+                all[i]->refund_rev_count++;
+                all[i]->adjustments += adjustment;
+                ok = add_ok(&all[i]->refund_rev_amount, v[i]);
+            }
+        }
+    } else if (sign > 0) {
         e->acq.count++;
         e->iss.count++;
         e->bra.count++;
@@ -561,10 +600,13 @@ static int effect_of(const struct bs_settlement *s, const struct bs_settle_windo
         ok = ok && add_ok(&e->acq.rev_amount, a) && add_ok(&e->bra.rev_amount, a) &&
              add_ok(&e->iss.rev_amount, b) && add_ok(&e->bri.rev_amount, b);
     }
-    ok = ok && add_ok(&e->expected[I], sign * t->conv) && add_ok(&e->expected[A], -sign * a);
+    ok =
+        ok && add_ok(&e->expected[I], sign * d * t->conv) && add_ok(&e->expected[A], -sign * d * a);
+    /* FX volume is signed by direction; markup is the bridge's gain either way (a refund's
+     * billing is below the mid conversion, so d × markup > 0). */
     e->fx.count += sign;
-    ok = ok && add_ok(&e->fx.amount, sign * a) && add_ok(&e->fx.billing, sign * b) &&
-         add_ok(&e->fx.markup, sign * t->markup);
+    ok = ok && add_ok(&e->fx.amount, sign * d * a) && add_ok(&e->fx.billing, sign * d * b) &&
+         add_ok(&e->fx.markup, sign * d * t->markup);
     return ok ? 0 : BS_EOVERFLOW;
 }
 
@@ -612,8 +654,8 @@ static int convert(const struct bs_settlement *s, const struct txn *t, const cha
     rc = bs_fx_convert(t->amount, s->cfg.side[A].exponent, s->cfg.side[I].exponent, r,
                        A == s->base_side, ret_conv);
     if (rc == 0)
-        rc = bs_fx_convert(t->amount, s->cfg.side[A].exponent, s->cfg.side[I].exponent, s->cfg.mid,
-                           A == s->base_side, &mid);
+        rc = bs_fx_convert(t->amount, s->cfg.side[A].exponent, s->cfg.side[I].exponent,
+                           mid_at(s, t->t), A == s->base_side, &mid);
     if (rc)
         return rc == BS_EOVERFLOW ? rc : BS_EINVAL;
     if (__builtin_sub_overflow(t->billing, mid, ret_markup))
@@ -640,7 +682,8 @@ static int txn_of(struct bs_settlement *s, const struct bs_clearing_record *rec,
     if (bs_rate_from_de10(rec->rate, strnlen(rec->rate, sizeof(rec->rate)), &r) != 0)
         return BS_EINVAL;
     t->acq_side = (uint8_t)A;
-    t->channel = (uint8_t)(c->proc[0] == '0' && c->proc[1] == '1' ? BS_CH_ATM : BS_CH_POS);
+    t->channel = (uint8_t)bs_channel_of_proc(c->proc);
+    t->dir = bs_txn_type_of_proc(c->proc) == BS_TXN_REFUND ? -1 : 1;
     t->amount = rec->amount;
     t->billing = rec->billing;
     t->t = rec->t;
@@ -905,12 +948,14 @@ const struct bs_settle_stats *bs_settlement_stats(const struct bs_settlement *s)
     return &s->stats;
 }
 
+/* Debits to cardholders: transactions and reversed refunds; credits: reversals and
+ * refunds (an issuer's ledger posts them so). */
 static void totals_add(struct bs_settle_totals *t, const struct bs_settle_pos *p)
 {
-    t->debits += p->count;
-    t->credits += p->rev_count;
-    t->debited += p->amount;
-    t->credited += p->rev_amount;
+    t->debits += p->count + p->refund_rev_count;
+    t->credits += p->rev_count + p->refund_count;
+    t->debited += p->amount + p->refund_rev_amount;
+    t->credited += p->rev_amount + p->refund_amount;
 }
 
 int bs_settlement_bridge_totals(const struct bs_settlement *s, int side, size_t idx,

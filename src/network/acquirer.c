@@ -36,6 +36,8 @@ struct acq_txn {
     uint64_t htkey;
     uint64_t content;    /* bs__content_hash of the terminal's request */
     char rc[3], auth[7]; /* the answer the terminal got, for its repeats */
+    char mti[5];         /* of the terminal's request: 0200, or 0100 (balance inquiry) */
+    bool cancelled;      /* the cardholder cancelled it: its reversal is under way */
     uint64_t trace;
     /* What a reversal and the terminal's answer need of the original request. */
     char term_stan[7], term_dt[11];
@@ -149,6 +151,8 @@ static void duplicate(struct acquirer *a, uint32_t idx, const struct bs_iso_msg 
         answer_terminal(a, x, NULL, x->rc);
 }
 
+static void cancellation(struct acquirer *a, const struct bs_iso_msg *m, uint64_t trace);
+
 static void handle_terminal_request(struct acquirer *a, struct bs_iso_msg *m, uint64_t trace)
 {
     struct bs_node *node = &a->base;
@@ -159,12 +163,16 @@ static void handle_terminal_request(struct acquirer *a, struct bs_iso_msg *m, ui
     char de7[11], rrn[13];
     int rc;
 
-    if (strcmp(m->mti, "0200") != 0) {
+    if (strcmp(m->mti, "0400") == 0) {
+        cancellation(a, m, trace);
+        return;
+    }
+    if (strcmp(m->mti, "0200") != 0 && strcmp(m->mti, "0100") != 0) {
         bs_node_reject(node, a->cfg.dialect, a->cfg.terminals, m, "12", trace);
         return;
     }
     memset(&tk, 0, sizeof(tk));
-    tk.cls = '2';
+    tk.cls = m->mti[1];
     copy_str(m, 41, tk.acq, sizeof(tk.acq));
     copy_str(m, 11, tk.stan, sizeof(tk.stan));
     copy_str(m, 7, tk.dt, sizeof(tk.dt));
@@ -192,6 +200,8 @@ static void handle_terminal_request(struct acquirer *a, struct bs_iso_msg *m, ui
     x->content = bs__content_hash(m);
     x->channel = (uint8_t)bs_channel_of(m);
     x->trace = trace;
+    x->cancelled = false;
+    memcpy(x->mti, m->mti, sizeof(x->mti));
     copy_str(m, 11, x->term_stan, sizeof(x->term_stan));
     copy_str(m, 7, x->term_dt, sizeof(x->term_dt));
     copy_str(m, 2, x->pan, sizeof(x->pan));
@@ -238,10 +248,14 @@ static void answer_terminal(struct acquirer *a, const struct acq_txn *x,
     struct bs_iso_msg m;
     int err;
 
+    char mti[5];
+
     if (resp) {
         m = *resp;
     } else {
-        bs_iso_msg_init(&m, "0210");
+        if (bs_mti_response(x->mti, mti) != 0)
+            return;
+        bs_iso_msg_init(&m, mti);
         err = bs_iso_msg_set_str(&m, 2, x->pan);
         err = err ? err : bs_iso_msg_set_str(&m, 3, x->proc);
         err = err ? err : bs_iso_msg_set_str(&m, 4, x->amount);
@@ -262,13 +276,16 @@ static void answer_terminal(struct acquirer *a, const struct acq_txn *x,
     bs_node_send(&a->base, a->cfg.dialect, a->cfg.terminals, &m, x->trace);
 }
 
-/* Reverse the request @x sent to the switch: the canonical form of that 0200. */
-static void start_reversal(struct acquirer *a, struct acq_txn *x)
+/* Reverse the request @x sent to the switch: the canonical form of that 0200. @reason is
+ * the reversal's DE 39: 68 (no response in time) or 17 (customer cancellation). */
+static void start_reversal(struct acquirer *a, struct acq_txn *x, const char *why,
+                           const char *reason)
 {
     struct bs_canon c;
 
     memset(&c, 0, sizeof(c));
-    memcpy(c.mti, "0200", 5);
+    memcpy(c.mti, x->mti, 5);
+    memcpy(c.rc, reason, 3);
     memcpy(c.pan, x->pan, sizeof(c.pan));
     memcpy(c.proc, x->proc, sizeof(c.proc));
     c.amount = strtoll(x->amount, NULL, 10);
@@ -280,7 +297,53 @@ static void start_reversal(struct acquirer *a, struct acq_txn *x)
     memcpy(c.tid, x->tid, sizeof(c.tid));
     memcpy(c.mid, x->mid, sizeof(c.mid));
     memcpy(c.currency, x->currency, sizeof(c.currency));
-    bs__revq_start(&a->revq, a->cfg.sw, a->cfg.dialect, &c, "acquirer timeout", x->trace);
+    bs__revq_start(&a->revq, a->cfg.sw, a->cfg.dialect, &c, why, x->trace);
+}
+
+/*
+ * The cardholder cancels an approved transaction at the terminal (0400, DE 90 naming the
+ * terminal's 0200 by its STAN and DE 7; the terminal is DE 41). The acquirer answers 0410
+ * at once and, the first time only, reverses the transaction towards its switch as a
+ * 0420 with DE 39 17 (customer cancellation), repeated like a timeout reversal until
+ * acknowledged. A repeated 0400 is answered again without a second reversal; RC 25 when
+ * no such transaction is known (any more).
+ */
+static void cancellation(struct acquirer *a, const struct bs_iso_msg *m, uint64_t trace)
+{
+    struct bs_node *node = &a->base;
+    struct bs_iso_msg resp;
+    struct bs__tkey tk;
+    struct acq_txn *x;
+    uint32_t idx;
+    char de90[43];
+    const char *rc = "00", *why;
+
+    memset(&tk, 0, sizeof(tk));
+    tk.cls = '2';
+    copy_str(m, 41, tk.acq, sizeof(tk.acq));
+    copy_str(m, 90, de90, sizeof(de90));
+    if (strlen(de90) < 20) {
+        bs_node_reject(node, a->cfg.dialect, a->cfg.terminals, m, "30", trace);
+        return;
+    }
+    memcpy(tk.stan, de90 + 4, 6);
+    memcpy(tk.dt, de90 + 10, 10);
+    x = bs__tkey_find(&a->by_term, &a->txns, offsetof(struct acq_txn, tkey), &tk, &idx);
+    if (!x) {
+        rc = "25";
+        why = "cancellation: original not found";
+    } else if (x->cancelled) {
+        why = "cancellation repeated: already under way";
+    } else if (x->state != ST_DONE || strcmp(x->rc, "00") != 0) {
+        why = "cancellation: the original was not approved, nothing to undo";
+    } else {
+        x->cancelled = true;
+        why = "cancellation: reversing towards the switch";
+        start_reversal(a, x, "cardholder cancellation", "17");
+    }
+    bs_node_note(node, BS_J_REVERSAL, a->cfg.terminals, m, trace, why);
+    if (bs_msg_make_response(m, &resp, rc) == 0)
+        bs_node_send(node, a->cfg.dialect, a->cfg.terminals, &resp, trace);
 }
 
 static void handle_switch_message(struct acquirer *a, struct bs_iso_msg *m, uint64_t trace)
@@ -375,7 +438,9 @@ static void on_timer(struct bs_node *node, uint32_t kind, uint64_t cookie)
         bs_node_note(node, BS_J_TIMEOUT, a->cfg.sw, NULL, x->trace, "no response from switch");
         memcpy(x->rc, "91", 3);
         answer_terminal(a, x, NULL, "91");
-        start_reversal(a, x);
+        /* A balance inquiry moved no money: there is nothing to reverse. */
+        if (bs_txn_type_of_proc(x->proc) != BS_TXN_BALANCE_INQUIRY)
+            start_reversal(a, x, "acquirer timeout", "68");
         x = bs__pool_at(&a->txns, idx);
         bs__expire_add(&a->expire, node, idx, x->hdr.gen, LATE_GRACE);
     }

@@ -1,5 +1,6 @@
 /* What every role shares: BIN routing, generated card populations, response echo,
  * the matching key and channel of a message. */
+#include <stdio.h>
 #include <string.h>
 
 #include <bridgesim/crypto.h>
@@ -177,13 +178,101 @@ unsigned bs_channel_of(const struct bs_iso_msg *m)
 {
     size_t n;
     const uint8_t *pc = bs_iso_msg_get(m, 3, &n);
+    char proc[3] = "";
 
-    return pc && n >= 2 && pc[0] == '0' && pc[1] == '1' ? BS_CH_ATM : BS_CH_POS;
+    if (pc && n >= 2) {
+        proc[0] = (char)pc[0];
+        proc[1] = (char)pc[1];
+    }
+    return bs_channel_of_proc(proc);
 }
 
 unsigned bs_channel_of_proc(const char *proc)
 {
-    return proc[0] == '0' && proc[1] == '1' ? BS_CH_ATM : BS_CH_POS;
+    unsigned t = bs_txn_type_of_proc(proc);
+
+    return t == BS_TXN_ATM_WITHDRAWAL || t == BS_TXN_BALANCE_INQUIRY ? BS_CH_ATM : BS_CH_POS;
+}
+
+unsigned bs_txn_type_of_proc(const char *proc)
+{
+    if (!proc[0] || !proc[1])
+        return BS_TXN_PURCHASE;
+    if (proc[0] == '0' && proc[1] == '1')
+        return BS_TXN_ATM_WITHDRAWAL;
+    if (proc[0] == '2' && proc[1] == '0')
+        return BS_TXN_REFUND;
+    if (proc[0] == '3' && proc[1] == '1')
+        return BS_TXN_BALANCE_INQUIRY;
+    return BS_TXN_PURCHASE;
+}
+
+const char *bs_txn_type_name(unsigned type)
+{
+    static const char *const names[BS_TXN_TYPE_COUNT] = {
+        [BS_TXN_PURCHASE] = "purchase",
+        [BS_TXN_ATM_WITHDRAWAL] = "atm_withdrawal",
+        [BS_TXN_REFUND] = "refund",
+        [BS_TXN_BALANCE_INQUIRY] = "balance_inquiry",
+        [BS_TXN_CANCELLATION] = "cancellation",
+    };
+
+    return type < BS_TXN_TYPE_COUNT ? names[type] : "?";
+}
+
+const char *bs_txn_proc_code(unsigned type, unsigned channel)
+{
+    if (type == BS_TXN_REFUND)
+        return "200000";
+    if (type == BS_TXN_BALANCE_INQUIRY)
+        return "310000";
+    return type == BS_TXN_ATM_WITHDRAWAL || channel == BS_CH_ATM ? "010000" : "000000";
+}
+
+static bool two_digits(const char *s)
+{
+    return s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9' && s[2] == '\0';
+}
+
+int bs_addl_amount_format(const struct bs_addl_amount *a, char out[BS_ADDL_AMOUNT_LEN + 1])
+{
+    uint64_t mag = a->amount < 0 ? (uint64_t)0 - (uint64_t)a->amount : (uint64_t)a->amount;
+
+    if (!two_digits(a->account_type) || !two_digits(a->amount_type))
+        return BS_EINVAL;
+    if (mag > 999999999999ull || a->currency > 999)
+        return BS_ERANGE;
+    snprintf(out, BS_ADDL_AMOUNT_LEN + 1, "%s%s%03u%c%012llu", a->account_type, a->amount_type,
+             (unsigned)a->currency, a->amount < 0 ? 'D' : 'C', (unsigned long long)mag);
+    return 0;
+}
+
+int bs_addl_amount_parse(const char *s, size_t n, size_t i, struct bs_addl_amount *ret)
+{
+    struct bs_addl_amount a;
+    const char *p;
+    int64_t v = 0;
+    unsigned cur = 0;
+
+    if (i >= n / BS_ADDL_AMOUNT_LEN)
+        return BS_ENOTFOUND;
+    p = s + i * BS_ADDL_AMOUNT_LEN;
+    for (int k = 0; k < BS_ADDL_AMOUNT_LEN; k++)
+        if (k != 7 && (p[k] < '0' || p[k] > '9'))
+            return BS_EFORMAT;
+    if (p[7] != 'C' && p[7] != 'D')
+        return BS_EFORMAT;
+    memset(&a, 0, sizeof(a));
+    memcpy(a.account_type, p, 2);
+    memcpy(a.amount_type, p + 2, 2);
+    for (int k = 4; k < 7; k++)
+        cur = cur * 10 + (unsigned)(p[k] - '0');
+    for (int k = 8; k < BS_ADDL_AMOUNT_LEN; k++)
+        v = v * 10 + (p[k] - '0');
+    a.currency = (uint16_t)cur;
+    a.amount = p[7] == 'D' ? -v : v;
+    *ret = a;
+    return 0;
 }
 
 void bs_node_free(struct bs_node *node)

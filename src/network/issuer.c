@@ -25,7 +25,8 @@ struct posting {
     struct bs__tkey key;
     uint64_t hkey;
     uint64_t card;
-    int64_t amount;   /* debited, minor units; 0 when declined */
+    int64_t amount;   /* debited (credited for a refund), minor units; 0 when declined */
+    bool credit;      /* a refund: the cardholder was credited, a reversal debits back */
     uint64_t content; /* hash of what the request asked for, to tell repeats from clashes */
     char rc[3];
     char auth[7];
@@ -138,14 +139,41 @@ static int current_yymm(bs_time_us now)
     return (y % 100) * 100 + mo;
 }
 
+/*
+ * DE 54 of an approved balance inquiry: one amount set, account type from DE 3 positions
+ * 3–4 ("00" unspecified), amount type 02 (available balance), the account's currency (the
+ * card's: the issuer's own), C or D, and the balance in its minor units (ISO 8583:1987).
+ */
+static int add_balance(const struct issuer *is, const struct bs_iso_msg *req, uint64_t card,
+                       struct bs_iso_msg *resp)
+{
+    struct bs_addl_amount a;
+    char proc[7] = "", de54[BS_ADDL_AMOUNT_LEN + 1];
+    int rc;
+
+    memset(&a, 0, sizeof(a));
+    bs_iso_msg_get_str(req, 3, proc, sizeof(proc));
+    memcpy(a.account_type, strlen(proc) >= 4 ? proc + 2 : "00", 2);
+    memcpy(a.amount_type, "02", 2);
+    a.currency = is->cfg.currency;
+    a.amount = bs_ledger_balance(is->ledger, (size_t)card);
+    rc = bs_addl_amount_format(&a, de54);
+    return rc ? rc : bs_iso_msg_set_str(resp, 54, de54);
+}
+
 static void respond(struct issuer *is, uint32_t to, const struct bs_iso_msg *req,
                     const struct posting *p, uint64_t trace)
 {
     struct bs_iso_msg resp;
+    char proc[7] = "";
 
     if (bs_msg_make_response(req, &resp, p->rc) != 0)
         return;
     if (p->auth[0] && bs_iso_msg_set_str(&resp, 38, p->auth) != 0)
+        return;
+    bs_iso_msg_get_str(req, 3, proc, sizeof(proc));
+    if (strcmp(p->rc, "00") == 0 && bs_txn_type_of_proc(proc) == BS_TXN_BALANCE_INQUIRY &&
+        add_balance(is, req, p->card, &resp) != 0)
         return;
     bs_node_send(&is->base, is->cfg.dialect, to, &resp, trace);
 }
@@ -209,6 +237,32 @@ static bool pin_ok(struct issuer *is, const struct bs_iso_msg *m, const uint8_t 
     return ok;
 }
 
+/* A balance inquiry posts nothing but must still be for an account in our currency. */
+static const char *inquiry_currency(const struct issuer *is, const struct bs_iso_msg *m)
+{
+    int64_t cur;
+
+    if (bs_iso_msg_get_num(m, bs_iso_msg_has(m, 51) ? 51 : 49, &cur) != 0 ||
+        cur != is->cfg.currency)
+        return "12";
+    return NULL;
+}
+
+/* Undo an approval's posting of UTC day @day: credit a debit back and give its amount back
+ * to the daily limit, or debit a refund's credit back (even into overdraft: the refunded
+ * money may already be spent). */
+static int undo_posting(struct issuer *is, uint64_t card, int32_t day, int64_t amount, bool credit)
+{
+    int rc;
+
+    if (credit)
+        return bs_ledger_force_debit(is->ledger, card, amount);
+    rc = bs_ledger_credit(is->ledger, card, amount);
+    if (rc == 0)
+        limit_use(is, card, day, -amount);
+    return rc;
+}
+
 static void authorise(struct issuer *is, uint32_t from, const struct bs_iso_msg *m, uint64_t trace)
 {
     struct bs__tkey k;
@@ -219,12 +273,16 @@ static void authorise(struct issuer *is, uint32_t from, const struct bs_iso_msg 
     size_t panlen;
     const uint8_t *pan;
     const char *rc = NULL;
+    char proc[7] = "";
+    unsigned type;
 
     bs__tkey_from_msg(m, &k);
     if ((p = find(is, &k, &idx)) != NULL) {
         answer_duplicate(is, from, m, p, trace);
         return;
     }
+    bs_iso_msg_get_str(m, 3, proc, sizeof(proc));
+    type = bs_txn_type_of_proc(proc);
     pan = bs_iso_msg_get(m, 2, &panlen);
     if (bs__nm_signed_off(&is->nm))
         rc = "91"; /* signed off: out of service; recorded so a repeat gets 91 again */
@@ -238,20 +296,31 @@ static void authorise(struct issuer *is, uint32_t from, const struct bs_iso_msg 
         rc = "54";
     else if (!pin_ok(is, m, pan, panlen))
         rc = "55";
+    else if (type == BS_TXN_BALANCE_INQUIRY)
+        rc = inquiry_currency(is, m);
     else
         rc = billing_amount(is, m, &amount);
     if (!rc && !bs_amount_fits(amount, 12))
         rc = "13";
-    if (!rc && amount > limit_left(is, card, utc_day(bs_node_now(&is->base))))
+    /* The daily limit is on what the cardholder takes out; a refund or an inquiry takes
+     * nothing. */
+    if (!rc && (type != BS_TXN_REFUND && type != BS_TXN_BALANCE_INQUIRY) &&
+        amount > limit_left(is, card, utc_day(bs_node_now(&is->base))))
         rc = "61";
-    if (!rc) {
+    if (!rc && type == BS_TXN_BALANCE_INQUIRY) {
+        rc = "00"; /* nothing is posted; the balance goes out in DE 54 */
+    } else if (!rc && type == BS_TXN_REFUND) {
+        /* A refund credits the cardholder; there is no balance to check. */
+        int err = bs_ledger_credit(is->ledger, card, amount);
+        rc = err == 0 ? "00" : err == BS_EOVERFLOW ? "13" : "96";
+    } else if (!rc) {
         int err = bs_ledger_debit(is->ledger, card, amount);
         rc = err == 0 ? "00" : err == BS_ERANGE ? "51" : "96";
     }
     if (bs__pool_alloc(&is->posts, &idx) != 0) {
         bs_node_reject(&is->base, is->cfg.dialect, from, m, "96", trace);
         if (strcmp(rc, "00") == 0)
-            bs_ledger_credit(is->ledger, card, amount);
+            undo_posting(is, card, utc_day(bs_node_now(&is->base)), amount, type == BS_TXN_REFUND);
         return;
     }
     p = bs__pool_at(&is->posts, idx);
@@ -261,19 +330,22 @@ static void authorise(struct issuer *is, uint32_t from, const struct bs_iso_msg 
     p->content = bs__content_hash(m);
     memcpy(p->rc, rc, 3);
     p->day = utc_day(bs_node_now(&is->base));
+    p->credit = type == BS_TXN_REFUND;
+    p->amount = 0;
+    p->auth[0] = '\0';
+    p->reversed = p->from_advice = p->suspense = false;
     if (strcmp(rc, "00") == 0) {
         p->amount = amount;
-        limit_use(is, card, p->day, amount);
+        if (!p->credit)
+            limit_use(is, card, p->day, amount);
         is->auth_seq = is->auth_seq >= 999999 ? 1 : is->auth_seq + 1;
         snprintf(p->auth, sizeof(p->auth), "%06u", is->auth_seq);
     }
     if (bs__map_put(&is->by_key, p->hkey, idx) != 0) {
         /* Without its index entry the posting could never be reversed or recognised as a
          * repeat: undo the debit and answer as a system malfunction. */
-        if (strcmp(rc, "00") == 0) {
-            bs_ledger_credit(is->ledger, card, amount);
-            limit_use(is, card, p->day, -amount);
-        }
+        if (strcmp(rc, "00") == 0)
+            undo_posting(is, card, p->day, amount, type == BS_TXN_REFUND);
         bs__pool_release(&is->posts, idx);
         bs_node_reject(&is->base, is->cfg.dialect, from, m, "96", trace);
         return;
@@ -339,12 +411,16 @@ static void reverse(struct issuer *is, uint32_t from, const struct bs_iso_msg *m
         bs_iso_msg_get_str(m, 32, p->by, sizeof(p->by));
         env->ops->stat(env, BS_STAT_REVERSAL_APPLIED, 1);
         bs_node_note(&is->base, BS_J_REVERSAL, from, m, trace, "applied: suspense cleared");
-    } else if (bs_ledger_credit(is->ledger, p->card, p->amount) == 0) {
-        limit_use(is, p->card, p->day, -p->amount);
+    } else if (undo_posting(is, p->card, p->day, p->amount, p->credit) == 0) {
+        char reason[3] = "";
         p->reversed = true;
         bs_iso_msg_get_str(m, 32, p->by, sizeof(p->by));
-        env->ops->stat(env, BS_STAT_REVERSAL_APPLIED, 1);
-        bs_node_note(&is->base, BS_J_REVERSAL, from, m, trace, "applied: cardholder credited");
+        bs_iso_msg_get_str(m, 39, reason, sizeof(reason));
+        /* A customer cancellation (DE 39 17) is counted apart from timeout reversals. */
+        env->ops->stat(
+            env, strcmp(reason, "17") == 0 ? BS_STAT_CANCEL_APPLIED : BS_STAT_REVERSAL_APPLIED, 1);
+        bs_node_note(&is->base, BS_J_REVERSAL, from, m, trace,
+                     p->credit ? "applied: refund debited back" : "applied: cardholder credited");
     }
     if (bs_msg_make_response(m, &resp, "00") == 0)
         bs_node_send(&is->base, is->cfg.dialect, from, &resp, trace);

@@ -43,6 +43,12 @@ static const char *const stat_names[BS_STAT_COUNT] = {
     [BS_STAT_PEER_UP] = "peers_up",
     [BS_STAT_STAND_IN_PEER_DOWN] = "stand_in_peer_down",
     [BS_STAT_PEER_DOWN_DECLINED] = "peer_down_declined",
+    [BS_STAT_CANCEL_REQUESTED] = "cancellations_requested",
+    [BS_STAT_CANCEL_SENT] = "cancellation_reversals_sent",
+    [BS_STAT_CANCEL_REPEAT] = "cancellation_reversal_repeats",
+    [BS_STAT_CANCEL_DONE] = "cancellation_reversals_done",
+    [BS_STAT_CANCEL_APPLIED] = "cancellations_applied",
+    [BS_STAT_FX_RATE_CHANGE] = "fx_rate_changes",
 };
 
 const char *bs_stat_name(enum bs_stat s)

@@ -86,7 +86,9 @@ static void send(struct bs__revq *q, uint32_t idx, bool repeat)
     }
     if (bs_canon_to_msg(&r->msg, &m) == 0)
         bs_node_send(q->node, r->d, r->to, &m, r->trace);
-    if (q->kind == BS__REPQ_REVERSAL)
+    if (q->kind == BS__REPQ_REVERSAL && strcmp(r->msg.rc, "17") == 0)
+        env->ops->stat(env, repeat ? BS_STAT_CANCEL_REPEAT : BS_STAT_CANCEL_SENT, 1);
+    else if (q->kind == BS__REPQ_REVERSAL)
         env->ops->stat(env, repeat ? BS_STAT_REVERSAL_REPEAT : BS_STAT_REVERSAL_SENT, 1);
     else
         env->ops->stat(env, repeat ? BS_STAT_ADVICE_REPEAT : BS_STAT_ADVICE_SENT, 1);
@@ -156,7 +158,9 @@ static void make_reversal(struct bs__revq *q, struct rev *r, const struct bs_can
     snprintf(r->msg.stan, sizeof(r->msg.stan), "%06u", *q->stan);
     *q->stan = *q->stan >= 999999 ? 1 : *q->stan + 1;
     bs_format_times(bs_node_now(q->node), 0, r->msg.dt, NULL, NULL);
-    memcpy(r->msg.rc, "68", 3); /* reason: no response in time */
+    /* DE 39 of a reversal is its reason: the originator's (17 customer cancellation), else
+     * 68, no response in time. */
+    memcpy(r->msg.rc, strcmp(orig->rc, "17") == 0 ? "17" : "68", 3);
 }
 
 int bs__revq_start(struct bs__revq *q, uint32_t to, const struct bs_iso_dialect *d,
@@ -240,7 +244,10 @@ bool bs__revq_on_response(struct bs__revq *q, const struct bs_iso_msg *m)
             return true;
         }
     }
-    env->ops->stat(env, q->kind == BS__REPQ_ADVICE ? BS_STAT_ADVICE_DONE : BS_STAT_REVERSAL_DONE,
+    env->ops->stat(env,
+                   q->kind == BS__REPQ_ADVICE     ? BS_STAT_ADVICE_DONE
+                   : strcmp(r->msg.rc, "17") == 0 ? BS_STAT_CANCEL_DONE
+                                                  : BS_STAT_REVERSAL_DONE,
                    1);
     bs_node_note(q->node, q->kind == BS__REPQ_ADVICE ? BS_J_ADVICE : BS_J_REVERSAL, r->to, m,
                  r->trace, "acknowledged");

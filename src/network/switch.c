@@ -271,6 +271,14 @@ static void answer_origin(struct sw *s, const struct sw_txn *x, const char *rc, 
         bs_node_send(&s->base, s->cfg.dialect, x->origin, &m, x->trace);
 }
 
+/* Whether stand-in may approve a request with processing code @proc. */
+static bool stands_in_for(const char *proc)
+{
+    unsigned t = bs_txn_type_of_proc(proc);
+
+    return t == BS_TXN_PURCHASE || t == BS_TXN_ATM_WITHDRAWAL;
+}
+
 /* Stand in for a silent issuer when the policy allows; true when approved. */
 static bool stand_in(struct sw *s, const struct sw_txn *x)
 {
@@ -280,7 +288,10 @@ static bool stand_in(struct sw *s, const struct sw_txn *x)
     int64_t amount = x->req.billing >= 0 ? x->req.billing : x->req.amount;
     char auth[7];
 
-    if (x->target == s->cfg.bridge || x->req.mti[1] != '2' || x->req.mti[2] != '0')
+    /* Only purchases and cash are stood in for: a refund would need the issuer's say on a
+     * credit, and a balance inquiry's answer (DE 54) only the issuer knows. */
+    if (x->target == s->cfg.bridge || x->req.mti[1] != '2' || x->req.mti[2] != '0' ||
+        !stands_in_for(x->req.proc))
         return false;
     if (!bs__stip_approve(&s->stip, x->req.pan, x->req.expiry, bs_channel_of_proc(x->req.proc),
                           amount, env->now, auth)) {
@@ -362,9 +373,11 @@ static void on_timer(struct bs_node *node, uint32_t kind, uint64_t cookie)
         if (!stand_in(s, x)) {
             answer_origin(s, x, "91", NULL);
             /* The sender now has a decline; whatever the target may still have approved
-             * must be undone, so the switch reverses towards it. */
-            bs__revq_start(&s->revq, x->target, s->cfg.dialect, &x->req, "switch timeout",
-                           x->trace);
+             * must be undone, so the switch reverses towards it (a balance inquiry moved no
+             * money: nothing to undo). */
+            if (bs_txn_type_of_proc(x->req.proc) != BS_TXN_BALANCE_INQUIRY)
+                bs__revq_start(&s->revq, x->target, s->cfg.dialect, &x->req, "switch timeout",
+                               x->trace);
         }
     }
     x = bs__pool_at(&s->txns, idx);

@@ -11,7 +11,7 @@
 #include "common/map.h"
 #include "common/pool.h"
 
-enum { TIMER_RESPONSE = 1 };
+enum { TIMER_RESPONSE = 1, TIMER_CANCEL = 2 };
 
 struct term_txn {
     struct bs__pool_hdr hdr;
@@ -19,6 +19,13 @@ struct term_txn {
     uint32_t flow;
     uint64_t trace;
     bs_time_us started;
+    uint8_t type, channel;
+    bool answered;   /* a cancellation's purchase was approved; its 0400 comes next */
+    bool cancelling; /* the 0400 is out, the terminal waits for the 0410 */
+    bs_time_us cancel_after;
+    bs_time_us deadline; /* of the latest response timer: an earlier one no longer counts */
+    /* What the cardholder's cancellation (0400) repeats of the approved purchase. */
+    char orig_stan[7], orig_dt[11], pan[20], amount[13], tid[9], mid[16];
 };
 
 struct terminal {
@@ -74,6 +81,9 @@ int bs_terminal_start(struct bs_node *node, const struct bs_txn_request *req)
     uint8_t pinblk[BS_PIN_BLOCK_MAX];
     int rc, pinlen = 0;
 
+    if (req->type >= BS_TXN_TYPE_COUNT ||
+        (req->type == BS_TXN_CANCELLATION && req->cancel_after <= 0))
+        return BS_EINVAL;
     rc = next_stan(t, &stan);
     if (rc)
         return rc;
@@ -90,6 +100,10 @@ int bs_terminal_start(struct bs_node *node, const struct bs_txn_request *req)
     x->flow = req->flow;
     x->trace = req->trace;
     x->started = env->now;
+    x->type = (uint8_t)req->type;
+    x->channel = (uint8_t)req->channel;
+    x->answered = x->cancelling = false;
+    x->cancel_after = req->cancel_after;
 
     bs_format_times(bs_node_now(node), t->cfg.utc_offset_min, de7, de12, de13);
     snprintf(tid, sizeof(tid), "T%07u", (unsigned)(req->terminal % 10000000u));
@@ -100,9 +114,18 @@ int bs_terminal_start(struct bs_node *node, const struct bs_txn_request *req)
      * to the issuer as on a real chip read and is never journaled (PCI DSS 3.2). */
     snprintf(track2, sizeof(track2), "%s=%s2010000000", req->pan, req->expiry);
 
-    bs_iso_msg_init(&m, "0200");
+    if (req->type == BS_TXN_CANCELLATION) {
+        snprintf(x->orig_stan, sizeof(x->orig_stan), "%06u", (unsigned)stan);
+        memcpy(x->orig_dt, de7, sizeof(x->orig_dt));
+        snprintf(x->pan, sizeof(x->pan), "%s", req->pan);
+        snprintf(x->amount, sizeof(x->amount), "%012lld", (long long)req->amount);
+        memcpy(x->tid, tid, sizeof(x->tid));
+        memcpy(x->mid, mid, sizeof(x->mid));
+    }
+    /* A balance inquiry is an authorization-class request (0100): it moves no money. */
+    bs_iso_msg_init(&m, req->type == BS_TXN_BALANCE_INQUIRY ? "0100" : "0200");
     rc = bs_iso_msg_set_str(&m, 2, req->pan);
-    rc = rc ? rc : bs_iso_msg_set_str(&m, 3, req->channel == BS_CH_ATM ? "010000" : "000000");
+    rc = rc ? rc : bs_iso_msg_set_str(&m, 3, bs_txn_proc_code(req->type, req->channel));
     rc = rc ? rc : bs_iso_msg_set_num(&m, 4, req->amount, 12);
     rc = rc ? rc : bs_iso_msg_set_str(&m, 7, de7);
     rc = rc ? rc : bs_iso_msg_set_num(&m, 11, stan, 6);
@@ -135,6 +158,8 @@ int bs_terminal_start(struct bs_node *node, const struct bs_txn_request *req)
         finish(t, idx);
         return rc;
     }
+    x = bs__pool_at(&t->txns, idx);
+    x->deadline = env->now + t->cfg.timers[req->channel].terminal;
     env->ops->timer(env, node->id, t->cfg.timers[req->channel].terminal, TIMER_RESPONSE,
                     bs__cookie(idx, ((struct term_txn *)bs__pool_at(&t->txns, idx))->hdr.gen));
     return 0;
@@ -154,16 +179,86 @@ static void on_message(struct bs_node *node, uint32_t from, const uint8_t *buf, 
 
     if (bs_node_recv(node, t->cfg.dialect, from, buf, n, trace, &m, &st) != 0)
         return; /* journaled; the terminal times out, as a real one would */
-    if (strcmp(m.mti, "0210") != 0 || bs_iso_msg_get_num(&m, 11, &stan) != 0 ||
-        bs__map_get(&t->by_stan, (uint64_t)stan, stan_eq, NULL, &idx) != 0) {
+    if ((strcmp(m.mti, "0210") != 0 && strcmp(m.mti, "0110") != 0 && strcmp(m.mti, "0410") != 0) ||
+        bs_iso_msg_get_num(&m, 11, &stan) != 0 ||
+        bs__map_get(&t->by_stan, (uint64_t)stan, stan_eq, NULL, &idx) != 0 ||
+        (x = bs__pool_at(&t->txns, idx))->answered != (strcmp(m.mti, "0410") == 0) ||
+        (x->answered && !x->cancelling)) {
         env->ops->stat(env, BS_STAT_UNMATCHED, 1);
         bs_node_note(node, BS_J_UNMATCHED, from, &m, trace, "no transaction in flight");
         return;
     }
-    x = bs__pool_at(&t->txns, idx);
     bs_iso_msg_get_str(&m, 39, rc, sizeof(rc));
-    env->ops->outcome(env, x->flow, rc[0] ? rc : "96", env->now - x->started);
+    if (x->cancelling) {
+        /* The acquirer took the cancellation (00) or had nothing to cancel: either way the
+         * cardholder's business at this terminal is over. */
+        bs_node_note(node, BS_J_REVERSAL, from, &m, x->trace,
+                     strcmp(rc, "00") == 0 ? "cancellation accepted by the acquirer"
+                                           : "cancellation refused by the acquirer");
+        finish(t, idx);
+        return;
+    }
+    env->ops->outcome(env, x->flow, x->type, rc[0] ? rc : "96", env->now - x->started);
+    if (x->type == BS_TXN_CANCELLATION && strcmp(rc, "00") == 0) {
+        /* Approved: the cardholder changes their mind a little later. */
+        x->answered = true;
+        env->ops->timer(env, node->id, x->cancel_after, TIMER_CANCEL, bs__cookie(idx, x->hdr.gen));
+        return;
+    }
     finish(t, idx);
+}
+
+/*
+ * The cardholder cancels the approved purchase @idx: a 0400 reversal request to the
+ * acquirer under a new STAN, DE 39 17 (customer cancellation), DE 90 naming the 0200 by the
+ * terminal's own STAN and DE 7 (a terminal has no DE 32: zeros), and the purchase's DE 2,
+ * 3, 4, 41, 42, 49.
+ */
+static void send_cancellation(struct terminal *t, uint32_t idx)
+{
+    struct bs_node *node = &t->base;
+    struct bs_env *env = node->env;
+    struct term_txn *x = bs__pool_at(&t->txns, idx);
+    struct bs_iso_msg m;
+    char de7[11], de12[7], de13[5], de90[43];
+    uint32_t stan;
+    int rc;
+
+    if (next_stan(t, &stan) != 0 || bs__map_put(&t->by_stan, stan, idx) != 0) {
+        bs_node_note(node, BS_J_REVERSAL, t->cfg.acquirer, NULL, x->trace,
+                     "cancellation not sent: no STAN free");
+        finish(t, idx);
+        return;
+    }
+    bs__map_del(&t->by_stan, x->stan, idx);
+    x->stan = stan;
+    x->cancelling = true;
+    bs_format_times(bs_node_now(node), t->cfg.utc_offset_min, de7, de12, de13);
+    snprintf(de90, sizeof(de90), "0200%s%s%011u%011u", x->orig_stan, x->orig_dt, 0u, 0u);
+    bs_iso_msg_init(&m, "0400");
+    rc = bs_iso_msg_set_str(&m, 2, x->pan);
+    rc = rc ? rc : bs_iso_msg_set_str(&m, 3, bs_txn_proc_code(BS_TXN_PURCHASE, x->channel));
+    rc = rc ? rc : bs_iso_msg_set_str(&m, 4, x->amount);
+    rc = rc ? rc : bs_iso_msg_set_str(&m, 7, de7);
+    rc = rc ? rc : bs_iso_msg_set_num(&m, 11, stan, 6);
+    rc = rc ? rc : bs_iso_msg_set_str(&m, 12, de12);
+    rc = rc ? rc : bs_iso_msg_set_str(&m, 13, de13);
+    rc = rc ? rc : bs_iso_msg_set_str(&m, 39, "17");
+    rc = rc ? rc : bs_iso_msg_set_str(&m, 41, x->tid);
+    rc = rc ? rc : bs_iso_msg_set_str(&m, 42, x->mid);
+    rc = rc ? rc : bs_iso_msg_set_num(&m, 49, t->cfg.currency, 3);
+    rc = rc ? rc : bs_iso_msg_set_str(&m, 90, de90);
+    if (rc == 0)
+        rc = bs_node_send(node, t->cfg.dialect, t->cfg.acquirer, &m, x->trace);
+    if (rc) {
+        finish(t, idx);
+        return;
+    }
+    env->ops->stat(env, BS_STAT_CANCEL_REQUESTED, 1);
+    x = bs__pool_at(&t->txns, idx);
+    x->deadline = env->now + t->cfg.timers[x->channel].terminal;
+    env->ops->timer(env, node->id, t->cfg.timers[x->channel].terminal, TIMER_RESPONSE,
+                    bs__cookie(idx, x->hdr.gen));
 }
 
 static void on_timer(struct bs_node *node, uint32_t kind, uint64_t cookie)
@@ -173,11 +268,25 @@ static void on_timer(struct bs_node *node, uint32_t kind, uint64_t cookie)
     uint32_t idx = (uint32_t)cookie;
     struct term_txn *x = bs__pool_live(&t->txns, idx, (uint32_t)(cookie >> 32));
 
-    if (kind != TIMER_RESPONSE || !x)
+    if (!x)
         return;
+    if (kind == TIMER_CANCEL) {
+        if (x->answered && !x->cancelling)
+            send_cancellation(t, idx);
+        return;
+    }
+    if (kind != TIMER_RESPONSE || (x->answered && !x->cancelling) || env->now < x->deadline)
+        return;
+    if (x->cancelling) {
+        /* The purchase's outcome is reported; only the cancellation went unanswered. */
+        bs_node_note(node, BS_J_TIMEOUT, t->cfg.acquirer, NULL, x->trace,
+                     "no answer to the cancellation");
+        finish(t, idx);
+        return;
+    }
     env->ops->stat(env, BS_STAT_TERM_TIMEOUT, 1);
     bs_node_note(node, BS_J_TIMEOUT, t->cfg.acquirer, NULL, x->trace, "no response from acquirer");
-    env->ops->outcome(env, x->flow, NULL, env->now - x->started);
+    env->ops->outcome(env, x->flow, x->type, NULL, env->now - x->started);
     finish(t, idx);
 }
 

@@ -452,6 +452,127 @@ static void test_pos_interchange_rounding(void **state)
     end(f);
 }
 
+/* ---- refunds and rate changes (issue #6 items 4 and 6) ---------------------------------- */
+
+/*
+ * A refund (DE 3 20) posts a purchase's principal and interchange negated, the bridge fee as
+ * for a purchase; its reversal undoes all of it. Refunds are counted apart: credits in the
+ * reconciliation totals.
+ */
+static void test_refund_lines(void **state)
+{
+    struct fixture *f = begin(state);
+    struct bs_clearing_record r;
+    const struct bs_settle_pos *p;
+    struct bs_settle_totals t;
+
+    /* A Shetab card is refunded 1,000.00 RUB at a Mir shop: 100000 × 4510.25 / 100 =
+     * 4,510,250 IRR back to the card. */
+    r = rec(f, BS_CLR_FINANCIAL, T_CUT - 100 * SEC, MIR, SHETAB_CARD, false, 100000, 4510250, R4510,
+            "R1");
+    snprintf(f->c[f->nc - 1].proc, sizeof(f->c[0].proc), "200000");
+    assert_int_equal(bs_settlement_record(f->s, &r), 0);
+    /* Mir acquirer pays 100000, gets the 0.50 % interchange (500) back, pays the bridge's
+     * POS fee 500: net −100000. */
+    p = pos(f->s, 0, MIR, BS_SETTLE_ACQUIRER, 0);
+    assert_int_equal(p->principal, -100000);
+    assert_int_equal(p->interchange, 500);
+    assert_int_equal(p->bridge_fees, -500);
+    assert_int_equal(p->net, -100000);
+    assert_int_equal(p->count, 0);
+    assert_int_equal(p->refund_count, 1);
+    assert_int_equal(p->refund_amount, 100000);
+    /* Melli receives 4510250 for its cardholder, pays back 4510250 × 50 / 10000 = 22551.25 →
+     * 22551 interchange and the 20000 fee: net 4,467,699. */
+    p = pos(f->s, 0, SHETAB, BS_SETTLE_ISSUER, 0);
+    assert_int_equal(p->principal, 4510250);
+    assert_int_equal(p->interchange, -22551);
+    assert_int_equal(p->bridge_fees, -20000);
+    assert_int_equal(p->net, 4467699);
+    assert_int_equal(pos(f->s, 0, MIR, BS_SETTLE_BRIDGE, 0)->net, 100000);
+    assert_int_equal(pos(f->s, 0, SHETAB, BS_SETTLE_BRIDGE, 0)->net, -4467699);
+    assert_int_equal(bs_settlement_window(f->s, 0)->fx[MIR].billing, -4510250);
+    assert_invariants(f->s);
+    /* The bridge's 0500 for Melli: one credit of 4510250, no debit. */
+    assert_int_equal(
+        bs_settlement_bridge_totals(f->s, SHETAB, pidx(f->s, SHETAB, BS_SETTLE_ISSUER, 0), &t), 0);
+    assert_int_equal(t.debits, 0);
+    assert_int_equal(t.credits, 1);
+    assert_int_equal(t.credited, 4510250);
+
+    /* Its reversal puts every line back. */
+    r = rec(f, BS_CLR_REVERSAL, T_CUT - 90 * SEC, MIR, SHETAB_CARD, false, 100000, 4510250, R4510,
+            "R1");
+    assert_int_equal(bs_settlement_record(f->s, &r), 0);
+    p = pos(f->s, 0, SHETAB, BS_SETTLE_ISSUER, 0);
+    assert_int_equal(p->net, 0);
+    assert_int_equal(p->principal, 0);
+    assert_int_equal(p->refund_rev_count, 1);
+    assert_int_equal(p->refund_rev_amount, 4510250);
+    assert_int_equal(pos(f->s, 0, MIR, BS_SETTLE_ACQUIRER, 0)->net, 0);
+    assert_int_equal(
+        bs_settlement_bridge_totals(f->s, SHETAB, pidx(f->s, SHETAB, BS_SETTLE_ISSUER, 0), &t), 0);
+    assert_int_equal(t.debits, 1);
+    assert_int_equal(t.debited, 4510250);
+    assert_invariants(f->s);
+    end(f);
+}
+
+/*
+ * The mid rate changes during the day: transactions keep their own DE 10 (positions agree
+ * per transaction), and each window settles at the mid in force at its close.
+ */
+static void test_rate_change_settles_at_closing_mid(void **state)
+{
+    struct fixture *f = *state;
+    const struct bs_fx_change ch[] = { { T_CUT - 60 * SEC, { 460000, 2 } },
+                                       { T_CUT + 60 * SEC, { 445050, 2 } } };
+    const struct bs_rate R4600 = { 460000, 2 }, R4450 = { 445050, 2 };
+    struct bs_clearing_record r;
+    const struct bs_settle_window *w;
+
+    f->cfg.rate_follows_mid = true;
+    f->cfg.mid_changes = ch;
+    f->cfg.nmid_changes = 2;
+    begin(state);
+    /* 1,000.00 RUB withdrawals by Shetab cards at 4510.25 and, after the change, 4600. */
+    r = rec(f, BS_CLR_FINANCIAL, T_CUT - 100 * SEC, MIR, SHETAB_CARD, true, 100000, 4510250, R4510,
+            "X1");
+    assert_int_equal(bs_settlement_record(f->s, &r), 0);
+    r = rec(f, BS_CLR_FINANCIAL, T_CUT - 30 * SEC, MIR, SHETAB_CARD, true, 100000, 4600000, R4600,
+            "X2");
+    assert_int_equal(bs_settlement_record(f->s, &r), 0);
+    /* After the cutover and the second change: 1,000.00 RUB at 4450.50. */
+    r = rec(f, BS_CLR_FINANCIAL, T_CUT + 120 * SEC, MIR, SHETAB_CARD, true, 100000, 4450500, R4450,
+            "X3");
+    assert_int_equal(bs_settlement_record(f->s, &r), 0);
+    /* The reversal of X1, in window 2, undoes X1's own amounts (4510250 IRR). */
+    r = rec(f, BS_CLR_REVERSAL, T_CUT + 130 * SEC, MIR, SHETAB_CARD, true, 100000, 4510250, R4510,
+            "X1");
+    assert_int_equal(bs_settlement_record(f->s, &r), 0);
+    assert_int_equal(bs_settlement_close(f->s, T_CUT + 200 * SEC), 0);
+    assert_invariants(f->s);
+
+    w = bs_settlement_window(f->s, 0);
+    assert_int_equal(w->nrates, 2);
+    /* Window 1: RUB −200000, IRR +9110250; settled at the mid in force at the cutover,
+     * 4600: 200000 kopecks = 9,200,000 IRR, leaving the bridge −89,750 IRR. */
+    assert_int_equal(w->instr.rate.num, 460000);
+    assert_int_equal(w->instr.amount, 200000);
+    assert_int_equal(w->instr.counter_value, 9200000);
+    assert_int_equal(w->instr.residual[SHETAB], 9110250 - 9200000);
+    /* Markup is measured against the mid in force at each commit: 0 for both here. */
+    assert_int_equal(w->fx[MIR].markup, 0);
+    /* Window 2: X3 (−100000 RUB, +4450500 IRR) and X1's reversal (+100000, −4510250):
+     * both positions ≤ 0 on the IRR side, nothing crosses; the rate is the closing mid. */
+    w = bs_settlement_window(f->s, 1);
+    assert_int_equal(w->instr.rate.num, 445050);
+    assert_false(w->instr.needed);
+    assert_int_equal(w->pos[SHETAB][pidx(f->s, SHETAB, BS_SETTLE_BRIDGE, 0)].net,
+                     4450500 - 4510250);
+    end(f);
+}
+
 /* ---- reversals ------------------------------------------------------------------------ */
 
 static void test_reversal_same_window(void **state)
@@ -951,6 +1072,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_records, setup, teardown),
     };
     const struct CMUnitTest reversals[] = {
+        cmocka_unit_test_setup_teardown(test_refund_lines, fees_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rate_change_settles_at_closing_mid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reversal_same_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reversal_after_cutover_is_adjustment, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reversal_never_counted_twice, setup, teardown),

@@ -108,9 +108,10 @@ static void f_stat(struct bs_env *env, enum bs_stat s, int64_t delta)
         fe(env)->stats[s] += delta;
 }
 
-static void f_outcome(struct bs_env *env, uint32_t flow, const char *rc, bs_time_us latency)
+static void f_outcome(struct bs_env *env, uint32_t flow, unsigned type, const char *rc,
+                      bs_time_us latency)
 {
-    (void)env, (void)flow, (void)rc, (void)latency;
+    (void)env, (void)flow, (void)type, (void)rc, (void)latency;
 }
 
 static const char *f_name(struct bs_env *env, uint32_t id)

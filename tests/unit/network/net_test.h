@@ -69,6 +69,10 @@ struct t_env {
     size_t nlines;
     int64_t stats[BS_STAT_COUNT + 16];
     const char *secrets[8];
+    /* Terminal outcomes: how many, and the last one's type and RC ("" when timed out). */
+    size_t noutcomes;
+    unsigned last_type;
+    char last_rc[3];
 };
 
 /* Initialise @e (heap memory for journal lines is freed by t_env_deinit()). */
@@ -88,6 +92,7 @@ void t_plain_node(struct bs_node *n, struct t_env *e, uint32_t id, const char *n
 /* ---- groups --------------------------------------------------------------------------- */
 
 int t_run_routing(void);
+int t_run_txn_types(void);
 int t_run_journal(void);
 int t_run_wire(void);
 int t_run_issuer(void);

@@ -165,12 +165,16 @@ static void fe_stat(struct bs_env *env, enum bs_stat s, int64_t delta)
     e->stats[s] += delta;
 }
 
-static void fe_outcome(struct bs_env *env, uint32_t flow, const char *rc, bs_time_us latency)
+static void fe_outcome(struct bs_env *env, uint32_t flow, unsigned type, const char *rc,
+                       bs_time_us latency)
 {
-    (void)env;
+    struct t_env *e = env_of(env);
+
     (void)flow;
-    (void)rc;
     (void)latency;
+    e->noutcomes++;
+    e->last_type = type;
+    snprintf(e->last_rc, sizeof(e->last_rc), "%s", rc ? rc : "");
 }
 
 static const char *fe_node_name(struct bs_env *env, uint32_t id)

@@ -771,6 +771,159 @@ static void daily_limit(void **state)
     finish(state);
 }
 
+/* ---- transaction types (issue #6 item 4) -------------------------------------------- */
+
+/*
+ * A refund (DE 3 20) credits the card — even one with no funds —, once for a repeat; its
+ * reversal debits it back exactly once, even into overdraft; the ledger posts the refund
+ * as a credit and the reversal as a debit.
+ */
+static void refund_credits_and_reverses_once(void **state)
+{
+    struct iss_fx *f = start(state, true);
+    struct bs_iso_msg req, resp, rev;
+    struct bs_ledger_totals t;
+
+    make_0200(f, &req, f->pan[1], 12345);
+    assert_int_equal(bs_iso_msg_set_str(&req, 3, "200000"), 0);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "00");
+    assert_true(bs_iso_msg_has(&resp, 38));
+    assert_int_equal(balance(f, 1), 5000 + 12345);
+    assert_int_equal(exchange(f, &req, &resp), 1); /* a repeat: the stored answer */
+    expect_rc(&resp, "0210", "00");
+    assert_int_equal(balance(f, 1), 17345);
+    bs_ledger_totals(ledger(f), &t);
+    assert_int_equal(t.credits, 1);
+    assert_int_equal(t.credited, 12345);
+    assert_int_equal(t.debits, 0);
+
+    /* The cardholder spends it all; the refund's reversal still takes it back. */
+    make_0200(f, &req, f->pan[1], 17345);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "00");
+    assert_int_equal(balance(f, 1), 0);
+    make_0200(f, &req, f->pan[1], 12345);
+    assert_int_equal(bs_iso_msg_set_str(&req, 3, "200000"), 0);
+    assert_int_equal(bs_iso_msg_set_str(&req, 11, "000101"), 0); /* the refund's key */
+    make_0420(f, &rev, &req, "0420");
+    assert_int_equal(bs_iso_msg_set_str(&rev, 39, "68"), 0);
+    assert_int_equal(exchange(f, &rev, &resp), 1);
+    expect_rc(&resp, "0430", "00");
+    assert_int_equal(balance(f, 1), -12345);
+    assert_int_equal(f->env.stats[BS_STAT_REVERSAL_APPLIED], 1);
+    make_0420(f, &rev, &req, "0421");
+    assert_int_equal(bs_iso_msg_set_str(&rev, 39, "68"), 0);
+    assert_int_equal(exchange(f, &rev, &resp), 1);
+    expect_rc(&resp, "0430", "00");
+    assert_int_equal(balance(f, 1), -12345);
+    assert_int_equal(f->env.stats[BS_STAT_REVERSAL_APPLIED], 1);
+    finish(state);
+}
+
+/*
+ * A balance inquiry (0100, DE 3 31, DE 4 zero) posts nothing and answers DE 54: one set,
+ * account type from DE 3, amount type 02, the card's currency, C, the available balance.
+ * Declined ones (expired card) carry no DE 54.
+ */
+static void balance_inquiry_answers_de54(void **state)
+{
+    struct iss_fx *f = start(state, true);
+    struct bs_iso_msg req, resp;
+    struct bs_ledger_totals t;
+    struct bs_addl_amount a;
+    char de54[64];
+
+    make_0200(f, &req, f->pan[1], 0);
+    assert_int_equal(bs_iso_msg_set_mti(&req, "0100"), 0);
+    assert_int_equal(bs_iso_msg_set_str(&req, 3, "312000"), 0);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0110", "00");
+    assert_int_equal(bs_iso_msg_get_str(&resp, 54, de54, sizeof(de54)), BS_ADDL_AMOUNT_LEN);
+    assert_string_equal(de54, "2002643C000000005000");
+    assert_int_equal(bs_addl_amount_parse(de54, strlen(de54), 0, &a), 0);
+    assert_int_equal(a.amount, 5000);
+    assert_int_equal(a.currency, 643);
+    assert_int_equal(balance(f, 1), 5000);
+    bs_ledger_totals(ledger(f), &t);
+    assert_int_equal(t.debits + t.credits, 0);
+
+    make_0200(f, &req, f->pan[2], 0);
+    assert_int_equal(bs_iso_msg_set_mti(&req, "0100"), 0);
+    assert_int_equal(bs_iso_msg_set_str(&req, 3, "310000"), 0);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0110", "54");
+    assert_false(bs_iso_msg_has(&resp, 54));
+    /* A currency the issuer does not bill is refused as for any request. */
+    make_0200(f, &req, f->pan[0], 0);
+    assert_int_equal(bs_iso_msg_set_mti(&req, "0100"), 0);
+    assert_int_equal(bs_iso_msg_set_str(&req, 3, "310000"), 0);
+    assert_int_equal(bs_iso_msg_set_str(&req, 49, "364"), 0);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0110", "12");
+    finish(state);
+}
+
+/* A customer cancellation (reversal DE 39 17) undoes the purchase once and is counted as a
+ * cancellation, not as a timeout reversal. */
+static void cancellation_counted_apart(void **state)
+{
+    struct iss_fx *f = start(state, true);
+    struct bs_iso_msg req, resp, rev;
+
+    make_0200(f, &req, f->pan[0], 70000);
+    assert_int_equal(exchange(f, &req, &resp), 1);
+    expect_rc(&resp, "0210", "00");
+    for (int i = 0; i < 2; i++) {
+        make_0420(f, &rev, &req, i ? "0421" : "0420");
+        assert_int_equal(bs_iso_msg_set_str(&rev, 39, "17"), 0);
+        assert_int_equal(exchange(f, &rev, &resp), 1);
+        expect_rc(&resp, "0430", "00");
+        assert_int_equal(balance(f, 0), 1000000);
+    }
+    assert_int_equal(f->env.stats[BS_STAT_CANCEL_APPLIED], 1);
+    assert_int_equal(f->env.stats[BS_STAT_REVERSAL_APPLIED], 0);
+    finish(state);
+}
+
+/* DE 54 amount sets: format and parse are inverse; bad input is refused, never read past. */
+static void addl_amount_codec(void **state)
+{
+    struct bs_addl_amount a = { "00", "02", 364, -1234567 }, b;
+    char out[BS_ADDL_AMOUNT_LEN + 1];
+    const char two[] = "1002643C0000000050000002364D000000000007";
+
+    (void)state;
+    assert_int_equal(bs_addl_amount_format(&a, out), 0);
+    assert_string_equal(out, "0002364D000001234567");
+    assert_int_equal(bs_addl_amount_parse(out, strlen(out), 0, &b), 0);
+    assert_int_equal(b.amount, -1234567);
+    assert_int_equal(b.currency, 364);
+    assert_string_equal(b.amount_type, "02");
+    assert_int_equal(bs_addl_amount_parse(two, strlen(two), 1, &b), 0);
+    assert_int_equal(b.amount, -7);
+    assert_string_equal(b.account_type, "00");
+    assert_int_equal(bs_addl_amount_parse(two, strlen(two), 2, &b), BS_ENOTFOUND);
+    assert_int_equal(bs_addl_amount_parse(two, 39, 1, &b), BS_ENOTFOUND);
+    assert_int_equal(bs_addl_amount_parse("0002643X000000000001", 20, 0, &b), BS_EFORMAT);
+    assert_int_equal(bs_addl_amount_parse("0002643C00000000000A", 20, 0, &b), BS_EFORMAT);
+    a.amount = INT64_C(1000000000000);
+    assert_int_equal(bs_addl_amount_format(&a, out), BS_ERANGE);
+    a.amount = 1;
+    memcpy(a.amount_type, "2", 2);
+    assert_int_equal(bs_addl_amount_format(&a, out), BS_EINVAL);
+    /* Processing codes and types. */
+    assert_string_equal(bs_txn_proc_code(BS_TXN_REFUND, BS_CH_POS), "200000");
+    assert_string_equal(bs_txn_proc_code(BS_TXN_BALANCE_INQUIRY, BS_CH_ATM), "310000");
+    assert_string_equal(bs_txn_proc_code(BS_TXN_CANCELLATION, BS_CH_POS), "000000");
+    assert_string_equal(bs_txn_proc_code(BS_TXN_ATM_WITHDRAWAL, BS_CH_POS), "010000");
+    assert_int_equal(bs_txn_type_of_proc("200000"), BS_TXN_REFUND);
+    assert_int_equal(bs_txn_type_of_proc("310000"), BS_TXN_BALANCE_INQUIRY);
+    assert_int_equal(bs_txn_type_of_proc(""), BS_TXN_PURCHASE);
+    assert_int_equal(bs_channel_of_proc("310000"), BS_CH_ATM);
+    assert_int_equal(bs_channel_of_proc("200000"), BS_CH_POS);
+}
+
 int t_run_issuer(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, iss_setup, iss_teardown)
@@ -790,6 +943,10 @@ int t_run_issuer(void)
         T(map_failure_never_loses_money),
         T(blocked_cards),
         T(daily_limit),
+        T(refund_credits_and_reverses_once),
+        T(balance_inquiry_answers_de54),
+        T(cancellation_counted_apart),
+        T(addl_amount_codec),
     };
 #undef T
     return cmocka_run_group_tests_name("issuer", issuer, NULL, NULL);

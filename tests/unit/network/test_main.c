@@ -15,6 +15,7 @@ int main(void)
     failed += t_run_journal();
     failed += t_run_wire();
     failed += t_run_issuer();
+    failed += t_run_txn_types();
     bs_set_allocator(NULL);
     return failed ? 1 : 0;
 }
