@@ -325,7 +325,8 @@ int bs_terminal_new(const struct bs_terminal_cfg *cfg, struct bs_key *key, struc
  * bs_terminal_start() - start transaction @req now: build, sign and send the 0200 (0100 for
  * a balance inquiry), and start the terminal timer. A cancellation, once approved, stays
  * in flight: after @req->cancel_after the terminal sends a 0400 reversal request (DE 39
- * 17 customer cancellation, DE 90 naming the 0200) and waits for the 0410 up to its timer.
+ * 17 customer cancellation, DE 90 naming the 0200) and waits for the 0410 up to its timer,
+ * repeating it as 0401 (same STAN and DE 7) up to three times before it gives up.
  * Return: 0; BS_ELIMIT when 999,999 are in flight; BS_EFORMAT when the request does not
  * pack; BS_EINVAL for a type out of range or a cancellation without a delay.
  */

@@ -163,7 +163,7 @@ static void handle_terminal_request(struct acquirer *a, struct bs_iso_msg *m, ui
     char de7[11], rrn[13];
     int rc;
 
-    if (strcmp(m->mti, "0400") == 0) {
+    if (strcmp(m->mti, "0400") == 0 || strcmp(m->mti, "0401") == 0) {
         cancellation(a, m, trace);
         return;
     }

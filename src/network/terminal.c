@@ -13,6 +13,9 @@
 
 enum { TIMER_RESPONSE = 1, TIMER_CANCEL = 2 };
 
+/* An unanswered cancellation is repeated (0401, same STAN and DE 7) this many times. */
+#define CANCEL_REPEATS 3
+
 struct term_txn {
     struct bs__pool_hdr hdr;
     uint32_t stan;
@@ -20,8 +23,10 @@ struct term_txn {
     uint64_t trace;
     bs_time_us started;
     uint8_t type, channel;
-    bool answered;   /* a cancellation's purchase was approved; its 0400 comes next */
-    bool cancelling; /* the 0400 is out, the terminal waits for the 0410 */
+    bool answered;          /* a cancellation's purchase was approved; its 0400 comes next */
+    bool cancelling;        /* the 0400 is out, the terminal waits for the 0410 */
+    uint8_t cancel_repeats; /* 0401s sent so far */
+    char cancel_dt[11];     /* DE 7 of the 0400, kept for its repeats */
     bs_time_us cancel_after;
     bs_time_us deadline; /* of the latest response timer: an earlier one no longer counts */
     /* What the cardholder's cancellation (0400) repeats of the approved purchase. */
@@ -103,6 +108,7 @@ int bs_terminal_start(struct bs_node *node, const struct bs_txn_request *req)
     x->type = (uint8_t)req->type;
     x->channel = (uint8_t)req->channel;
     x->answered = x->cancelling = false;
+    x->cancel_repeats = 0;
     x->cancel_after = req->cancel_after;
 
     bs_format_times(bs_node_now(node), t->cfg.utc_offset_min, de7, de12, de13);
@@ -212,9 +218,9 @@ static void on_message(struct bs_node *node, uint32_t from, const uint8_t *buf, 
  * The cardholder cancels the approved purchase @idx: a 0400 reversal request to the
  * acquirer under a new STAN, DE 39 17 (customer cancellation), DE 90 naming the 0200 by the
  * terminal's own STAN and DE 7 (a terminal has no DE 32: zeros), and the purchase's DE 2,
- * 3, 4, 41, 42, 49.
+ * 3, 4, 41, 42, 49. @repeat: the same again as 0401 (same STAN and DE 7) after no answer.
  */
-static void send_cancellation(struct terminal *t, uint32_t idx)
+static void send_cancellation(struct terminal *t, uint32_t idx, bool repeat)
 {
     struct bs_node *node = &t->base;
     struct bs_env *env = node->env;
@@ -224,18 +230,23 @@ static void send_cancellation(struct terminal *t, uint32_t idx)
     uint32_t stan;
     int rc;
 
-    if (next_stan(t, &stan) != 0 || bs__map_put(&t->by_stan, stan, idx) != 0) {
-        bs_node_note(node, BS_J_REVERSAL, t->cfg.acquirer, NULL, x->trace,
-                     "cancellation not sent: no STAN free");
-        finish(t, idx);
-        return;
+    if (!repeat) {
+        if (next_stan(t, &stan) != 0 || bs__map_put(&t->by_stan, stan, idx) != 0) {
+            bs_node_note(node, BS_J_REVERSAL, t->cfg.acquirer, NULL, x->trace,
+                         "cancellation not sent: no STAN free");
+            finish(t, idx);
+            return;
+        }
+        bs__map_del(&t->by_stan, x->stan, idx);
+        x->stan = stan;
+        x->cancelling = true;
+        bs_format_times(bs_node_now(node), t->cfg.utc_offset_min, x->cancel_dt, NULL, NULL);
     }
-    bs__map_del(&t->by_stan, x->stan, idx);
-    x->stan = stan;
-    x->cancelling = true;
-    bs_format_times(bs_node_now(node), t->cfg.utc_offset_min, de7, de12, de13);
+    stan = x->stan;
+    memcpy(de7, x->cancel_dt, sizeof(de7));
+    bs_format_times(bs_node_now(node), t->cfg.utc_offset_min, NULL, de12, de13);
     snprintf(de90, sizeof(de90), "0200%s%s%011u%011u", x->orig_stan, x->orig_dt, 0u, 0u);
-    bs_iso_msg_init(&m, "0400");
+    bs_iso_msg_init(&m, repeat ? "0401" : "0400");
     rc = bs_iso_msg_set_str(&m, 2, x->pan);
     rc = rc ? rc : bs_iso_msg_set_str(&m, 3, bs_txn_proc_code(BS_TXN_PURCHASE, x->channel));
     rc = rc ? rc : bs_iso_msg_set_str(&m, 4, x->amount);
@@ -254,7 +265,8 @@ static void send_cancellation(struct terminal *t, uint32_t idx)
         finish(t, idx);
         return;
     }
-    env->ops->stat(env, BS_STAT_CANCEL_REQUESTED, 1);
+    if (!repeat)
+        env->ops->stat(env, BS_STAT_CANCEL_REQUESTED, 1);
     x = bs__pool_at(&t->txns, idx);
     x->deadline = env->now + t->cfg.timers[x->channel].terminal;
     env->ops->timer(env, node->id, t->cfg.timers[x->channel].terminal, TIMER_RESPONSE,
@@ -272,15 +284,23 @@ static void on_timer(struct bs_node *node, uint32_t kind, uint64_t cookie)
         return;
     if (kind == TIMER_CANCEL) {
         if (x->answered && !x->cancelling)
-            send_cancellation(t, idx);
+            send_cancellation(t, idx, false);
         return;
     }
     if (kind != TIMER_RESPONSE || (x->answered && !x->cancelling) || env->now < x->deadline)
         return;
+    if (x->cancelling && x->cancel_repeats < CANCEL_REPEATS) {
+        /* Unanswered: the terminal asks again; the acquirer reverses at most once. */
+        x->cancel_repeats++;
+        bs_node_note(node, BS_J_TIMEOUT, t->cfg.acquirer, NULL, x->trace,
+                     "no answer to the cancellation: repeated as 0401");
+        send_cancellation(t, idx, true);
+        return;
+    }
     if (x->cancelling) {
         /* The purchase's outcome is reported; only the cancellation went unanswered. */
         bs_node_note(node, BS_J_TIMEOUT, t->cfg.acquirer, NULL, x->trace,
-                     "no answer to the cancellation");
+                     "no answer to the cancellation: given up");
         finish(t, idx);
         return;
     }

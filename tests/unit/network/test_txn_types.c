@@ -7,8 +7,9 @@
  *   reversal of an earlier one carries that one's DE 6 and DE 10 exactly;
  * - a refund is converted at the other side of the mid (markup against the cardholder);
  * - a balance inquiry's DE 54 gets a second set in the acquirer's currency;
- * - a cardholder cancellation: terminal 0400 → acquirer 0410 and one 0420 (DE 39 17) to the
- *   switch, never two; a repeat is acknowledged without a second reversal.
+ * - a cardholder cancellation: terminal 0400 (lost, repeated as 0401) → acquirer 0410 and
+ *   one 0420 (DE 39 17) to the switch, never two; a repeat is acknowledged without a
+ *   second reversal.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -369,7 +370,8 @@ static void cancellation_reverses_once(void **state)
                                   .trace = 7 };
     struct bs_iso_msg m, resp;
     enum bs_sig_status st;
-    char v[8];
+    char v[8], stan0[8];
+    struct t_sent again;
 
     assert_non_null(f);
     *state = f;
@@ -411,7 +413,7 @@ static void cancellation_reverses_once(void **state)
     assert_string_equal(f->env.last_rc, "00");
     assert_int_equal(bs_terminal_in_flight(f->term), 1);
 
-    /* 3 s later the cardholder cancels: 0400 with DE 39 17 and DE 90. */
+    /* 3 s later the cardholder cancels: 0400 with DE 39 17 and DE 90. It is lost. */
     fire_last_timer(f, TERM);
     assert_int_equal(f->env.nsent, 1);
     assert_int_equal(f->env.stats[BS_STAT_CANCEL_REQUESTED], 1);
@@ -423,7 +425,22 @@ static void cancellation_reverses_once(void **state)
         get(&c400, 39, v, sizeof(v));
         assert_string_equal(v, "17");
         assert_true(bs_iso_msg_has(&c400, 90));
+        get(&c400, 11, stan0, sizeof(stan0));
     }
+    f->env.nsent = 0;
+    /* No answer within the terminal timer: the same request again as 0401. */
+    fire_last_timer(f, TERM);
+    assert_int_equal(f->env.nsent, 1);
+    assert_int_equal(f->env.stats[BS_STAT_CANCEL_REQUESTED], 1);
+    {
+        struct t_sent s = f->env.sent[0];
+        struct bs_iso_msg c401;
+        assert_int_equal(bs_node_recv(&f->sw, f->d, TERM, s.buf, s.n, 7, &c401, &st), 0);
+        assert_string_equal(c401.mti, "0401");
+        get(&c401, 11, v, sizeof(v));
+        assert_string_equal(v, stan0);
+    }
+    again = f->env.sent[0];
     deliver(f, 0);
     /* The acquirer answers the terminal 0410 and sends one 0420 (DE 39 17) to the switch. */
     assert_int_equal(f->env.nsent, 2);
@@ -439,7 +456,16 @@ static void cancellation_reverses_once(void **state)
         assert_int_equal(f->env.stats[BS_STAT_CANCEL_SENT], 1);
         assert_int_equal(f->env.stats[BS_STAT_REVERSAL_SENT], 0);
         assert_int_equal(bs_acquirer_open_reversals(f->acq), 1);
-        deliver(f, !to_sw); /* the 0410 to the terminal: its business is over */
+        /* The repeat arrives twice (a duplicate on the link): answered, never reversed
+         * twice. */
+        f->env.sent[0] = again;
+        f->env.nsent = 1;
+        deliver(f, 0);
+        assert_int_equal(f->env.nsent, 1);
+        assert_int_equal(f->env.sent[0].to, TERM);
+        assert_int_equal(f->env.stats[BS_STAT_CANCEL_SENT], 1);
+        assert_int_equal(bs_acquirer_open_reversals(f->acq), 1);
+        deliver(f, 0); /* the 0410 to the terminal: its business is over */
     }
     assert_int_equal(bs_terminal_in_flight(f->term), 0);
     assert_int_equal(f->env.noutcomes, 1);
