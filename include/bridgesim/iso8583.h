@@ -264,14 +264,31 @@ int bs_iso_msg_set_num(struct bs_iso_msg *m, unsigned de, int64_t v, unsigned wi
 /** bs_iso_msg_unset() - remove DE @de if present. */
 void bs_iso_msg_unset(struct bs_iso_msg *m, unsigned de);
 
-/** bs_iso_msg_has() - whether DE @de is present. */
-bool bs_iso_msg_has(const struct bs_iso_msg *m, unsigned de);
+/** bs_iso_msg_has() - whether DE @de is present (inline: every hop asks it many times). */
+static inline bool bs_iso_msg_has(const struct bs_iso_msg *m, unsigned de)
+{
+    if (!m || de < 1 || de > BS_ISO_MAX_DE)
+        return false;
+    return (m->present[(de - 1) >> 6] >> ((de - 1) & 63)) & 1u;
+}
 
 /**
  * bs_iso_msg_get() - the value of DE @de, or NULL when absent. The pointer points into
- * @m and is valid until @m changes. *@ret_len receives the length (may be NULL).
+ * @m and is valid until @m changes. *@ret_len receives the length, 0 when absent (may be
+ * NULL).
  */
-const uint8_t *bs_iso_msg_get(const struct bs_iso_msg *m, unsigned de, size_t *ret_len);
+static inline const uint8_t *bs_iso_msg_get(const struct bs_iso_msg *m, unsigned de,
+                                            size_t *ret_len)
+{
+    if (!bs_iso_msg_has(m, de)) {
+        if (ret_len)
+            *ret_len = 0;
+        return NULL;
+    }
+    if (ret_len)
+        *ret_len = m->len[de];
+    return m->data + m->off[de];
+}
 
 /**
  * bs_iso_msg_get_str() - copy DE @de into @buf as a NUL-terminated string.

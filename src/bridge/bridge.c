@@ -11,6 +11,7 @@
 
 #include <bridgesim/bridge.h>
 
+#include "common/fmt.h"
 #include "common/map.h"
 #include "common/pool.h"
 #include "network/expire.h"
@@ -209,7 +210,10 @@ static void make_rrn(struct bridge *b, bs_time_us now, char out[13])
 
     bs_civil_from_us(now, 0, NULL, NULL, NULL, &h, &mi, NULL, NULL);
     b->rrn_seq = b->rrn_seq >= 9999999 ? 1 : b->rrn_seq + 1;
-    snprintf(out, 13, "B%02d%02d%07u", h, mi, b->rrn_seq);
+    out[0] = 'B';
+    bs__put_dec(out + 1, (unsigned)h, 2);
+    bs__put_dec(out + 3, (unsigned)mi, 2);
+    *bs__put_dec(out + 5, b->rrn_seq, 7) = '\0';
 }
 
 static void report_clearing(struct bridge *b, const struct leg *l, enum bs_clearing_kind kind)
@@ -257,8 +261,7 @@ static void answer(struct bridge *b, struct leg *l, const struct bs_iso_msg *res
     if (l->billing >= 0 && l->rate[0]) {
         c.billing = l->billing;
         memcpy(c.rate, l->rate, 9);
-        snprintf(c.billing_currency, sizeof(c.billing_currency), "%03u",
-                 b->cfg.side[!l->from].currency);
+        *bs__put_dec(c.billing_currency, b->cfg.side[!l->from].currency % 1000, 3) = '\0';
     }
     if (resp && l->type == BS_TXN_BALANCE_INQUIRY && strcmp(l->rc, "00") == 0)
         balance_for_acquirer(b, l, resp);
@@ -293,7 +296,7 @@ static void outbound(const struct bridge *b, const struct leg *l, struct bs_cano
     memcpy(c.rrn, l->out_rrn, sizeof(c.rrn));
     c.billing = l->billing;
     memcpy(c.rate, l->rate, sizeof(c.rate));
-    snprintf(c.billing_currency, sizeof(c.billing_currency), "%03u", b->cfg.side[to].currency);
+    *bs__put_dec(c.billing_currency, b->cfg.side[to].currency % 1000, 3) = '\0';
     *ret = c;
 }
 
@@ -449,8 +452,8 @@ static void handle_request(struct bridge *b, int from, struct bs_iso_msg *m, uin
     l->hin = bs__tkey_hash(&in);
     l->content = bs__content_hash(m);
     l->out.cls = in.cls;
-    snprintf(l->out.acq, sizeof(l->out.acq), "%s", b->inst[to]);
-    snprintf(l->out.stan, sizeof(l->out.stan), "%06u", b->next_stan[to]);
+    bs__put_str(l->out.acq, sizeof(l->out.acq), b->inst[to]);
+    *bs__put_dec(l->out.stan, b->next_stan[to], 6) = '\0';
     b->next_stan[to] = b->next_stan[to] >= 999999 ? 1 : b->next_stan[to] + 1;
     bs_format_times(bs_node_now(&b->base), 0, l->out.dt, NULL, NULL);
     l->hout = bs__tkey_hash(&l->out);

@@ -119,11 +119,22 @@ int bs__map_del(struct bs__map *m, uint64_t hash, uint32_t val)
 uint64_t bs__hash(const void *data, size_t n, uint64_t seed)
 {
     const uint8_t *p = data;
-    uint64_t h = 0xcbf29ce484222325ULL ^ seed;
+    uint64_t h = 0xcbf29ce484222325ULL ^ seed ^ ((uint64_t)n * 0x9e3779b97f4a7c15ULL), x;
 
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ULL;
+    /* Eight bytes per step (keys are 10..40 bytes): multiply-rotate mixing, then the
+     * murmur3 finaliser spreads every input bit over the whole word. */
+    for (; n >= 8; n -= 8, p += 8) {
+        memcpy(&x, p, 8);
+        h ^= x;
+        h *= 0x100000001b3ULL * 0x9e3779b97f4a7c15ULL | 1;
+        h = h << 29 | h >> 35;
+    }
+    if (n) {
+        x = 0;
+        memcpy(&x, p, n);
+        h ^= x;
+        h *= 0x100000001b3ULL * 0x9e3779b97f4a7c15ULL | 1;
+        h = h << 29 | h >> 35;
     }
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;

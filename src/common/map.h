@@ -36,7 +36,8 @@ int bs__map_get(const struct bs__map *m, uint64_t hash, bs__map_eq eq, const voi
 /** Remove the entry (hash, val). Return: 0; BS_ENOTFOUND. */
 int bs__map_del(struct bs__map *m, uint64_t hash, uint32_t val);
 
-/** 64-bit hash of bytes (FNV-1a followed by a murmur3 finaliser for avalanche). */
+/** 64-bit hash of bytes (eight bytes per multiply-rotate step, then a murmur3 finaliser
+ * for avalanche). Not stable across versions: never store it. */
 uint64_t bs__hash(const void *data, size_t n, uint64_t seed);
 
 #endif

@@ -111,22 +111,6 @@ void bs_iso_msg_unset(struct bs_iso_msg *m, unsigned de)
     m->present[(de - 1) >> 6] &= ~de_bit(de);
 }
 
-bool bs_iso_msg_has(const struct bs_iso_msg *m, unsigned de)
-{
-    if (!m || de < 1 || de > BS_ISO_MAX_DE)
-        return false;
-    return (m->present[(de - 1) >> 6] >> ((de - 1) & 63)) & 1u;
-}
-
-const uint8_t *bs_iso_msg_get(const struct bs_iso_msg *m, unsigned de, size_t *ret_len)
-{
-    if (!bs_iso_msg_has(m, de))
-        return NULL;
-    if (ret_len)
-        *ret_len = m->len[de];
-    return m->data + m->off[de];
-}
-
 int bs_iso_msg_get_str(const struct bs_iso_msg *m, unsigned de, char *buf, size_t cap)
 {
     size_t n;

@@ -251,7 +251,7 @@ static void answer_terminal(struct acquirer *a, const struct acq_txn *x,
     char mti[5];
 
     if (resp) {
-        m = *resp;
+        bs_iso_msg_copy(&m, resp); /* the used part only, not the 9 KB struct */
     } else {
         if (bs_mti_response(x->mti, mti) != 0)
             return;

@@ -12,6 +12,7 @@
 #include <bridgesim/money.h>
 #include <bridgesim/network.h>
 
+#include "common/fmt.h"
 #include "common/map.h"
 #include "common/pool.h"
 #include "network/expire.h"
@@ -339,7 +340,7 @@ static void authorise(struct issuer *is, uint32_t from, const struct bs_iso_msg 
         if (!p->credit)
             limit_use(is, card, p->day, amount);
         is->auth_seq = is->auth_seq >= 999999 ? 1 : is->auth_seq + 1;
-        snprintf(p->auth, sizeof(p->auth), "%06u", is->auth_seq);
+        *bs__put_dec(p->auth, is->auth_seq, 6) = '\0';
     }
     if (bs__map_put(&is->by_key, p->hkey, idx) != 0) {
         /* Without its index entry the posting could never be reversed or recognised as a
