@@ -23,6 +23,7 @@
 #include <bridgesim/money.h>
 #include <bridgesim/network.h>
 
+#include "common/fmt.h"
 #include "engine/capacity.h"
 #include "engine/faults.h"
 #include "engine/world.h"
@@ -30,6 +31,10 @@
 #include "journal/jfile.h"
 #include "workload/arrivals.h"
 #include "workload/merchants.h"
+
+/* Message buffers recycled by buf_get()/buf_put(): their size, and how many are kept. */
+#define BUF_SMALL 512
+#define BUF_KEEP  4096
 
 enum node_role { ROLE_SWITCH, ROLE_ISSUER, ROLE_ACQUIRER, ROLE_TERMINALS, ROLE_BRIDGE };
 
@@ -113,6 +118,8 @@ struct bs_world {
     bs_time_us rt_clock;
     bool interrupted;                 /* stopped early by opts.stop or SIGINT */
     struct bs_settlement *settlement; /* clearing and settlement of the bridge's records */
+    uint8_t *free_bufs[BUF_KEEP];     /* recycled message buffers (buf_get()) */
+    size_t nfree_bufs;
 };
 
 static struct bs_world *world_of(struct bs_env *env)
@@ -133,10 +140,35 @@ static void errf(char *buf, size_t len, const char *fmt, ...)
 
 /* ---- the environment the nodes see ---------------------------------------------------- */
 
+/*
+ * Message buffers: every message in flight has its own copy of its bytes (the sender's
+ * buffer is its stack). Buffers of up to BUF_SMALL bytes (nearly every message) are
+ * recycled through a free list instead of malloc() and free() per message; larger ones
+ * are allocated to size. Either kind is a bs_malloc() block, so whoever holds one may
+ * also bs_free() it (the queue does, for events left at the end).
+ */
+static uint8_t *buf_get(struct bs_world *w, size_t n)
+{
+    if (n > BUF_SMALL)
+        return bs_malloc(n);
+    if (w->nfree_bufs)
+        return w->free_bufs[--w->nfree_bufs];
+    return bs_malloc(BUF_SMALL);
+}
+
+/* Give back the buffer of a message event of @n bytes. */
+static void buf_put(struct bs_world *w, uint8_t *buf, size_t n)
+{
+    if (buf && n <= BUF_SMALL && w->nfree_bufs < BUF_KEEP)
+        w->free_bufs[w->nfree_bufs++] = buf;
+    else
+        bs_free(buf);
+}
+
 static void push_event(struct bs_world *w, struct bs_event *ev)
 {
     if (bs_queue_push(&w->q, ev) != 0) {
-        bs_free(ev->buf);
+        buf_put(w, ev->buf, ev->len);
         w->io_error = true;
     }
 }
@@ -190,7 +222,7 @@ static void push_message(struct bs_world *w, uint32_t from, uint32_t to, const u
     ev.trace = trace;
     ev.len = (uint32_t)n;
     ev.aux = w->nodes[to].cap ? MSG_ARRIVING : 0;
-    ev.buf = bs_malloc(n ? n : 1);
+    ev.buf = buf_get(w, n);
     if (!ev.buf) {
         w->io_error = true;
         return;
@@ -1532,6 +1564,8 @@ void bs_world_free(struct bs_world *w)
     bs_keystore_free(w->rogue);
     bs_hsm_free(w->hsm);
     bs_queue_deinit(&w->q);
+    while (w->nfree_bufs)
+        bs_free(w->free_bufs[--w->nfree_bufs]);
     bs_free(w->linkmat);
     bs_free(w->links);
     bs_free(w->nodes);
@@ -1630,7 +1664,7 @@ static void arrival(struct bs_world *w)
         uint16_t e = bs_issuer_card_expiry(w->nodes[w->iss_id[fl->cards][i]].node, card);
         if (e == 0)
             e = 3012; /* unknown cards carry a plausible future expiry */
-        snprintf(req.expiry, sizeof(req.expiry), "%04u", e);
+        *bs__put_dec(req.expiry, e, 4) = '\0';
     }
     amount = bs_dist_sample(&fl->amount, bs_rng_next_cb, r);
     req.amount = (int64_t)llround(amount);
@@ -1741,7 +1775,7 @@ static bool held_by_fault(struct bs_world *w, struct bs_event *ev)
     if (bs_faults_crashed(w->faults, ev->due, ev->node, &until)) {
         if (ev->kind == BS_EV_MESSAGE) {
             journal_drop(w, ev->from, ev->node, ev->trace, NULL, "receiver crashed");
-            bs_free(ev->buf);
+            buf_put(w, ev->buf, ev->len);
             return true;
         }
     } else if (!bs_faults_paused(w->faults, ev->due, ev->node, &until)) {
@@ -1767,7 +1801,7 @@ static void admit(struct bs_world *w, struct bs_event *ev)
     if (bs_capacity_admit(dst->cap, w->env.now, (bs_time_us)llround(service), &start) != 0) {
         journal_drop(w, ev->from, ev->node, ev->trace, NULL, "queue full");
         w->queue_dropped++;
-        bs_free(ev->buf);
+        buf_put(w, ev->buf, ev->len);
         return;
     }
     ev->due = start + (bs_time_us)llround(service);
@@ -1849,7 +1883,7 @@ static void dispatch(struct bs_world *w, struct bs_event *ev)
         n = w->nodes[ev->node].node;
         w->messages++;
         n->ops->on_message(n, ev->from, ev->buf, ev->len, ev->trace);
-        bs_free(ev->buf);
+        buf_put(w, ev->buf, ev->len);
         break;
     case BS_EV_TIMER:
         n = w->nodes[ev->node].node;
@@ -1906,14 +1940,14 @@ static int run_virtual(struct bs_world *w)
     while (bs_queue_pop(&w->q, &ev)) {
         if (ev.due > w->end_time || (w->opts.stop && *w->opts.stop)) {
             w->interrupted = ev.due <= w->end_time;
-            bs_free(ev.buf);
+            buf_put(w, ev.buf, ev.len);
             break;
         }
         dispatch(w, &ev);
         if (observe && (++k & 4095) == 0)
             observe_progress(w);
     }
-    return 0;
+    return w->q.oom ? BS_ENOMEM : 0;
 }
 
 /* Real time: the same queue, dispatched when the wall clock reaches each event. */
@@ -1955,7 +1989,7 @@ static void rt_tick(uv_timer_t *t)
     while ((top = bs_queue_peek(&w->q)) != NULL && top->due <= now) {
         bs_queue_pop(&w->q, &ev);
         if (ev.due > w->end_time) {
-            bs_free(ev.buf);
+            buf_put(w, ev.buf, ev.len);
             rt_stop(rt);
             return;
         }
@@ -2024,8 +2058,12 @@ static int run_realtime(struct bs_world *w)
     rt.hr0 = uv_hrtime();
     rt.t0 = (bs_time_us)tv.tv_sec * BS_US_PER_SEC + tv.tv_usec;
     /* Re-base the already-scheduled first arrival on the wall clock. */
-    if (w->q.n)
-        w->q.h[0].due = rt.t0;
+    if (w->q.n) {
+        struct bs_event first;
+        bs_queue_pop(&w->q, &first);
+        first.due = rt.t0;
+        push_event(w, &first);
+    }
     w->sim_start = rt.t0;
     w->env.now = rt.t0;
     /* Fault windows count from the start of this run, as sign_off windows do. */

@@ -199,13 +199,44 @@ static void queue_random_sorted(void **state)
     bs_queue_deinit(&q);
 }
 
+/* Delays for the interleaved tests: short, with many ties. */
+static bs_time_us delay_short(struct bs_rng *r)
+{
+    return (bs_time_us)bs_rng_below(r, 50);
+}
+
+/* Delays for every level of the queue: the current fine slot, the fine wheel (ms), the
+ * coarse wheel (seconds to hours), the overflow beyond it (days), exact slot edges, and
+ * a few events in the past (earlier than the last pop). */
+static bs_time_us delay_wheels(struct bs_rng *r)
+{
+    switch (bs_rng_below(r, 8)) {
+    case 0:
+        return (bs_time_us)bs_rng_below(r, 40);
+    case 1:
+        return (bs_time_us)bs_rng_below(r, 20000);
+    case 2:
+        return (bs_time_us)bs_rng_below(r, 3 * BS_US_PER_SEC);
+    case 3:
+        return (bs_time_us)bs_rng_below(r, 2 * 3600 * BS_US_PER_SEC);
+    case 4:
+        return (bs_time_us)bs_rng_below(r, 4 * 86400 * BS_US_PER_SEC);
+    case 5:
+        return (bs_time_us)(UINT64_C(1) << (5 + bs_rng_below(r, 32)));
+    case 6:
+        return -(bs_time_us)bs_rng_below(r, 100);
+    default:
+        return 0;
+    }
+}
+
 /*
- * Interleaved push and pop as the engine does it (new events due at or after "now"),
+ * Interleaved push and pop as the engine does it (new events due after "now", mostly),
  * against a reference that scans for the minimum (due, id).
  */
-static void queue_interleaved(void **state)
+static void interleave(uint64_t seed, bs_time_us (*delay)(struct bs_rng *), int ops)
 {
-    enum { OPS = 20000, MAXLIVE = 4096 };
+    enum { MAXLIVE = 4096 };
     struct bs_queue q;
     struct bs_event ev;
     struct ref live[MAXLIVE];
@@ -214,12 +245,11 @@ static void queue_interleaved(void **state)
     bs_time_us now = 0;
     struct bs_rng r;
 
-    (void)state;
-    bs_rng_seed(&r, 2, "interleaved");
+    bs_rng_seed(&r, seed, "interleaved");
     assert_int_equal(bs_queue_init(&q, 1), 0);
-    for (int op = 0; op < OPS; op++) {
+    for (int op = 0; op < ops; op++) {
         if (nlive < MAXLIVE && (nlive == 0 || bs_rng_below(&r, 100) < 55)) {
-            bs_time_us due = now + (bs_time_us)bs_rng_below(&r, 50);
+            bs_time_us due = now + delay(&r);
             ev = ev_at(due, next_id);
             assert_int_equal(bs_queue_push(&q, &ev), 0);
             live[nlive].due = due;
@@ -239,6 +269,20 @@ static void queue_interleaved(void **state)
         assert_int_equal(q.n, nlive);
     }
     bs_queue_deinit(&q);
+}
+
+static void queue_interleaved(void **state)
+{
+    (void)state;
+    interleave(2, delay_short, 20000);
+}
+
+/* The same across the wheels, the cascade from coarse to fine buckets and the overflow. */
+static void queue_interleaved_wheels(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 4; seed++)
+        interleave(seed, delay_wheels, 60000);
 }
 
 /* Events keep every field through the heap; deinit frees message buffers still queued. */
@@ -615,6 +659,7 @@ int main(void)
         cmocka_unit_test_setup(queue_all_equal_is_fifo, reset),
         cmocka_unit_test_setup(queue_random_sorted, reset),
         cmocka_unit_test_setup(queue_interleaved, reset),
+        cmocka_unit_test_setup(queue_interleaved_wheels, reset),
         cmocka_unit_test_setup(queue_fields_and_owned_buffers, reset),
         cmocka_unit_test_setup(queue_enomem_keeps_contents, reset),
     };
