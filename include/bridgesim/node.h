@@ -118,11 +118,14 @@ struct bs_env_ops {
  *       which owner and algorithm to expect. May be NULL itself (an environment that does
  *       not choose keys per link): then every node signs with its own @key and a key is
  *       expected to be owned by the sender's name.
+ * @no_journal: the environment keeps no journal (`bridgesim bench` turns journals off):
+ *       nodes then skip building journal records; ops->journal is not called.
  */
 struct bs_env {
     const struct bs_env_ops *ops;
     bs_time_us now;
     struct bs_key *(*link_key)(struct bs_env *env, uint32_t from, uint32_t to);
+    bool no_journal;
 };
 
 struct bs_node;

@@ -1449,6 +1449,7 @@ int bs_world_new(const struct bs_scenario *sc, const struct bs_run_opts *opts,
         return BS_ENOMEM;
     w->env.ops = &env_ops;
     w->env.now = sc->start_time;
+    w->env.no_journal = !opts->journals;
     w->sc = sc;
     w->opts = *opts;
     snprintf(w->out_dir, sizeof(w->out_dir), "%s", opts->out_dir);

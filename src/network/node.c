@@ -113,6 +113,9 @@ static void journal_wire(struct bs_node *node, enum bs_jkind kind, uint32_t peer
                          const char *key_id, const char *note, const struct jwire *wire)
 {
     struct bs_env *env = node->env;
+
+    if (env->no_journal)
+        return;
     struct bs_jrec r = {
         .kind = kind,
         .t = env->now,
