@@ -44,6 +44,7 @@ struct bs__qwheel {
     size_t c0, c1;        /* events in each wheel */
     struct bs__qhent *ov; /* overflow: a heap of events beyond the coarse wheel */
     size_t ovn, ovcap;
+    uint32_t pend; /* chunks of a flushed fine slot not yet in the heap (out of memory) */
 };
 
 static inline int64_t slot0(bs_time_us due)
@@ -149,7 +150,7 @@ int bs_queue_init(struct bs_queue *q, size_t initial)
     q->free = NONE;
     q->started = false;
     if (q->wh)
-        q->wh->chfree = NONE;
+        q->wh->chfree = q->wh->pend = NONE;
     if (!q->h || !q->rec || !q->wh) {
         bs_queue_deinit(q);
         return BS_ENOMEM;
@@ -411,34 +412,55 @@ static int advance(struct bs_queue *q, int64_t done0)
     return 0;
 }
 
+/* Move the pending chunks' events into the heap. Return: false when the heap could not
+ * grow (the rest stay pending). */
+static bool drain(struct bs_queue *q)
+{
+    struct bs__qwheel *wh = q->wh;
+
+    while (wh->pend != NONE) {
+        uint32_t c = wh->pend;
+
+        for (uint32_t j = 0; j < wh->ch[c].n; j++)
+            __builtin_prefetch(&q->rec[wh->ch[c].idx[j]]);
+        if (wh->ch[c].next != NONE)
+            __builtin_prefetch(&wh->ch[wh->ch[c].next]);
+        while (wh->ch[c].n) {
+            uint32_t i = wh->ch[c].idx[wh->ch[c].n - 1];
+            if (near_push(&q->h, &q->hn, &q->cap, &q->rec[i]) != 0)
+                return false;
+            rec_free(q, i);
+            wh->ch[c].n--;
+        }
+        wh->pend = wh->ch[c].next;
+        wh->ch[c].next = wh->chfree;
+        wh->chfree = c;
+    }
+    return true;
+}
+
 /* Bring the earliest event to the top of the heap. Return: false when the queue is empty
  * or out of memory (an event could not be moved into the heap). */
 static bool settle(struct bs_queue *q)
 {
     struct bs__qwheel *wh = q->wh;
 
-    while (q->hn == 0) {
+    for (;;) {
+        if (wh->pend != NONE && !drain(q))
+            return true; /* out of memory: pops scan the rest (pend_min()) */
+        if (q->hn)
+            return true;
         if (wh->c0) {
             int64_t s = bit_next(&wh->b0, q->done0 + 1);
             size_t r = (size_t)s & (N0 - 1);
-            uint32_t c = wh->head0[r];
 
+            wh->pend = wh->head0[r];
             wh->head0[r] = NONE;
             bit_clear(&wh->b0, r);
+            for (uint32_t c = wh->pend; c != NONE; c = wh->ch[c].next)
+                wh->c0 -= wh->ch[c].n;
             if (advance(q, s) != 0)
                 return false;
-            while (c != NONE) {
-                struct qchunk k;
-                chunk_take(q, c, &k);
-                for (uint32_t j = 0; j < k.n; j++) {
-                    uint32_t i = k.idx[j];
-                    wh->c0--;
-                    if (near_push(&q->h, &q->hn, &q->cap, &q->rec[i]) != 0)
-                        return false;
-                    rec_free(q, i);
-                }
-                c = k.next;
-            }
         } else if (wh->c1) {
             /* Jump to the first coarse slot: its first fine slot follows the new window. */
             int64_t s1 = bit_next(&wh->b1, q->done1 + 1);
@@ -451,29 +473,81 @@ static bool settle(struct bs_queue *q)
             return false;
         }
     }
-    return true;
+}
+
+/* Out of memory while draining: the earliest event of the pending chunks (*@rc, *@rj). */
+static struct bs_event *pend_min(struct bs_queue *q, uint32_t *rc, uint32_t *rj)
+{
+    struct bs_event *best = NULL;
+
+    for (uint32_t c = q->wh->pend; c != NONE; c = q->wh->ch[c].next)
+        for (uint32_t j = 0; j < q->wh->ch[c].n; j++) {
+            struct bs_event *e = &q->rec[q->wh->ch[c].idx[j]];
+            if (!best || before(e->due, e->seq, best->due, best->seq)) {
+                best = e;
+                *rc = c;
+                *rj = j;
+            }
+        }
+    return best;
+}
+
+/* The pending event to hand out now instead of the heap's top, or NULL. */
+static struct bs_event *pend_first(struct bs_queue *q, uint32_t *rc, uint32_t *rj)
+{
+    struct bs_event *b;
+
+    if (q->wh->pend == NONE)
+        return NULL;
+    b = pend_min(q, rc, rj);
+    if (b && q->hn && !before(b->due, b->seq, q->h[0].due, q->h[0].seq))
+        return NULL;
+    return b;
 }
 
 bool bs_queue_pop(struct bs_queue *q, struct bs_event *ret)
 {
+    struct bs_event *b;
+    uint32_t c = 0, j = 0;
+
     if (q->n == 0)
         return false;
     if (!settle(q)) {
         q->oom = true;
         return false;
     }
-    near_pop(q->h, &q->hn, ret);
+    b = pend_first(q, &c, &j);
+    if (b) {
+        /* Fill its place with the head chunk's last index; drop the head when empty. */
+        struct bs__qwheel *wh = q->wh;
+        uint32_t h = wh->pend, i = (uint32_t)(b - q->rec);
+
+        *ret = *b;
+        wh->ch[c].idx[j] = wh->ch[h].idx[--wh->ch[h].n];
+        if (wh->ch[h].n == 0) {
+            wh->pend = wh->ch[h].next;
+            wh->ch[h].next = wh->chfree;
+            wh->chfree = h;
+        }
+        rec_free(q, i);
+    } else {
+        near_pop(q->h, &q->hn, ret);
+    }
     q->n--;
     return true;
 }
 
 const struct bs_event *bs_queue_peek(struct bs_queue *q)
 {
+    const struct bs_event *b;
+    uint32_t c, j;
+
     if (q->n == 0)
         return NULL;
     if (!settle(q)) {
         q->oom = true;
         return NULL;
     }
-    return &q->h[0];
+    b = pend_first(q, &c, &j);
+    return b ? b : &q->h[0];
 }

@@ -17,8 +17,10 @@
  * Each level holds only events later than every event of the levels before it, and the
  * heap is refilled from the first non-empty fine bucket (found by bitmap) when it runs
  * dry, so pops come out exactly in (due, seq) order whatever the mix. Schedule and fire
- * are O(1) but for the small heap. If memory runs out while events move towards the heap,
- * pop reports an empty queue and sets @oom.
+ * are O(1) but for the small heap. If the heap cannot grow to take a fine slot, the rest
+ * of the slot waits in its chunks and pops scan them (slower, never out of order); if a
+ * coarse bucket cannot move down for lack of memory, pop reports an empty queue and sets
+ * @oom.
  */
 #ifndef BS_SIM_QUEUE_H
 #define BS_SIM_QUEUE_H
@@ -73,7 +75,7 @@ void bs_queue_deinit(struct bs_queue *q);
 /** Schedule @ev (its seq is assigned here). Return: 0; BS_ENOMEM (nothing queued). */
 int bs_queue_push(struct bs_queue *q, struct bs_event *ev);
 /** Take the earliest event into *@ret. Return: false when empty, or when out of memory
- * moving events towards the heap (then @oom is set and the events left are lost). */
+ * moving a coarse bucket down (then @oom is set and the events left are lost). */
 bool bs_queue_pop(struct bs_queue *q, struct bs_event *ret);
 /** The earliest event, left queued (valid until the next push or pop); NULL when empty. */
 const struct bs_event *bs_queue_peek(struct bs_queue *q);
