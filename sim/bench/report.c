@@ -236,7 +236,12 @@ json_t *bs_bench_json(const struct bs_bench_cfg *cfg, const struct bs_bench_resu
         goto fail;
     json_object_set_new(o, "scenario", json_string(r->scenario_name));
     json_object_set_new(o, "scenario_path", json_string(cfg->scenario));
-    json_object_set_new(o, "seed", json_integer((json_int_t)r->seed));
+    {
+        char seedbuf[24]; /* a decimal string, as in summary.json */
+
+        snprintf(seedbuf, sizeof(seedbuf), "%llu", (unsigned long long)r->seed);
+        json_object_set_new(o, "seed", json_string(seedbuf));
+    }
     json_object_set_new(o, "mode", json_string(cfg->realtime ? "realtime" : "model"));
     json_object_set_new(o, "signing", json_string(r->signing));
     json_object_set_new(o, "load", json_string(cfg->closed ? "closed" : "open"));

@@ -19,7 +19,7 @@
 #include "scenario/scenario.h"
 
 #define MAX_SETS 64
-#define MAX_JOBS 64
+#define MAX_JOBS 64 /* also in the --jobs error message */
 
 static void check_usage(FILE *out)
 {
@@ -31,7 +31,7 @@ static void check_usage(FILE *out)
             "(p: [0, 0.05]) is drawn per seed. Prints one line per failing seed with the\n"
             "failed check and the exact command that replays it, then a total.\n\n"
             "  --seeds N    how many seeds (required, 1..1000000)\n"
-            "  --first S    the first seed (default 1)\n"
+            "  --first S    the first seed, 0 .. 2^64-1 (default 1); S+N-1 must not pass 2^64-1\n"
             "  --jobs J     parallel processes (default: the number of CPUs, at most %d)\n"
             "  --expect     also fail a seed whose expectations (expect:) do not hold\n"
             "  --set K=V    override a scenario value for every seed\n\n"
@@ -179,7 +179,7 @@ int bs_cli_check(int argc, char **argv)
     bool expect = false;
     struct child running[MAX_JOBS];
     size_t nrunning = 0;
-    uint64_t failed = 0, errors = 0, next;
+    uint64_t failed = 0, errors = 0, started = 0;
     char *end;
     int c;
 
@@ -194,10 +194,13 @@ int bs_cli_check(int argc, char **argv)
             v = strtoull(optarg, &end, 10);
             if (errno || *end || !*optarg || optarg[0] == '-' ||
                 (c == 'n' && (v < 1 || v > 1000000)) || (c == 'j' && (v < 1 || v > MAX_JOBS))) {
-                fprintf(stderr, "bridgesim check: bad value '%s' for --%s\n", optarg,
+                fprintf(stderr, "bridgesim check: bad value '%s' for --%s (%s)\n", optarg,
                         c == 'n'   ? "seeds"
                         : c == 'f' ? "first"
-                                   : "jobs");
+                                   : "jobs",
+                        c == 'n'   ? "a whole number 1..1000000"
+                        : c == 'f' ? "a whole number 0..18446744073709551615"
+                                   : "a whole number 1..64");
                 return BS_EXIT_USAGE;
             }
             if (c == 'n')
@@ -231,6 +234,14 @@ int bs_cli_check(int argc, char **argv)
         check_usage(stderr);
         return BS_EXIT_USAGE;
     }
+    /* Seeds are uint64 (configs/README.md): the last one, S + N - 1, must not wrap. */
+    if (first > UINT64_MAX - (nseeds - 1)) {
+        fprintf(stderr,
+                "bridgesim check: --first %llu --seeds %llu goes past the largest seed "
+                "18446744073709551615 (2^64-1); use --first %llu or fewer seeds\n",
+                first, nseeds, (unsigned long long)(UINT64_MAX - (nseeds - 1)));
+        return BS_EXIT_USAGE;
+    }
     if (jobs < 1)
         jobs = 1;
     if (jobs > MAX_JOBS)
@@ -246,9 +257,10 @@ int bs_cli_check(int argc, char **argv)
         bs_scenario_free(sc);
     }
     fflush(stdout);
-    next = first;
-    while (next < first + nseeds || nrunning) {
-        while (nrunning < jobs && next < first + nseeds) {
+    /* Counted, not compared with first + nseeds: that sum wraps for the last seeds. */
+    while (started < nseeds || nrunning) {
+        while (nrunning < jobs && started < nseeds) {
+            uint64_t next = first + started;
             int p[2];
             pid_t pid;
             if (pipe(p) != 0) {
@@ -266,7 +278,7 @@ int bs_cli_check(int argc, char **argv)
             }
             close(p[1]);
             running[nrunning++] = (struct child){ pid, next, p[0] };
-            next++;
+            started++;
         }
         {
             int status;

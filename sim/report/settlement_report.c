@@ -540,7 +540,14 @@ json_t *bs_settlement_report_build(const struct bs_scenario *sc, struct bs_world
     if (!o)
         return NULL;
     json_object_set_new(o, "scenario", json_string(sc->name));
-    json_object_set_new(o, "seed", json_integer((json_int_t)sc->seed));
+    {
+        /* A decimal string, as in the journal headers: 64-bit seeds do not fit
+         * JSON readers' int64 or double. */
+        char seedbuf[24];
+
+        snprintf(seedbuf, sizeof(seedbuf), "%llu", (unsigned long long)sc->seed);
+        json_object_set_new(o, "seed", json_string(seedbuf));
+    }
     json_object_set_new(o, "mode", json_string(sc->realtime ? "realtime" : "virtual"));
     snprintf(buf, sizeof(buf), "%s/%s", sc->bridge.fx_base, sc->bridge.fx_quote);
     json_object_set_new(o, "pair", json_string(buf));

@@ -238,7 +238,14 @@ json_t *bs_summary_build(const struct bs_scenario *sc, const struct bs_world *w,
     if (!s)
         return NULL;
     json_object_set_new(s, "scenario", json_string(sc->name));
-    json_object_set_new(s, "seed", json_integer((json_int_t)sc->seed));
+    {
+        /* A decimal string, as in the journal headers: 64-bit seeds do not fit
+         * JSON readers' int64 or double. */
+        char seedbuf[24];
+
+        snprintf(seedbuf, sizeof(seedbuf), "%llu", (unsigned long long)sc->seed);
+        json_object_set_new(s, "seed", json_string(seedbuf));
+    }
     json_object_set_new(s, "mode", json_string(sc->realtime ? "realtime" : "virtual"));
     json_object_set_new(s, "interrupted", json_boolean(r.interrupted));
     json_object_set_new(s, "in_flight", json_integer((json_int_t)r.in_flight_at_end));
@@ -367,8 +374,9 @@ void bs_summary_print(const json_t *s, FILE *out)
     const char *k;
     size_t i;
 
-    fprintf(out, "scenario %s  seed %lld  %s time  signing %s\n",
-            json_string_value(json_object_get(s, "scenario")), geti(s, "seed"),
+    fprintf(out, "scenario %s  seed %s  %s time  signing %s\n",
+            json_string_value(json_object_get(s, "scenario")),
+            json_string_value(json_object_get(s, "seed")),
             json_string_value(json_object_get(s, "mode")),
             json_string_value(json_object_get(s, "signing")));
     fprintf(out, "  transactions %-9lld approved %-9lld declined %-9lld no response %lld\n",
