@@ -1,10 +1,12 @@
 /* bridgesim bench: parse the options, run sim/bench, print the table, write --json/--plot. */
 #include <errno.h>
 #include <getopt.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bench/bench.h"
@@ -56,6 +58,37 @@ static void on_sigint(int sig)
     stop_flag = 1;
 }
 
+/*
+ * Open @path for the results before the bench runs, so an unwritable path is a usage error
+ * now rather than after the whole bench. The file keeps its old content until the results
+ * replace it (truncated then); *@created says whether this call made it.
+ * Return: the stream, or NULL with the reason printed.
+ */
+static FILE *open_output(const char *path, bool *created)
+{
+    struct stat st;
+    FILE *f;
+    int fd;
+
+    *created = stat(path, &st) != 0;
+    fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 || !(f = fdopen(fd, "w"))) {
+        fprintf(stderr, "bridgesim bench: cannot write %s: %s; give a writable path\n", path,
+                strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    return f;
+}
+
+/* Replace what @f held with the results about to be written. */
+static void truncate_output(FILE *f)
+{
+    if (f != stdout && ftruncate(fileno(f), 0) == 0)
+        rewind(f);
+}
+
 int bs_cli_bench(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -82,6 +115,8 @@ int bs_cli_bench(int argc, char **argv)
     struct bs_bench_result res;
     const char *sets[MAX_SETS + 1];
     const char *ramp = NULL, *conc = NULL, *json_path = NULL, *plot_path = NULL, *out_opt = NULL;
+    FILE *json_out = NULL, *plot_out = NULL;
+    bool json_created = false, plot_created = false;
     char seedset[64], errbuf[8192], tmpdir[] = "/tmp/bridgesim-bench-XXXXXX";
     double rate = 0, vals[BS_BENCH_MAX_STEPS];
     bool slo_given = false, quiet = false, made_tmp = false;
@@ -236,13 +271,27 @@ int bs_cli_bench(int argc, char **argv)
         cfg.rates[0] = rate;
         cfg.nsteps = 1;
     }
+    /* Check the output files before minutes of benchmarking, not after. */
+    if (json_path) {
+        json_out = strcmp(json_path, "-") == 0 ? stdout : open_output(json_path, &json_created);
+        if (!json_out)
+            return BS_EXIT_USAGE;
+    }
+    if (plot_path) {
+        plot_out = open_output(plot_path, &plot_created);
+        if (!plot_out) {
+            exit_code = BS_EXIT_USAGE;
+            goto out;
+        }
+    }
     if (out_opt) {
         cfg.out_dir = out_opt;
     } else {
         /* Steps write nothing (journals are off), but a world needs a run directory. */
         if (!mkdtemp(tmpdir)) {
             fprintf(stderr, "bridgesim bench: cannot create %s: %s\n", tmpdir, strerror(errno));
-            return BS_EXIT_FAILED;
+            exit_code = BS_EXIT_FAILED;
+            goto out;
         }
         made_tmp = true;
         cfg.out_dir = tmpdir;
@@ -261,34 +310,50 @@ int bs_cli_bench(int argc, char **argv)
     }
     bs_bench_print_table(&cfg, &res, stdout);
     exit_code = slo_given && res.knee < 0 ? BS_EXIT_FAILED : BS_EXIT_OK;
-    if (json_path) {
+    if (json_out) {
         json_t *j = bs_bench_json(&cfg, &res);
-        int ok = j != NULL;
-        if (ok && strcmp(json_path, "-") == 0)
-            ok = json_dumpf(j, stdout,
+
+        truncate_output(json_out);
+        int ok = j != NULL &&
+                 json_dumpf(j, json_out,
                             JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) == 0 &&
-                 fputc('\n', stdout) != EOF;
-        else if (ok)
-            ok =
-                json_dump_file(j, json_path,
-                               JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) == 0;
+                 fputc('\n', json_out) != EOF;
+
         json_decref(j);
+        if (json_out != stdout && fclose(json_out) != 0)
+            ok = 0;
+        json_out = NULL;
         if (!ok) {
             fprintf(stderr, "bridgesim bench: cannot write %s\n", json_path);
             exit_code = BS_EXIT_FAILED;
         }
     }
-    if (plot_path) {
-        FILE *f = fopen(plot_path, "w");
-        int wr = f ? bs_bench_svg(&cfg, &res, f) : BS_EIO;
-        if (f && fclose(f) != 0)
+    if (plot_out) {
+        int wr;
+
+        truncate_output(plot_out);
+        wr = bs_bench_svg(&cfg, &res, plot_out);
+
+        if (fclose(plot_out) != 0)
             wr = BS_EIO;
+        plot_out = NULL;
         if (wr) {
             fprintf(stderr, "bridgesim bench: cannot write %s: %s\n", plot_path, strerror(errno));
             exit_code = BS_EXIT_FAILED;
         }
     }
 out:
+    /* The bench did not finish: leave no empty file behind that we created. */
+    if (json_out && json_out != stdout) {
+        fclose(json_out);
+        if (json_created)
+            unlink(json_path);
+    }
+    if (plot_out) {
+        fclose(plot_out);
+        if (plot_created)
+            unlink(plot_path);
+    }
     bs_bench_result_deinit(&res);
     if (made_tmp)
         rmdir(tmpdir);
