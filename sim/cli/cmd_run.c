@@ -1,4 +1,5 @@
 /* bridgesim run: load a scenario, run it, write summary.json, exit by its checks. */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -19,13 +20,16 @@ static void run_usage(FILE *out)
 {
     fprintf(out,
             "usage: bridgesim run SCENARIO [--seed N] [--out DIR] [--realtime] [--json]\n"
-            "                     [--set path.to.key=value]... [--no-journals] [--quiet]\n\n"
+            "                     [--set path.to.key=value]... [--no-journals] [--quiet]\n"
+            "                     [--force]\n\n"
             "Runs SCENARIO (a YAML file, see configs/README.md) and writes a run directory:\n"
             "  journals/<node>.jsonl   every message in and out of each node, PAN masked\n"
             "  summary.json            outcomes, latency percentiles, invariants, expectations\n"
             "  settlement.json         settlement windows, net positions, reconciliation\n\n"
             "  --seed N        override the scenario's seed (same seed: identical journals)\n"
-            "  --out DIR       run directory (default runs/<scenario>-<seed>)\n"
+            "  --out DIR       run directory (default runs/<scenario>-<seed>); an earlier\n"
+            "                  run's files there are removed first, so journals never mix\n"
+            "  --force         write into --out even when it holds other files (they stay)\n"
             "  --realtime      run on libuv timers in wall-clock time (default: virtual time)\n"
             "  --json          print summary.json instead of the tables (settlement: the file)\n"
             "  --set K=V       override one scenario value, e.g. --set workload.rate_tps=100\n"
@@ -57,24 +61,130 @@ static int write_file(const char *path, const char *text)
     return ok ? 0 : -1;
 }
 
+/* The files a run writes at the top of its directory (journals/ holds the rest). */
+static const char *const own_files[] = { "summary.json", "settlement.json" };
+
+static bool is_own_file(const char *name)
+{
+    for (size_t i = 0; i < sizeof(own_files) / sizeof(own_files[0]); i++)
+        if (strcmp(name, own_files[i]) == 0)
+            return true;
+    return false;
+}
+
+static bool is_journal_name(const char *name)
+{
+    size_t n = strlen(name);
+
+    return n > 6 && strcmp(name + n - 6, ".jsonl") == 0;
+}
+
+/*
+ * Make @dir ready for a run, so that no journal of an earlier run mixes with this one's:
+ * a missing or empty directory is fine; a previous run's files (summary.json,
+ * settlement.json, journals/<node>.jsonl) are removed; any other file makes the directory
+ * someone else's, refused unless @force (which still removes only the run's own files).
+ * Return: 0, or -1 with the reason printed.
+ */
+static int prepare_out_dir(const char *dir, bool force)
+{
+    char path[1024], foreign[3][256];
+    size_t nforeign = 0, nmore = 0;
+    struct dirent *de;
+    DIR *d = opendir(dir), *jd;
+
+    if (!d) {
+        if (errno == ENOENT)
+            return 0;
+        fprintf(stderr, "bridgesim run: --out %s: %s; give a directory\n", dir, strerror(errno));
+        return -1;
+    }
+    while ((de = readdir(d))) {
+        const char *name = de->d_name;
+
+        if (!strcmp(name, ".") || !strcmp(name, "..") || is_own_file(name))
+            continue;
+        if (!strcmp(name, "journals")) {
+            snprintf(path, sizeof(path), "%s/journals", dir);
+            jd = opendir(path);
+            for (struct dirent *je; jd && (je = readdir(jd));) {
+                if (!strcmp(je->d_name, ".") || !strcmp(je->d_name, "..") ||
+                    is_journal_name(je->d_name))
+                    continue;
+                if (nforeign < 3)
+                    snprintf(foreign[nforeign++], sizeof(foreign[0]), "journals/%s", je->d_name);
+                else
+                    nmore++;
+            }
+            if (jd)
+                closedir(jd);
+            continue;
+        }
+        if (nforeign < 3)
+            snprintf(foreign[nforeign++], sizeof(foreign[0]), "%s", name);
+        else
+            nmore++;
+    }
+    if (nforeign && !force) {
+        closedir(d);
+        fprintf(stderr, "bridgesim run: --out %s holds files that are not from a bridgesim run (",
+                dir);
+        for (size_t i = 0; i < nforeign; i++)
+            fprintf(stderr, "%s'%s'", i ? ", " : "", foreign[i]);
+        if (nmore)
+            fprintf(stderr, " and %zu more", nmore);
+        fprintf(stderr, "); give an empty or new directory, or --force to write there anyway "
+                        "(a run removes only its own files)\n");
+        return -1;
+    }
+    /* Remove the earlier run's files: every journal, so none is left from other nodes. */
+    rewinddir(d);
+    while ((de = readdir(d))) {
+        if (!is_own_file(de->d_name))
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        if (unlink(path) != 0 && errno != ENOENT)
+            goto unlink_failed;
+    }
+    closedir(d);
+    snprintf(path, sizeof(path), "%s/journals", dir);
+    jd = opendir(path);
+    for (struct dirent *je; jd && (je = readdir(jd));) {
+        if (!is_journal_name(je->d_name))
+            continue;
+        snprintf(path, sizeof(path), "%s/journals/%s", dir, je->d_name);
+        if (unlink(path) != 0 && errno != ENOENT) {
+            closedir(jd);
+            fprintf(stderr, "bridgesim run: cannot remove %s of an earlier run: %s\n", path,
+                    strerror(errno));
+            return -1;
+        }
+    }
+    if (jd)
+        closedir(jd);
+    return 0;
+
+unlink_failed:
+    fprintf(stderr, "bridgesim run: cannot remove %s of an earlier run: %s\n", path,
+            strerror(errno));
+    closedir(d);
+    return -1;
+}
+
 int bs_cli_run(int argc, char **argv)
 {
     static const struct option opts[] = {
-        { "seed", required_argument, NULL, 's' },
-        { "out", required_argument, NULL, 'o' },
-        { "realtime", no_argument, NULL, 'r' },
-        { "json", no_argument, NULL, 'j' },
-        { "set", required_argument, NULL, 'S' },
-        { "no-journals", no_argument, NULL, 'n' },
-        { "quiet", no_argument, NULL, 'q' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        { "seed", required_argument, NULL, 's' }, { "out", required_argument, NULL, 'o' },
+        { "realtime", no_argument, NULL, 'r' },   { "json", no_argument, NULL, 'j' },
+        { "set", required_argument, NULL, 'S' },  { "no-journals", no_argument, NULL, 'n' },
+        { "quiet", no_argument, NULL, 'q' },      { "force", no_argument, NULL, 'f' },
+        { "help", no_argument, NULL, 'h' },       { NULL, 0, NULL, 0 },
     };
     const char *sets[MAX_SETS + 1];
     size_t nsets = 0;
     char seedset[64], errbuf[8192], out_dir[512] = "", path[640];
     const char *out_opt = NULL;
-    bool realtime = false, json_out = false, journals = true, quiet = false;
+    bool realtime = false, json_out = false, journals = true, quiet = false, force = false;
     struct bs_scenario *sc = NULL;
     struct bs_world *w = NULL;
     struct bs_run_opts ro;
@@ -121,6 +231,9 @@ int bs_cli_run(int argc, char **argv)
         case 'q':
             quiet = true;
             break;
+        case 'f':
+            force = true;
+            break;
         case 'h':
             run_usage(stdout);
             return BS_EXIT_OK;
@@ -151,6 +264,8 @@ int bs_cli_run(int argc, char **argv)
         snprintf(out_dir, sizeof(out_dir), "%s", out_opt);
     else
         snprintf(out_dir, sizeof(out_dir), "runs/%s-%llu", sc->name, (unsigned long long)sc->seed);
+    if (prepare_out_dir(out_dir, force) != 0)
+        goto out;
 
     memset(&ro, 0, sizeof(ro));
     ro.out_dir = out_dir;
