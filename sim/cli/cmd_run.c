@@ -72,19 +72,20 @@ static bool is_own_file(const char *name)
     return false;
 }
 
+/* What a run writes in journals/: <node>.jsonl and manifest.json. */
 static bool is_journal_name(const char *name)
 {
     size_t n = strlen(name);
 
-    return n > 6 && strcmp(name + n - 6, ".jsonl") == 0;
+    return (n > 6 && strcmp(name + n - 6, ".jsonl") == 0) || strcmp(name, "manifest.json") == 0;
 }
 
 /*
  * Make @dir ready for a run, so that no journal of an earlier run mixes with this one's:
  * a missing or empty directory is fine; a previous run's files (summary.json,
- * settlement.json, journals/<node>.jsonl) are removed; any other file makes the directory
- * someone else's, refused unless @force (which still removes only the run's own files).
- * Return: 0, or -1 with the reason printed.
+ * settlement.json, journals/<node>.jsonl and journals/manifest.json) are removed; any other file
+ * makes the directory someone else's, refused unless @force (which still removes only the run's own
+ * files). Return: 0, or -1 with the reason printed.
  */
 static int prepare_out_dir(const char *dir, bool force)
 {

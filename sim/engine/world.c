@@ -15,6 +15,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include <jansson.h>
 #include <uv.h>
 
 #include <bridgesim/bridge.h>
@@ -2091,6 +2092,34 @@ static int run_realtime(struct bs_world *w)
     return 0;
 }
 
+/*
+ * journals/manifest.json: every journal file of the run with its record count, written as
+ * the journals close, so `log verify` notices a journal deleted whole (docs/journal.md).
+ * Return: 0 or BS_EIO.
+ */
+static int write_manifest(const struct bs_world *w)
+{
+    char path[700], seed[24];
+    json_t *m, *files = json_array();
+    int rc;
+
+    snprintf(path, sizeof(path), "%s/journals/manifest.json", w->out_dir);
+    snprintf(seed, sizeof(seed), "%llu", (unsigned long long)w->sc->seed);
+    for (size_t i = 0; files && i <= w->nnodes; i++) {
+        char file[BS_NODE_NAME_MAX + 8];
+        const struct bs_jfile *jf = i < w->nnodes ? w->nodes[i].journal : w->links_journal;
+
+        snprintf(file, sizeof(file), "%s.jsonl", i < w->nnodes ? w->nodes[i].name : "links");
+        json_array_append_new(files, json_pack("{s:s, s:I}", "file", file, "records",
+                                               (json_int_t)bs_jfile_records(jf)));
+    }
+    m = json_pack("{s:i, s:s, s:s, s:o?}", "format", 1, "scenario", w->sc->name, "seed", seed,
+                  "journals", files);
+    rc = m && json_dump_file(m, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 ? 0 : BS_EIO;
+    json_decref(m);
+    return rc;
+}
+
 int bs_world_run(struct bs_world *w)
 {
     double wall0 = wall_now(), cpu0 = cpu_now();
@@ -2111,6 +2140,8 @@ int bs_world_run(struct bs_world *w)
     w->cpu_seconds = cpu_now() - cpu0;
     /* Close every journal with its final signed checkpoint now, so write errors are
      * reported by the run; nothing is journaled after the run. */
+    if (w->opts.journals && write_manifest(w) != 0)
+        w->io_error = true;
     {
         bs_time_us wall = w->opts.realtime ? bs_jfile_wall_now() : 0;
         for (size_t i = 0; i < w->nnodes; i++) {

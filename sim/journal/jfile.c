@@ -127,6 +127,11 @@ int bs_jfile_close(struct bs_jfile *jf, bs_time_us t, bs_time_us wall)
     return rc;
 }
 
+uint64_t bs_jfile_records(const struct bs_jfile *jf)
+{
+    return jf ? bs_jwriter_records(jf->w) : 0;
+}
+
 int bs_jfile_sync_env(enum bs_jsync *ret)
 {
     const char *s = getenv("BRIDGESIM_JOURNAL_FSYNC");

@@ -50,6 +50,10 @@ int bs_jfile_flush(struct bs_jfile *jf);
  */
 int bs_jfile_close(struct bs_jfile *jf, bs_time_us t, bs_time_us wall);
 
+/** bs_jfile_records() - records appended so far (header and checkpoints not counted), as
+ * `log verify` counts them; 0 for NULL. */
+uint64_t bs_jfile_records(const struct bs_jfile *jf);
+
 /** bs_jfile_sync_env() - the fsync policy from $BRIDGESIM_JOURNAL_FSYNC (default
  * "checkpoint"). Return: 0; BS_EINVAL for another value. */
 int bs_jfile_sync_env(enum bs_jsync *ret);

@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -124,14 +126,102 @@ static bool same_run(const struct bs_jline *a, const struct bs_jline *b, char *w
     return false;
 }
 
+/*
+ * Compare the run's journals/manifest.json (written by `bridgesim run` as the journals
+ * close) with the files present: a listed file that is missing, a file that is not listed,
+ * and a record count that differs each fail. @records[i] is what verify_file() counted for
+ * run->paths[i], @ok[i] whether that file verified (its count is only compared then).
+ * A single journal file given instead of a directory has no manifest to check.
+ * Return: the number of failures, each reported like a journal's.
+ */
+static size_t check_manifest(const struct bs_jrun *run, const uint64_t *records, const bool *ok,
+                             const struct bs_log_out *o, json_t *jfiles, FILE *out, FILE *errf)
+{
+    char path[1100], why[400];
+    struct stat st;
+    json_error_t jerr;
+    json_t *m, *list, *e;
+    bool *listed = NULL;
+    size_t failed = 0, k;
+
+#define FAIL_ENTRY(file, ...)                                                                \
+    do {                                                                                     \
+        snprintf(why, sizeof(why), __VA_ARGS__);                                             \
+        fprintf(errf, "bridgesim log verify: %s/%s: %s\n", run->dir, file, why);             \
+        if (o->json)                                                                         \
+            json_array_append_new(                                                           \
+                jfiles, json_pack("{s:s, s:b, s:s}", "file", file, "ok", 0, "reason", why)); \
+        else                                                                                 \
+            fprintf(out, "FAIL  %s: %s\n", file, why);                                       \
+        failed++;                                                                            \
+    } while (0)
+
+    if (stat(run->dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return 0;
+    snprintf(path, sizeof(path), "%s/manifest.json", run->dir);
+    m = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    list = json_object_get(m, "journals");
+    if (!m || !json_is_array(list)) {
+        if (!m && access(path, F_OK) != 0)
+            FAIL_ENTRY("manifest.json",
+                       "missing: it lists the run's journals, so without it a journal deleted "
+                       "whole goes unnoticed (rerun with this bridgesim to get one)");
+        else
+            FAIL_ENTRY("manifest.json", "not a bridgesim manifest (%s)",
+                       m ? "no 'journals' list" : jerr.text);
+        json_decref(m);
+        return failed;
+    }
+    listed = bs_calloc(run->n ? run->n : 1, sizeof(*listed));
+    if (!listed) {
+        json_decref(m);
+        FAIL_ENTRY("manifest.json", "out of memory");
+        return failed;
+    }
+    json_array_foreach(list, k, e)
+    {
+        const char *file = json_string_value(json_object_get(e, "file"));
+        json_t *jr = json_object_get(e, "records");
+        size_t i;
+
+        if (!file || !json_is_integer(jr)) {
+            FAIL_ENTRY("manifest.json", "entry %zu has no 'file' or 'records'", k);
+            continue;
+        }
+        for (i = 0; i < run->n; i++)
+            if (strcmp(bs_jrun_basename(run->paths[i]), file) == 0)
+                break;
+        if (i == run->n) {
+            FAIL_ENTRY(file,
+                       "missing: manifest.json lists it with %lld records; the journal was "
+                       "deleted or moved",
+                       (long long)json_integer_value(jr));
+            continue;
+        }
+        listed[i] = true;
+        if (ok[i] && records[i] != (uint64_t)json_integer_value(jr))
+            FAIL_ENTRY(file, "%llu records, manifest.json says %lld",
+                       (unsigned long long)records[i], (long long)json_integer_value(jr));
+    }
+    for (size_t i = 0; i < run->n; i++)
+        if (!listed[i])
+            FAIL_ENTRY(bs_jrun_basename(run->paths[i]),
+                       "not listed in manifest.json: not a journal of this run");
+#undef FAIL_ENTRY
+    bs_free(listed);
+    json_decref(m);
+    return failed;
+}
+
 int bs_log_verify(const char *rundir, const struct bs_log_out *o, FILE *out, FILE *errf)
 {
     struct bs_jrun run;
     struct bs_jline *first = NULL, *hdr = NULL;
     json_t *jfiles = NULL;
     char err[600];
-    uint64_t records = 0, ckpts = 0;
-    size_t failed = 0;
+    uint64_t records = 0, ckpts = 0, *counts = NULL;
+    bool *fine = NULL;
+    size_t failed = 0, mfailed;
     int code = 0;
 
     if (bs_jrun_open(rundir, &run, err, sizeof(err)) != 0) {
@@ -142,7 +232,9 @@ int bs_log_verify(const char *rundir, const struct bs_log_out *o, FILE *out, FIL
     hdr = bs_calloc(1, sizeof(*hdr));
     if (o->json)
         jfiles = json_array();
-    if (!first || !hdr || (o->json && !jfiles)) {
+    counts = bs_calloc(run.n, sizeof(*counts));
+    fine = bs_calloc(run.n, sizeof(*fine));
+    if (!first || !hdr || !counts || !fine || (o->json && !jfiles)) {
         fprintf(errf, "bridgesim log verify: out of memory\n");
         code = 2;
         goto out;
@@ -164,6 +256,8 @@ int bs_log_verify(const char *rundir, const struct bs_log_out *o, FILE *out, FIL
         }
         records += res.records;
         ckpts += res.checkpoints;
+        counts[i] = res.records;
+        fine[i] = res.code == 0;
         if (res.code) {
             failed++;
             if (res.code > code)
@@ -190,6 +284,9 @@ int bs_log_verify(const char *rundir, const struct bs_log_out *o, FILE *out, FIL
                     (unsigned long long)res.line, res.reason);
         }
     }
+    mfailed = check_manifest(&run, counts, fine, o, jfiles, out, errf);
+    if (mfailed && code == 0)
+        code = 1;
     if (o->json) {
         json_t *top = json_pack("{s:b, s:I, s:I, s:I, s:o}", "ok", code == 0, "journals",
                                 (json_int_t)run.n, "records", (json_int_t)records, "checkpoints",
@@ -206,10 +303,16 @@ int bs_log_verify(const char *rundir, const struct bs_log_out *o, FILE *out, FIL
                 "signature holds\n",
                 run.n, (unsigned long long)records, (unsigned long long)ckpts);
     } else {
-        fprintf(out, "%zu of %zu journals failed verification\n", failed, run.n);
+        fprintf(out, "%zu of %zu journals failed verification", failed, run.n);
+        if (mfailed)
+            fprintf(out, "; %zu journal%s missing, unlisted or miscounted (manifest.json)", mfailed,
+                    mfailed == 1 ? "" : "s");
+        fputc('\n', out);
     }
 out:
     json_decref(jfiles);
+    bs_free(counts);
+    bs_free(fine);
     bs_free(first);
     bs_free(hdr);
     bs_jrun_close(&run);

@@ -19,7 +19,7 @@ for g in "$root"/tests/scenario/golden/*; do
         status=1
     fi
 done
-n=$(ls "$out"/journals | wc -l)
+n=$(ls "$out"/journals/*.jsonl | wc -l)
 m=$(ls "$root"/tests/scenario/golden/*.jsonl | wc -l)
 if [ "$n" != "$m" ]; then
     echo "golden mismatch: $n journals written, $m golden files"

@@ -120,6 +120,13 @@ static void copy_run(const char *dst)
         copy_file(run.paths[i], path);
     }
     bs_jrun_close(&run);
+    snprintf(path, sizeof(path), "%s/journals/manifest.json", dst);
+    {
+        char src[1200];
+
+        snprintf(src, sizeof(src), "%s/journals/manifest.json", run_dir);
+        copy_file(src, path);
+    }
 }
 
 static const struct bs_log_out plain = { 0, 100, false };
@@ -623,6 +630,49 @@ static void verify_run_and_tampering(void **state)
     free(t);
 }
 
+/* journals/manifest.json: a journal deleted whole, one that is not of this run, and a
+ * missing manifest each fail verification, naming the file. */
+static void verify_manifest(void **state)
+{
+    char dir[600], path[900], other[900];
+    struct cap c;
+
+    (void)state;
+    snprintf(dir, sizeof(dir), "%s/manifest", tmpdir);
+    copy_run(dir);
+    snprintf(path, sizeof(path), "%s/journals/mir.MIRBANK1.jsonl", dir);
+    assert_int_equal(unlink(path), 0);
+    cap_open(&c);
+    assert_int_equal(bs_log_verify(dir, &plain, c.fo, c.fe), 1);
+    cap_close(&c);
+    if (!strstr(c.err, "mir.MIRBANK1.jsonl: missing: manifest.json lists it with"))
+        fail_msg("deleted journal not named: %s", c.err);
+    assert_non_null(strstr(c.out, "1 journal missing, unlisted or miscounted"));
+    cap_free(&c);
+
+    /* A journal that is not in the manifest (here: the deleted one under another name). */
+    copy_run(dir);
+    snprintf(other, sizeof(other), "%s/journals/zz.jsonl", dir);
+    rename(path, other);
+    cap_open(&c);
+    assert_int_equal(bs_log_verify(dir, &as_json, c.fo, c.fe), 1);
+    cap_close(&c);
+    assert_non_null(strstr(c.err, "zz.jsonl: not listed in manifest.json"));
+    assert_non_null(strstr(c.out, "\"reason\": \"not listed in manifest.json"));
+    cap_free(&c);
+    unlink(other);
+
+    /* No manifest at all: the check cannot be made, which is a failure too. */
+    copy_run(dir);
+    snprintf(path, sizeof(path), "%s/journals/manifest.json", dir);
+    assert_int_equal(unlink(path), 0);
+    cap_open(&c);
+    assert_int_equal(bs_log_verify(dir, &plain, c.fo, c.fe), 1);
+    cap_close(&c);
+    assert_non_null(strstr(c.err, "manifest.json: missing"));
+    cap_free(&c);
+}
+
 /* Hostile input: every command answers 2 with a message, never crashes. */
 static void garbage_input(void **state)
 {
@@ -705,6 +755,7 @@ int main(void)
         cmocka_unit_test(stats_json),
         cmocka_unit_test(export_sqlite_and_csv),
         cmocka_unit_test(verify_run_and_tampering),
+        cmocka_unit_test(verify_manifest),
         cmocka_unit_test(garbage_input),
     };
     int failed;

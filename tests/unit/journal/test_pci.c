@@ -361,7 +361,9 @@ static void run_one(const char *file)
         assert_non_null(d);
         while ((e = readdir(d)) != NULL) {
             char jp[1500];
-            if (e->d_name[0] == '.')
+            size_t nl = strlen(e->d_name);
+            /* Journals only: manifest.json (names and counts) is scanned with the rest. */
+            if (e->d_name[0] == '.' || nl < 7 || strcmp(e->d_name + nl - 6, ".jsonl") != 0)
                 continue;
             snprintf(jp, sizeof(jp), "%s/%s", path, e->d_name);
             journal_pass(&c, jp, pass);
