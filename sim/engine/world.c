@@ -2100,7 +2100,7 @@ static int run_realtime(struct bs_world *w)
 static int write_manifest(const struct bs_world *w)
 {
     char path[700], seed[24];
-    json_t *m, *files = json_array();
+    json_t *m, *curs, *files = json_array();
     int rc;
 
     snprintf(path, sizeof(path), "%s/journals/manifest.json", w->out_dir);
@@ -2113,8 +2113,18 @@ static int write_manifest(const struct bs_world *w)
         json_array_append_new(files, json_pack("{s:s, s:I}", "file", file, "records",
                                                (json_int_t)bs_jfile_records(jf)));
     }
-    m = json_pack("{s:i, s:s, s:s, s:o?}", "format", 1, "scenario", w->sc->name, "seed", seed,
-                  "journals", files);
+    /* The currencies' exponents, so `log trace` can show major units (RUB 4,100.00). */
+    curs = json_array();
+    for (size_t n = 0; curs && n < w->sc->nnetworks; n++) {
+        const struct bs_sc_currency *cu = &w->sc->networks[n].currency;
+        char num[8];
+
+        snprintf(num, sizeof(num), "%03u", (unsigned)cu->numeric);
+        json_array_append_new(curs, json_pack("{s:s, s:s, s:i}", "numeric", num, "code", cu->code,
+                                              "exponent", (int)cu->exponent));
+    }
+    m = json_pack("{s:i, s:s, s:s, s:o?, s:o?}", "format", 1, "scenario", w->sc->name, "seed", seed,
+                  "currencies", curs, "journals", files);
     rc = m && json_dump_file(m, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 ? 0 : BS_EIO;
     json_decref(m);
     return rc;

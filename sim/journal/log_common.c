@@ -1,10 +1,13 @@
 /* Filters, times and terminal handling shared by the log commands (logcmd.h). */
+#include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "journal/logcmd.h"
 
@@ -110,6 +113,64 @@ static bool digits(const char *s, size_t n)
     return true;
 }
 
+static bool mti_item_ok(const char *s, size_t n)
+{
+    bool star = false;
+
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '*')
+            star = true;
+        else if (!(s[i] >= '0' && s[i] <= '9') && s[i] != '?')
+            return false;
+    }
+    return star ? n <= 4 : n == 4;
+}
+
+static bool rc_item_ok(const char *s, size_t n)
+{
+    return n == 2 && isalnum((unsigned char)s[0]) && isalnum((unsigned char)s[1]) &&
+           !islower((unsigned char)s[0]) && !islower((unsigned char)s[1]);
+}
+
+static bool stan_item_ok(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return n == 6;
+}
+
+static bool rrn_item_ok(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]))
+            return false;
+    return n == 12;
+}
+
+/*
+ * Check every item of the comma list @list with @ok; on the first bad (or empty) item,
+ * write "--@opt: 'ITEM' is not ...@what" to @err. Return: 0 or BS_EINVAL.
+ */
+static int check_list(const char *opt, const char *list, bool (*ok)(const char *, size_t),
+                      const char *what, char *err, size_t errlen)
+{
+    const char *p = list;
+
+    for (;;) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+
+        if (!ok(p, n)) {
+            snprintf(err, errlen, "--%s: '%.*s' is not %s", opt, (int)(n > 40 ? 40 : n), p, what);
+            return BS_EINVAL;
+        }
+        if (!e)
+            return 0;
+        p = e + 1;
+    }
+}
+
 int bs_log_match_init(struct bs_log_match *m, const struct bs_log_filter *f, bs_time_us start,
                       char *err, size_t errlen)
 {
@@ -122,11 +183,12 @@ int bs_log_match_init(struct bs_log_match *m, const struct bs_log_filter *f, bs_
             size_t n = e ? (size_t)(e - p) : strlen(p);
             enum bs_jkind k;
             if (bs_jkind_parse(p, n, &k) != 0) {
-                snprintf(err, errlen,
-                         "--kind: unknown kind '%.*s' (kinds: msg_in, msg_out, "
-                         "timeout, late_response, reversal, sig_failure, ...; see "
-                         "docs/journal.md)",
-                         (int)(n > 40 ? 40 : n), p);
+                size_t w = (size_t)snprintf(err, errlen, "--kind: unknown kind '%.*s'; use one of:",
+                                            (int)(n > 40 ? 40 : n), p);
+
+                for (unsigned j = 0; j < BS_J_KIND_COUNT && w < errlen; j++)
+                    w += (size_t)snprintf(err + w, errlen - w, "%s %s", j ? "," : "",
+                                          bs_jkind_name((enum bs_jkind)j));
                 return BS_EINVAL;
             }
             m->kinds |= UINT64_C(1) << k;
@@ -135,6 +197,22 @@ int bs_log_match_init(struct bs_log_match *m, const struct bs_log_filter *f, bs_
             p = e + 1;
         }
     }
+    if (f->mti && check_list("mti", f->mti, mti_item_ok,
+                             "an MTI: four digits, ? for any one digit, * for any rest "
+                             "(0200, 02?0, 04*)",
+                             err, errlen))
+        return BS_EINVAL;
+    if (f->rc && check_list("rc", f->rc, rc_item_ok,
+                            "a response code: two digits or capital letters, such as 00, 05, "
+                            "12, 13, 14, 15, 30, 51, 54, 55, 63, 68, 91, 92, 94, 96",
+                            err, errlen))
+        return BS_EINVAL;
+    if (f->stan && check_list("stan", f->stan, stan_item_ok,
+                              "a STAN: six digits, 000001 to 999999 (DE 11)", err, errlen))
+        return BS_EINVAL;
+    if (f->rrn && check_list("rrn", f->rrn, rrn_item_ok, "an RRN: twelve letters or digits (DE 37)",
+                             err, errlen))
+        return BS_EINVAL;
     if (f->trace) {
         char *end;
         errno = 0;
@@ -244,4 +322,67 @@ const char *bs_log_currency(const char *numeric)
         if (strcmp(map[i][0], numeric) == 0)
             return map[i][1];
     return numeric;
+}
+
+void bs_log_currencies_load(const char *dir, struct bs_log_currencies *ret)
+{
+    char path[1100];
+    json_t *m, *e;
+    size_t i;
+
+    memset(ret, 0, sizeof(*ret));
+    snprintf(path, sizeof(path), "%s/manifest.json", dir);
+    m = json_load_file(path, 0, NULL);
+    json_array_foreach(json_object_get(m, "currencies"), i, e)
+    {
+        const char *num = json_string_value(json_object_get(e, "numeric"));
+        const char *code = json_string_value(json_object_get(e, "code"));
+        json_t *x = json_object_get(e, "exponent");
+
+        if (ret->n >= sizeof(ret->c) / sizeof(ret->c[0]) || !num || !code || strlen(num) != 3 ||
+            strlen(code) != 3 || !json_is_integer(x) || json_integer_value(x) < 0 ||
+            json_integer_value(x) > 18)
+            continue;
+        memcpy(ret->c[ret->n].numeric, num, 4);
+        memcpy(ret->c[ret->n].code, code, 4);
+        ret->c[ret->n].exponent = (int)json_integer_value(x);
+        ret->n++;
+    }
+    json_decref(m);
+}
+
+/* @v in decimal with a ',' every three digits. */
+static void grouped(uint64_t v, char *buf, size_t cap)
+{
+    char d[24];
+    size_t n = (size_t)snprintf(d, sizeof(d), "%llu", (unsigned long long)v), k = 0;
+
+    for (size_t i = 0; i < n && k + 2 < cap; i++) {
+        if (i && (n - i) % 3 == 0)
+            buf[k++] = ',';
+        buf[k++] = d[i];
+    }
+    buf[k] = '\0';
+}
+
+void bs_log_money(const struct bs_log_currencies *cur, const char *numeric, int64_t minor,
+                  char *buf, size_t cap)
+{
+    uint64_t mag = minor < 0 ? (uint64_t)0 - (uint64_t)minor : (uint64_t)minor, scale = 1;
+    char major[40];
+
+    for (size_t i = 0; cur && i < cur->n; i++) {
+        if (strcmp(cur->c[i].numeric, numeric) != 0 && strcmp(cur->c[i].code, numeric) != 0)
+            continue;
+        for (int e = 0; e < cur->c[i].exponent; e++)
+            scale *= 10;
+        grouped(mag / scale, major, sizeof(major));
+        if (cur->c[i].exponent)
+            snprintf(buf, cap, "%s %s%s.%0*llu", cur->c[i].code, minor < 0 ? "-" : "", major,
+                     cur->c[i].exponent, (unsigned long long)(mag % scale));
+        else
+            snprintf(buf, cap, "%s %s%s", cur->c[i].code, minor < 0 ? "-" : "", major);
+        return;
+    }
+    snprintf(buf, cap, "%lld minor units of %s", (long long)minor, bs_log_currency(numeric));
 }

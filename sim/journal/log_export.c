@@ -254,6 +254,26 @@ static int sq_row(struct sq *q, const char *v[NCOLS], const bool present[NCOLS],
     return sqlite3_step(q->ins) == SQLITE_DONE ? 0 : -1;
 }
 
+/* Copy the file @path to @out. Return: 0, or -1 with errno set. */
+static int copy_out(const char *path, FILE *out)
+{
+    char buf[65536];
+    size_t n;
+    FILE *in = fopen(path, "rb");
+    int bad;
+
+    if (!in)
+        return -1;
+    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+        if (fwrite(buf, 1, n, out) != n)
+            break;
+    bad = ferror(in) || ferror(out);
+    fclose(in);
+    if (fflush(out) != 0)
+        bad = 1;
+    return bad ? -1 : 0;
+}
+
 int bs_log_export(const char *rundir, enum bs_log_format fmt, const char *path, FILE *errf)
 {
     struct bs_jrun run;
@@ -264,7 +284,7 @@ int bs_log_export(const char *rundir, enum bs_log_format fmt, const char *path, 
     char err[600], tmp[1100], buf[NCOLS][40];
     char *hexbuf = NULL;
     const char *v[NCOLS];
-    bool present[NCOLS], made_tmp = false;
+    bool present[NCOLS], made_tmp = false, to_stdout = strcmp(path, "-") == 0;
     int rc, code = 2;
 
     memset(&q, 0, sizeof(q));
@@ -286,8 +306,23 @@ int bs_log_export(const char *rundir, enum bs_log_format fmt, const char *path, 
         fprintf(errf, "bridgesim log export: out of memory\n");
         goto out;
     }
-    snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", path, (long)getpid());
-    unlink(tmp);
+    if (to_stdout) {
+        /* '-': build the export in a temporary file and copy it out when complete (an
+         * SQLite database needs a file), so a failure writes nothing to stdout. */
+        const char *td = getenv("TMPDIR");
+        int fd;
+
+        snprintf(tmp, sizeof(tmp), "%s/bridgesim-export-XXXXXX", td && *td ? td : "/tmp");
+        fd = mkstemp(tmp);
+        if (fd < 0) {
+            fprintf(errf, "bridgesim log export: %s: %s\n", tmp, strerror(errno));
+            goto out;
+        }
+        close(fd);
+    } else {
+        snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", path, (long)getpid());
+        unlink(tmp);
+    }
     made_tmp = true;
     if (fmt == BS_LOG_CSV) {
         csv = fopen(tmp, "w");
@@ -344,7 +379,13 @@ int bs_log_export(const char *rundir, enum bs_log_format fmt, const char *path, 
         }
         sq_close(&q);
     }
-    if (rename(tmp, path) != 0) {
+    if (to_stdout) {
+        if (copy_out(tmp, stdout) != 0) {
+            fprintf(errf, "bridgesim log export: writing to stdout: %s\n", strerror(errno));
+            goto out;
+        }
+        unlink(tmp);
+    } else if (rename(tmp, path) != 0) {
         fprintf(errf, "bridgesim log export: %s: %s\n", path, strerror(errno));
         goto out;
     }

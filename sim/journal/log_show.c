@@ -1,5 +1,6 @@
 /* bridgesim log show: the records of a run, filtered, as a table or as JSON Lines. */
 #include <stdarg.h>
+#include <fnmatch.h>
 #include <string.h>
 
 #include "journal/jread.h"
@@ -252,6 +253,40 @@ static void row(FILE *out, const struct col *c, const struct bs_jline *r, bool c
     sb_put(&sb, out);
 }
 
+/*
+ * Every item of --node must match some node of the run (a misspelt name would otherwise
+ * show nothing and look like an answer). Return: 0, or -1 with the nodes listed.
+ */
+static int check_nodes(const char *list, struct bs_jmerge *m, size_t n, FILE *errf)
+{
+    const char *p = list;
+
+    for (;;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        char item[128];
+        bool hit = false;
+
+        if (len > 0 && len < sizeof(item)) {
+            memcpy(item, p, len);
+            item[len] = '\0';
+            for (size_t i = 0; i < n && !hit; i++)
+                hit = fnmatch(item, bs_jmerge_header(m, i)->node, 0) == 0;
+        }
+        if (!hit) {
+            fprintf(errf, "bridgesim log show: --node: '%.*s' matches no node of this run; nodes:",
+                    (int)(len > 60 ? 60 : len), p);
+            for (size_t i = 0; i < n; i++)
+                fprintf(errf, "%s %s", i ? "," : "", bs_jmerge_header(m, i)->node);
+            fprintf(errf, " (wildcards: mir.*)\n");
+            return -1;
+        }
+        if (!e)
+            return 0;
+        p = e + 1;
+    }
+}
+
 int bs_log_show(const char *rundir, const struct bs_log_filter *f, const struct bs_log_out *o,
                 FILE *out, FILE *errf)
 {
@@ -289,6 +324,8 @@ int bs_log_show(const char *rundir, const struct bs_log_filter *f, const struct 
         fprintf(errf, "bridgesim log show: %s\n", err);
         goto out;
     }
+    if (f->node && check_nodes(f->node, m, run.n, errf) != 0)
+        goto out;
     if (!o->json) {
         layout(cols, bs_log_width(o, out), namew);
         {

@@ -45,6 +45,7 @@ struct ctx {
     const struct bs_jline **hdr;
     FILE *out;
     int width;
+    struct bs_log_currencies cur;
 };
 
 static int node_index(const struct ctx *c, const char *name)
@@ -350,8 +351,12 @@ static void render(struct ctx *c, struct trace *tr)
             }
             fprintf(out, ", card %s%s", s->pan, pnet);
         }
-        if (s->has_amount)
-            fprintf(out, ", %lld %s", (long long)s->amount, bs_log_currency(s->cur));
+        if (s->has_amount) {
+            char money[80];
+
+            bs_log_money(&c->cur, s->cur, s->amount, money, sizeof(money));
+            fprintf(out, ", %s", money);
+        }
         if (s->node >= 0)
             fprintf(out, ", at %s", c->hdr[s->node]->node);
         fputc('\n', out);
@@ -549,6 +554,7 @@ int bs_log_trace(const char *rundir, const char *id, const struct bs_log_out *o,
     c.nfiles = run.n;
     c.out = out;
     c.width = bs_log_width(o, out);
+    bs_log_currencies_load(run.dir, &c.cur);
     c.hdr = bs_calloc(run.n, sizeof(*c.hdr));
     if (!c.hdr) {
         fprintf(errf, "bridgesim log trace: out of memory\n");

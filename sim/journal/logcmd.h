@@ -48,7 +48,9 @@ enum bs_log_format { BS_LOG_CSV, BS_LOG_SQLITE };
 /**
  * bs_log_export() - write every record (headers and checkpoints aside) to @path as CSV
  * (RFC 4180, a header row) or as an SQLite database (schema: docs/journal.md §8). The file
- * is written next to @path under a temporary name and renamed when complete.
+ * is written next to @path under a temporary name and renamed when complete. @path "-"
+ * is stdout: the export is built in a temporary file under $TMPDIR (or /tmp) and copied
+ * to stdout when complete, so a failure writes nothing there.
  */
 int bs_log_export(const char *rundir, enum bs_log_format fmt, const char *path, FILE *errf);
 
@@ -87,5 +89,29 @@ int bs_log_duration(const char *s, bs_time_us *ret);
 
 /** bs_log_currency() - "RUB" for "643" and a few more; the code itself otherwise. */
 const char *bs_log_currency(const char *numeric);
+
+/** The run's currencies (journals/manifest.json "currencies"): ISO 4217 numeric code,
+ * alphabetic code and the exponent the scenario used. */
+struct bs_log_currencies {
+    size_t n;
+    struct {
+        char numeric[4], code[4];
+        int exponent;
+    } c[8];
+};
+
+/**
+ * bs_log_currencies_load() - read the currencies of the run whose journals are in @dir
+ * (struct bs_jrun's dir). A run without a manifest has none: *@ret is then empty.
+ */
+void bs_log_currencies_load(const char *dir, struct bs_log_currencies *ret);
+
+/**
+ * bs_log_money() - @minor minor units of currency @numeric as "RUB 4,100.00" (major units,
+ * thousands separated, the run's exponent), or "410000 minor units of RUB" when @cur does
+ * not know the currency's exponent.
+ */
+void bs_log_money(const struct bs_log_currencies *cur, const char *numeric, int64_t minor,
+                  char *buf, size_t cap);
 
 #endif

@@ -2,8 +2,8 @@
 # exit code and what it printed. BRIDGESIM is the program, ROOT the source tree, WORK a
 # fresh directory removed at exit.
 set -u
-BRIDGESIM=$1
-ROOT=$2
+BRIDGESIM=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+ROOT=$(cd "$2" && pwd)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 fails=0
