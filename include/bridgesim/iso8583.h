@@ -115,6 +115,7 @@ struct bs_iso_field_spec {
     enum bs_iso_composite composite;
     enum bs_iso_sensitivity sensitivity;
     char name[32];
+    uint32_t min_size; /* variable fields: shortest value accepted, 0 for any (DE 2: 8) */
 };
 
 /** Opaque dialect. Immutable once built; safe to share between threads for pack/unpack. */

@@ -434,6 +434,31 @@ static inline bool all_track(const uint8_t *v, size_t n)
     return bad == 0;
 }
 
+/* Printable text for a/an/ans (ISO 8583): every byte but controls (< 0x20) and DEL. */
+static inline bool all_text(const uint8_t *v, size_t n)
+{
+    uint64_t bad = 0;
+    size_t i = 0;
+
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x = load64(v + i);
+
+        /* A byte below 0x20 (exact as a whole-word test), or a byte equal to 0x7f. */
+        bad |= ((x - ONES * 0x20) & ~x & HIGHS) | zero_bytes8(x ^ (ONES * 0x7f));
+    }
+    for (; i < n; i++)
+        bad |= v[i] < 0x20 || v[i] == 0x7f;
+    return bad == 0;
+}
+
+static size_t first_nontext(const uint8_t *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] < 0x20 || v[i] == 0x7f)
+            return i;
+    return n;
+}
+
 /* Index of the first non-digit in @v, or @n (error paths). */
 static size_t first_nondigit(const uint8_t *v, size_t n)
 {
@@ -465,7 +490,17 @@ static inline __attribute__((always_inline)) size_t check_chars(unsigned check, 
         return all_digits(v, n) ? n : first_nondigit(v, n);
     if (check == BS__CHECK_TRACK)
         return all_track(v, n) ? n : first_nontrack(v, n);
+    if (check == BS__CHECK_TEXT)
+        return all_text(v, n) ? n : first_nontext(v, n);
     return n;
+}
+
+/* What a byte that breaks @check is, for error messages. */
+static const char *bad_char_text(unsigned check)
+{
+    return check == BS__CHECK_TRACK  ? "non-track character in a z field"
+           : check == BS__CHECK_TEXT ? "control character (below 0x20, or 0x7f) in a text field"
+                                     : "non-digit in an n field";
 }
 
 /* ---- BCD --------------------------------------------------------------------------------- */
@@ -762,8 +797,14 @@ static __attribute__((noinline)) int unpack_one(const struct bs__iso_fd *fp, uns
     const uint8_t *src = in + pos;
     size_t bad = len;
 
+    if (len < f->min_value) {
+        bs__iso_err(err, (int)de, -1, base + start,
+                    "length %zu is below the minimum %u of this field", len, f->min_value);
+        return BS_EFORMAT;
+    }
     switch (f->dkind) {
     case BS__DK_COPY:
+        bad = check_chars(f->check, src, len);
         copy_bytes(dst, src, len);
         break;
     case BS__DK_ASCII_DIGITS:
@@ -774,6 +815,7 @@ static __attribute__((noinline)) int unpack_one(const struct bs__iso_fd *fp, uns
     case BS__DK_EBCDIC:
         for (size_t i = 0; i < len; i++)
             dst[i] = bs__iso_e2a[src[i]];
+        bad = check_chars(f->check, dst, len);
         break;
     case BS__DK_EBCDIC_DIGITS:
     case BS__DK_EBCDIC_TRACK:
@@ -807,9 +849,7 @@ static __attribute__((noinline)) int unpack_one(const struct bs__iso_fd *fp, uns
     }
     }
     if (bad != len) {
-        bs__iso_err(err, (int)de, -1, base + start, "%s at data byte %zu",
-                    f->check == BS__CHECK_TRACK ? "non-track character in a z field"
-                                                : "non-digit in an n field",
+        bs__iso_err(err, (int)de, -1, base + start, "%s at data byte %zu", bad_char_text(f->check),
                     bad);
         return BS_EFORMAT;
     }
@@ -887,10 +927,18 @@ int bs__iso_unpack_fields(const struct bs_iso_dialect *d, const uint64_t present
             }
             if (wire > n - at || len > BS_ISO_MSG_DATA_MAX - used)
                 goto slow;
+            if (len < f->min_value)
+                goto slow;
             dst = m->data + used;
             switch (fast) {
             case BS__FAST_FIX_COPY:
             case BS__FAST_VAR_COPY:
+                copy_bytes(dst, in + at, len);
+                break;
+            case BS__FAST_FIX_TEXT:
+            case BS__FAST_VAR_TEXT:
+                if (!all_text(in + at, len))
+                    goto slow;
                 copy_bytes(dst, in + at, len);
                 break;
             case BS__FAST_FIX_DIGITS:
@@ -1022,10 +1070,7 @@ static __attribute__((noinline)) int pack_one(const struct bs__iso_fd *fp, unsig
 
     bad = check_chars(f->check, v, n);
     if (bad != n) {
-        bs__iso_err(err, (int)de, -1, pos, "%s at value byte %zu",
-                    f->check == BS__CHECK_TRACK ? "non-track character in a z field"
-                                                : "non-digit in an n field",
-                    bad);
+        bs__iso_err(err, (int)de, -1, pos, "%s at value byte %zu", bad_char_text(f->check), bad);
         return BS_EFORMAT;
     }
     if (!f->len_digits) {
@@ -1052,6 +1097,11 @@ static __attribute__((noinline)) int pack_one(const struct bs__iso_fd *fp, unsig
 
         if (n > f->max_value) {
             bs__iso_err(err, (int)de, -1, pos, "length exceeds maximum: %zu > %u", n, f->max_value);
+            return BS_EFORMAT;
+        }
+        if (n < f->min_value) {
+            bs__iso_err(err, (int)de, -1, pos, "length %zu is below the minimum %u of this field",
+                        n, f->min_value);
             return BS_EFORMAT;
         }
         wire = f->bcd ? (n + 1) / 2 : n;
@@ -1143,7 +1193,7 @@ int bs__iso_pack_fields(const struct bs_iso_dialect *d, const struct bs_iso_msg 
             if (fast >= BS__FAST_VAR_COPY) {
                 uint32_t pv;
 
-                if (n > f->max_value)
+                if (n > f->max_value || n < f->min_value)
                     goto slow;
                 wire = fast >= BS__FAST_VAR_BCD ? (n + 1) / 2 : n;
                 if (room < f->prefix_bytes + wire)
@@ -1171,6 +1221,11 @@ int bs__iso_pack_fields(const struct bs_iso_dialect *d, const struct bs_iso_msg 
             switch (fast) {
             case BS__FAST_FIX_COPY:
             case BS__FAST_VAR_COPY:
+                break;
+            case BS__FAST_FIX_TEXT:
+            case BS__FAST_VAR_TEXT:
+                if (!all_text(v, n))
+                    goto slow;
                 break;
             case BS__FAST_VAR_TRACK:
             case BS__FAST_VAR_BCD_TRACK:

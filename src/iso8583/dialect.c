@@ -162,7 +162,10 @@ static int build_fd(const struct bs_iso_field_spec *spec, struct bs__iso_fd *fd)
     fd->pad_nibble = spec->pad_nibble;
     fd->justify_right = spec->justify_right;
     fd->pad_char = (uint8_t)(spec->pad_char ? spec->pad_char : ' ');
-    fd->check = digits ? BS__CHECK_DIGITS : track ? BS__CHECK_TRACK : BS__CHECK_NONE;
+    fd->check = digits                         ? BS__CHECK_DIGITS
+                : track                        ? BS__CHECK_TRACK
+                : spec->format == BS_ISO_FMT_B ? BS__CHECK_NONE
+                                               : BS__CHECK_TEXT;
     switch (spec->data_enc) {
     case BS_ISO_ENC_BCD:
         fd->dkind = digits ? BS__DK_BCD_DIGITS : BS__DK_BCD_TRACK;
@@ -184,7 +187,9 @@ static int build_fd(const struct bs_iso_field_spec *spec, struct bs__iso_fd *fd)
         if (spec->size > BS_ISO_MSG_DATA_MAX)
             return BS_EINVAL;
         fd->fixed_wire = bcd ? (spec->size + 1) / 2 : spec->size;
-        fd->fast = fd->dkind == BS__DK_COPY           ? BS__FAST_FIX_COPY
+        if (spec->min_size)
+            return BS_EINVAL; /* a fixed field has one size */
+        fd->fast = fd->dkind == BS__DK_COPY ? (fd->binary ? BS__FAST_FIX_COPY : BS__FAST_FIX_TEXT)
                    : fd->dkind == BS__DK_ASCII_DIGITS ? BS__FAST_FIX_DIGITS
                    : fd->dkind == BS__DK_BCD_DIGITS   ? BS__FAST_FIX_BCD
                                                       : BS__FAST_NONE;
@@ -210,11 +215,14 @@ static int build_fd(const struct bs_iso_field_spec *spec, struct bs__iso_fd *fd)
     }
     if (fd->max_prefix > digits_max[spec->len_digits])
         return BS_EINVAL;
+    if (spec->min_size > spec->size)
+        return BS_EINVAL;
+    fd->min_value = spec->min_size;
     if (spec->prefix_enc == BS_ISO_ENC_BINARY && fd->prefix_bytes < 4 &&
         fd->max_prefix >= (UINT32_C(1) << (8 * fd->prefix_bytes)))
         return BS_EINVAL;
     if ((fd->prefix_enc == BS_ISO_ENC_ASCII || fd->prefix_enc == BS_ISO_ENC_BCD) && !fd->bcd_bytes)
-        fd->fast = fd->dkind == BS__DK_COPY           ? BS__FAST_VAR_COPY
+        fd->fast = fd->dkind == BS__DK_COPY ? (fd->binary ? BS__FAST_VAR_COPY : BS__FAST_VAR_TEXT)
                    : fd->dkind == BS__DK_ASCII_DIGITS ? BS__FAST_VAR_DIGITS
                    : fd->dkind == BS__DK_ASCII_TRACK  ? BS__FAST_VAR_TRACK
                    : fd->dkind == BS__DK_BCD_DIGITS   ? BS__FAST_VAR_BCD

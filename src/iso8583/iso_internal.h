@@ -30,12 +30,14 @@ enum bs__iso_dkind {
  */
 enum bs__iso_fast {
     BS__FAST_NONE = 0,
-    BS__FAST_FIX_COPY,      /* fixed; ASCII a/an/ans or binary b */
+    BS__FAST_FIX_COPY,      /* fixed; binary b */
     BS__FAST_FIX_DIGITS,    /* fixed; ASCII n */
     BS__FAST_FIX_BCD,       /* fixed; BCD n */
-    BS__FAST_VAR_COPY,      /* ASCII/BCD prefix; ASCII a/an/ans or binary b */
+    BS__FAST_FIX_TEXT,      /* fixed; ASCII a/an/ans (printable) */
+    BS__FAST_VAR_COPY,      /* ASCII/BCD prefix; binary b */
     BS__FAST_VAR_DIGITS,    /* ASCII/BCD prefix; ASCII n */
     BS__FAST_VAR_TRACK,     /* ASCII/BCD prefix; ASCII z */
+    BS__FAST_VAR_TEXT,      /* ASCII/BCD prefix; ASCII a/an/ans (printable) */
     BS__FAST_VAR_BCD,       /* ASCII/BCD prefix counting digits; BCD n */
     BS__FAST_VAR_BCD_TRACK, /* ASCII/BCD prefix counting digits; BCD z */
 };
@@ -45,6 +47,7 @@ enum bs__iso_check {
     BS__CHECK_NONE = 0,
     BS__CHECK_DIGITS,
     BS__CHECK_TRACK,
+    BS__CHECK_TEXT, /* a/an/ans: printable, no control byte (< 0x20) and no DEL (0x7f) */
 };
 
 /* Role of a dialect object: a whole message, or the inside of a composite DE. */
@@ -74,6 +77,7 @@ enum bs__iso_role {
  * @max_value:    for a variable field, the largest logical length accepted (digits for
  *                BCD; for byte-counted BCD this is 2 * ceil(size / 2), see DESIGN.md).
  * @max_prefix:   for a variable field, the largest prefix value accepted.
+ * @min_value:    for a variable field, the shortest logical length accepted (0: any).
  * @fixed_wire:   for a fixed field, its wire size in bytes.
  */
 struct bs__iso_fd {
@@ -94,6 +98,7 @@ struct bs__iso_fd {
     uint32_t size;
     uint32_t max_value;
     uint32_t max_prefix;
+    uint32_t min_value;
     uint32_t fixed_wire;
 };
 

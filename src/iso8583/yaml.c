@@ -442,11 +442,12 @@ enum {
     K_PAD_CHAR,
     K_COMPOSITE,
     K_SENSITIVITY,
+    K_MIN,
     K_COUNT
 };
 static const char *const field_keys[] = {
     "name", "format",     "length",  "size",     "max",       "prefix",      "data", "unit",
-    "pad",  "pad_nibble", "justify", "pad_char", "composite", "sensitivity", NULL,
+    "pad",  "pad_nibble", "justify", "pad_char", "composite", "sensitivity", "min",  NULL,
 };
 /* Keys a 'defaults' entry may set: the encoding choices, not the shape of a field. */
 static const char *const default_keys[] = {
@@ -647,9 +648,10 @@ static int parse_field(struct ctx *c, struct fy_node *key, struct fy_node *val, 
         return BS_EFORMAT;
     s->len_digits = (uint8_t)(x == 0 ? 0 : x);
     if (s->len_digits == 0) {
-        if (v[K_MAX]) {
-            fail(c, v[K_MAX], "%s: 'max' is for variable fields; a fixed field takes 'size'",
-                 where);
+        if (v[K_MAX] || v[K_MIN]) {
+            fail(c, v[K_MAX] ? v[K_MAX] : v[K_MIN],
+                 "%s: '%s' is for variable fields; a fixed field takes 'size'", where,
+                 v[K_MAX] ? "max" : "min");
             return BS_EFORMAT;
         }
         if (!v[K_SIZE]) {
@@ -690,6 +692,14 @@ static int parse_field(struct ctx *c, struct fy_node *key, struct fy_node *val, 
                  "%s: max %u does not fit a %u-byte binary prefix; raise 'length' or lower 'max'",
                  where, u, (s->len_digits + 1) / 2);
             return BS_EFORMAT;
+        }
+        if (v[K_MIN]) {
+            uint32_t lo;
+
+            snprintf(what, sizeof(what), "%s: min", where);
+            if (parse_uint(c, v[K_MIN], what, 0, u, &lo) < 0)
+                return BS_EFORMAT;
+            s->min_size = lo;
         }
     }
     s->size = u;

@@ -7,6 +7,9 @@
 
 #include "test_common.h"
 
+/* Internal (src/iso8583/iso_internal.h): turn the fast paths off to test the general ones. */
+void bs__iso_dialect_set_fast(struct bs_iso_dialect *d, bool on);
+
 struct fx {
     struct bs_iso_dialect *d;
     struct bs_iso_msg m;
@@ -508,6 +511,91 @@ static void test_track_data(void **state)
     assert_string_equal(buf, t2);
 }
 
+/*
+ * a/an/ans are printable (ISO 8583:1987 §4.2): a control byte or DEL is a format error on
+ * unpack and on pack, in the fast path and the general one alike; bytes from 0x80 pass
+ * (national code pages).
+ */
+static void test_text_control_bytes(void **state)
+{
+    struct fx *f = *state;
+    static const char *const bad[] = { "TERM\001001", "TERM\177001", "TERM\n001", "\tERM0001" };
+    size_t n;
+
+    for (int fast = 1; fast >= 0; fast--) {
+        set(f->d, 41, t_spec(BS_ISO_FMT_ANS, 0, 8));
+        set(f->d, 43, t_spec(BS_ISO_FMT_AN, 2, 40));
+        bs__iso_dialect_set_fast(f->d, fast);
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            for (unsigned de = 41; de <= 43; de += 2) {
+                bs_iso_msg_init(&f->m, "0200");
+                bs_iso_msg_set_str(&f->m, de, bad[i]);
+                assert_int_equal(bs_iso_pack(f->d, &f->m, f->out, sizeof(f->out), &n, &f->err),
+                                 BS_EFORMAT);
+                assert_int_equal(f->err.de, (int)de);
+                assert_non_null(strstr(f->err.reason, "control character"));
+            }
+        }
+        /* The same bytes on the wire: 0200, bitmap with DE 41, then the 8 bytes. */
+        expect_unpack_error(f, "30323030 0000000000800000 5445524D01303031", 41, 12,
+                            "control character (below 0x20, or 0x7f) in a text field at data "
+                            "byte 4");
+        expect_unpack_error(f, "30323030 0000000000200000 3038 5445524D7F303031", 43, 12,
+                            "control character");
+        /* Printable ASCII and bytes of a national code page are fine. */
+        n = t_hex("30323030 0000000000800000 5445524DE9303031", f->in, sizeof(f->in));
+        assert_int_equal(bs_iso_unpack(f->d, f->in, n, &f->m, &f->err), 0);
+        bs_iso_msg_init(&f->m, "0200");
+        bs_iso_msg_set_str(&f->m, 43, "GROCERY 17 ~!@#$%^&*()_+{}|:<>?");
+        assert_int_equal(bs_iso_pack(f->d, &f->m, f->out, sizeof(f->out), &n, &f->err), 0);
+    }
+}
+
+/* A variable field's minimum length (dialect key `min`): DE 2 of the shipped dialects is
+ * 8..19 digits, so an empty LLVAR PAN is a format error both ways. */
+static void test_min_length(void **state)
+{
+    struct fx *f = *state;
+    struct bs_iso_field_spec s = t_spec(BS_ISO_FMT_N, 2, 19);
+    size_t n;
+
+    s.min_size = 8;
+    for (int fast = 1; fast >= 0; fast--) {
+        set(f->d, 2, s);
+        bs__iso_dialect_set_fast(f->d, fast);
+        expect_unpack_error(f, "30323030 4000000000000000 3030", 2, 12,
+                            "length 0 is below the minimum 8 of this field");
+        expect_unpack_error(f, "30323030 4000000000000000 3037 31323334353637", 2, 12,
+                            "length 7 is below the minimum 8");
+        n = t_hex("30323030 4000000000000000 3038 3132333435363738", f->in, sizeof(f->in));
+        assert_int_equal(bs_iso_unpack(f->d, f->in, n, &f->m, &f->err), 0);
+        bs_iso_msg_init(&f->m, "0200");
+        bs_iso_msg_set(&f->m, 2, "", 0);
+        assert_int_equal(bs_iso_pack(f->d, &f->m, f->out, sizeof(f->out), &n, &f->err), BS_EFORMAT);
+        assert_non_null(strstr(f->err.reason, "below the minimum 8"));
+    }
+    /* A minimum above the maximum, or on a fixed field, is an inconsistent spec. */
+    s.min_size = 20;
+    assert_int_equal(bs_iso_dialect_set_field(f->d, 2, &s), BS_EINVAL);
+    s = t_spec(BS_ISO_FMT_N, 0, 6);
+    s.min_size = 3;
+    assert_int_equal(bs_iso_dialect_set_field(f->d, 3, &s), BS_EINVAL);
+}
+
+/* The shipped dialects: DE 2 of length 0 is refused (it used to decode). */
+static void test_shipped_pan_min(void **state)
+{
+    static const char *const names[] = { "mir", "shetab", "iso87-ascii", "iso87-binary" };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        struct bs_iso_dialect *d = t_load_dialect(names[i]);
+
+        assert_int_equal(bs_iso_dialect_field(d, 2)->min_size, 8);
+        bs_iso_dialect_free(d);
+    }
+}
+
 static void test_header(void **state)
 {
     struct fx *f = *state;
@@ -840,6 +928,9 @@ int t_run_codec(void)
         cmocka_unit_test_setup_teardown(test_fixed_padding, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bcd_byte_count, setup, teardown),
         cmocka_unit_test_setup_teardown(test_track_data, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_text_control_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_min_length, setup, teardown),
+        cmocka_unit_test(test_shipped_pan_min),
         cmocka_unit_test_setup_teardown(test_header, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pack_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_spec_checks, setup, teardown),
