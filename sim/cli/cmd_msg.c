@@ -617,7 +617,14 @@ static int encode_sub(const struct bs_iso_dialect *d, unsigned de, json_t *obj, 
 
         ss = *key && !*end && s <= BS_ISO_MAX_DE ? bs_iso_dialect_field(sd, (unsigned)s) : NULL;
         if (!ss || !ss->defined) {
-            fail_field(de, -1, "unknown subfield number");
+            char why[96];
+
+            snprintf(why, sizeof(why), "unknown subfield \"%.40s\"", key);
+            fail_field(de, -1, why);
+            goto out;
+        }
+        if (bs_iso_msg_has(sub, (unsigned)s)) {
+            fail_field(de, (int)s, "subfield given twice (e.g. \"2\" and \"02\"); keep one");
             goto out;
         }
         n = json_bytes(v, ss->format, val, WIRE_MAX);
@@ -644,19 +651,35 @@ static int json_to_msg(const struct bs_iso_dialect *d, const char *text, size_t 
                        struct bs_iso_msg *m)
 {
     json_error_t jerr;
-    json_t *root = json_loadb(text, len, 0, &jerr), *mti, *hdr, *fields, *v;
+    /* A key given twice would silently lose one value: refuse it, naming the key. */
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr), *mti, *hdr, *fields, *v;
     uint8_t *val = malloc(WIRE_MAX);
-    const char *key;
+    const char *key, *seen[BS_ISO_MAX_DE + 1] = { NULL };
     int rc = BS_EXIT_USAGE;
 
     if (!val)
         goto out;
     if (!root) {
-        fprintf(stderr,
-                "bridgesim msg: input:%d:%d: %s; give a JSON object like "
-                "{\"mti\": \"0200\", \"fields\": {...}}\n",
-                jerr.line, jerr.column, jerr.text);
+        fprintf(stderr, "bridgesim msg: input:%d:%d: %s; %s\n", jerr.line, jerr.column, jerr.text,
+                strstr(jerr.text, "duplicate")
+                    ? "give each key once"
+                    : "give a JSON object like {\"mti\": \"0200\", \"fields\": {...}}");
         goto out;
+    }
+    if (!json_is_object(root)) {
+        fprintf(stderr, "bridgesim msg: give a JSON object like {\"mti\": \"0200\", \"fields\": "
+                        "{...}}\n");
+        goto out;
+    }
+    json_object_foreach(root, key, v)
+    {
+        if (strcmp(key, "mti") && strcmp(key, "header") && strcmp(key, "fields")) {
+            fprintf(stderr,
+                    "bridgesim msg: unknown key \"%.40s\"; a message has \"mti\", \"header\" "
+                    "and \"fields\" (DE numbers go inside \"fields\")\n",
+                    key);
+            goto out;
+        }
     }
     mti = json_object_get(root, "mti");
     if (!json_is_string(mti) || bs_iso_msg_init(m, json_string_value(mti)) < 0) {
@@ -695,6 +718,12 @@ static int json_to_msg(const struct bs_iso_dialect *d, const char *text, size_t 
             fprintf(stderr, "field %s: not defined in dialect %s\n", key, bs_iso_dialect_name(d));
             goto out;
         }
+        if (seen[de]) {
+            fprintf(stderr, "field %s: DE %lu is given twice (\"%s\" and \"%s\"); keep one\n", key,
+                    de, seen[de], key);
+            goto out;
+        }
+        seen[de] = key;
         if (json_is_object(v)) {
             int r = s->composite == BS_ISO_COMPOSITE_TLV
                         ? encode_tlv((unsigned)de, v, val, WIRE_MAX, &n)
