@@ -348,6 +348,7 @@ struct bs_acquirer_cfg {
     bs_time_us reversal_backoff;     /* first repeat delay; doubles each time */
     bs_time_us reversal_backoff_max; /* cap on the delay */
     struct bs_netmgmt_policy nm;     /* towards the switch (which originates by default) */
+    uint8_t rrn_code; /* 0..99, unique per acquirer of a run: DE 37 digits 5-6 (see make_rrn) */
 };
 
 /**

@@ -1078,6 +1078,7 @@ static int build_roles(struct bs_world *w, char *errbuf, size_t errlen)
     const struct bs_scenario *sc = w->sc;
     struct bs_timer_set timers[2];
     bs_time_us retention = retention_of(sc);
+    unsigned rrn_code_next = 1;
     int rc = 0;
 
     timers_of(sc, timers);
@@ -1178,6 +1179,8 @@ static int build_roles(struct bs_world *w, char *errbuf, size_t errlen)
                 .reversal_backoff = REV_BACKOFF,
                 .reversal_backoff_max = REV_BACKOFF_MAX,
                 .nm = nm_policy(&net->netmgmt, false),
+                /* 1, 2, ... over every acquirer of the run (at most 64): distinct RRNs. */
+                .rrn_code = (uint8_t)(rrn_code_next++),
             };
             struct bs_terminal_cfg tcfg = {
                 .name = w->nodes[w->term_id[n][i]].name,

@@ -101,19 +101,24 @@ static void put_digits(char *p, unsigned v, int w)
     }
 }
 
-/* RRN an12: last digit of the year, day of year, hour, then a 6-digit sequence. */
+/*
+ * RRN an12 (DE 37): last digit of the year, day of year (UTC), the acquirer's two-digit
+ * RRN code (unique among the run's acquirers, so two acquirers never issue the same RRN),
+ * then a 6-digit sequence of this acquirer: YDDDCCSSSSSS. Unique per acquirer for 999,999
+ * transactions a day. (The bridge's own RRNs start with 'B' and never meet these.)
+ */
 static void make_rrn(struct acquirer *a, bs_time_us now, char out[13])
 {
-    int y, mo, d, h;
+    int y, mo, d;
     static const int cum[] = { 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334 };
     int doy;
 
-    bs_civil_from_us(now, 0, &y, &mo, &d, &h, NULL, NULL, NULL);
+    bs_civil_from_us(now, 0, &y, &mo, &d, NULL, NULL, NULL, NULL);
     doy = cum[mo - 1] + d + (mo > 2 && (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)));
     a->rrn_seq = a->rrn_seq >= 999999 ? 1 : a->rrn_seq + 1;
     put_digits(out, (unsigned)(y % 10), 1);
     put_digits(out + 1, (unsigned)doy, 3);
-    put_digits(out + 4, (unsigned)h, 2);
+    put_digits(out + 4, a->cfg.rrn_code, 2);
     put_digits(out + 6, a->rrn_seq, 6);
     out[12] = '\0';
 }
@@ -472,7 +477,7 @@ int bs_acquirer_new(const struct bs_acquirer_cfg *cfg, struct bs_key *key, struc
     int rc;
 
     if (!cfg || !cfg->dialect || !cfg->inst_id || strlen(cfg->inst_id) > 11 ||
-        cfg->reversal_backoff <= 0)
+        cfg->reversal_backoff <= 0 || cfg->rrn_code > 99)
         return BS_EINVAL;
     a = bs_calloc(1, sizeof(*a));
     if (!a)
