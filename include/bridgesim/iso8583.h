@@ -219,7 +219,9 @@ const char *bs_iso_dialect_name(const struct bs_iso_dialect *d);
  * @text, @len: the YAML document; need not be NUL-terminated.
  * @filename:   used in error text only.
  * @ret:        receives the dialect.
- * @errbuf, @errlen: on failure receives "file:line:column: what is wrong; how to fix".
+ * @errbuf, @errlen: on failure receives every error found, one "file:line:column: what is
+ *              wrong; how to fix" per line (at most 20, then "... and N more errors"):
+ *              each section and each field is checked even after an earlier one failed.
  *
  * The text must be UTF-8 without YAML directives or aliases (see the README).
  *

@@ -24,6 +24,7 @@ struct ctx {
     size_t errlen;
     bool failed;
     bool nomem;
+    size_t nerrors;
 };
 
 /* ---- positions and errors ------------------------------------------------------------- */
@@ -59,18 +60,40 @@ static void node_pos(struct fy_node *n, int *line, int *col)
     }
 }
 
+/*
+ * Record one error: every error found is reported, one "file:line:col: ..." per line, up
+ * to ERRORS_SHOWN lines and a "... and N more" line (the buffer's size permitting).
+ */
+#define ERRORS_SHOWN 20
+
 static void fail_at(struct ctx *c, int line, int col, const char *fmt, va_list ap)
 {
+    size_t used;
     int k;
 
-    if (c->failed)
-        return;
     c->failed = true;
+    c->nerrors++;
     if (!c->errbuf || !c->errlen)
         return;
-    k = snprintf(c->errbuf, c->errlen, "%s:%d:%d: ", c->file, line, col);
-    if (k >= 0 && (size_t)k < c->errlen)
-        vsnprintf(c->errbuf + k, c->errlen - (size_t)k, fmt, ap);
+    used = strlen(c->errbuf);
+    if (c->nerrors > ERRORS_SHOWN) {
+        /* Replace the tail line with the count of what is left out. */
+        char *tail = c->nerrors > ERRORS_SHOWN + 1 ? strrchr(c->errbuf, '\n') : NULL;
+
+        if (tail)
+            used = (size_t)(tail - c->errbuf);
+        if (used + 1 < c->errlen)
+            snprintf(c->errbuf + used, c->errlen - used, "\n... and %zu more error%s",
+                     c->nerrors - ERRORS_SHOWN, c->nerrors - ERRORS_SHOWN == 1 ? "" : "s");
+        return;
+    }
+    if (used && used + 1 < c->errlen)
+        c->errbuf[used++] = '\n';
+    if (used + 1 >= c->errlen)
+        return;
+    k = snprintf(c->errbuf + used, c->errlen - used, "%s:%d:%d: ", c->file, line, col);
+    if (k >= 0 && (size_t)k < c->errlen - used)
+        vsnprintf(c->errbuf + used + (size_t)k, c->errlen - used - (size_t)k, fmt, ap);
 }
 
 __attribute__((format(printf, 3, 4))) static void fail(struct ctx *c, struct fy_node *n,
@@ -994,21 +1017,22 @@ static int build(struct ctx *c, struct fy_node *root, struct bs_iso_dialect **re
         c->nomem = true;
         return BS_ENOMEM;
     }
-    if (v[T_DESCRIPTION] && !scalar(c, v[T_DESCRIPTION], "'description'", &len))
-        goto fail_free;
-    if (v[T_HEADER]) {
-        if (parse_uint(c, v[T_HEADER], "'header_bytes'", 0, BS_ISO_HEADER_MAX, &u) < 0)
-            goto fail_free;
+    /* Each section and each field is checked even after an error, so one pass names every
+     * problem; a broken 'defaults' would mislead every field, so fields wait for it. */
+    if (v[T_DESCRIPTION])
+        (void)scalar(c, v[T_DESCRIPTION], "'description'", &len);
+    if (v[T_HEADER] && parse_uint(c, v[T_HEADER], "'header_bytes'", 0, BS_ISO_HEADER_MAX, &u) == 0)
         bs_iso_dialect_set_header(d, u);
-    }
-    if (v[T_MTI] && parse_mti(c, v[T_MTI], d) < 0)
-        goto fail_free;
-    if (v[T_BITMAP] && parse_bitmap(c, v[T_BITMAP], d) < 0)
-        goto fail_free;
-    if (v[T_FRAME] && parse_frame(c, v[T_FRAME], v[T_FRAME], d) < 0)
-        goto fail_free;
+    if (v[T_MTI])
+        (void)parse_mti(c, v[T_MTI], d);
+    if (v[T_BITMAP])
+        (void)parse_bitmap(c, v[T_BITMAP], d);
+    if (v[T_FRAME])
+        (void)parse_frame(c, v[T_FRAME], v[T_FRAME], d);
     builtin_defaults(def);
     if (v[T_DEFAULTS] && parse_defaults(c, v[T_DEFAULTS], v[T_DEFAULTS], def) < 0)
+        goto fail_free;
+    if (c->nomem)
         goto fail_free;
     if (!v[T_FIELDS]) {
         fail(c, root, "no 'fields' key; add 'fields:' with one entry per data element");
@@ -1023,40 +1047,39 @@ static int build(struct ctx *c, struct fy_node *root, struct bs_iso_dialect **re
         unsigned de;
         char where[32];
 
-        if (parse_de(c, k, 2, BS_ISO_MAX_DE, "field", &de) < 0)
+        if (c->nomem)
             goto fail_free;
+        if (parse_de(c, k, 2, BS_ISO_MAX_DE, "field", &de) < 0)
+            continue;
         if (de == 65 && bs_iso_dialect_tertiary(d)) {
             fail(c, k,
                  "field 65 announces the tertiary bitmap here; remove it or set "
                  "'tertiary: false'");
-            goto fail_free;
+            continue;
         }
         if ((seen[(de - 1) / 64] >> ((de - 1) % 64)) & 1) {
             fail(c, k, "field %u is defined twice; keep one", de);
-            goto fail_free;
+            continue;
         }
         seen[(de - 1) / 64] |= UINT64_C(1) << ((de - 1) % 64);
         snprintf(where, sizeof(where), "field %u", de);
         if (parse_field(c, k, val, where, def, true, &s, &comp) < 0)
-            goto fail_free;
+            continue;
         if (comp) {
             r = parse_composite(c, d, de, comp, &s);
-            if (r < 0) {
-                if (r == BS_EINVAL)
-                    fail(c, k, "%s: inconsistent field spec; check format, data and length", where);
-                r = c->nomem ? BS_ENOMEM : BS_EFORMAT;
-                goto fail_free;
-            }
+            if (r == BS_EINVAL)
+                fail(c, k, "%s: inconsistent field spec; check format, data and length", where);
             r = BS_EFORMAT;
         } else if (bs_iso_dialect_set_field(d, de, &s) < 0) {
             fail(c, k, "%s: inconsistent field spec; check format, data and length", where);
-            goto fail_free;
         }
     }
-    if (!(seen[0] | seen[1] | seen[2])) {
+    if (!(seen[0] | seen[1] | seen[2]) && !c->failed) {
         fail(c, v[T_FIELDS], "'fields' is empty; define at least one data element");
         goto fail_free;
     }
+    if (c->failed || c->nomem)
+        goto fail_free;
     *ret = d;
     return 0;
 
@@ -1068,7 +1091,7 @@ fail_free:
 int bs_iso_dialect_parse(const char *text, size_t len, const char *filename,
                          struct bs_iso_dialect **ret, char *errbuf, size_t errlen)
 {
-    struct ctx c = { filename ? filename : "<dialect>", errbuf, errlen, false, false };
+    struct ctx c = { filename ? filename : "<dialect>", errbuf, errlen, false, false, 0 };
     struct fy_diag_error *de;
     struct fy_diag_cfg dcfg;
     struct fy_parse_cfg pcfg;

@@ -254,6 +254,29 @@ static void expect_yaml_error(const char *yaml, const char *want)
         fail_msg("got '%s'; want '%s'", err, want);
 }
 
+/* Every error of a dialect file in one pass, one line each (it used to stop at the first). */
+static void test_yaml_all_errors(void **state)
+{
+    static const char text[] = "dialect: x\n"
+                               "mti: foo\n"
+                               "fields:\n"
+                               "  2: {format: q, length: LL, max: 19}\n"
+                               "  3: {format: n, length: fixed}\n"
+                               "  4: {format: n, length: fixed, size: 12}\n"
+                               "  5: {format: n, length: LL, max: 19, min: 30}\n";
+    struct bs_iso_dialect *d = NULL;
+    char err[2048];
+
+    (void)state;
+    assert_int_equal(bs_iso_dialect_parse(text, strlen(text), "t.yaml", &d, err, sizeof(err)),
+                     BS_EFORMAT);
+    assert_null(d);
+    assert_non_null(strstr(err, "t.yaml:2:6: mti 'foo' is not valid"));
+    assert_non_null(strstr(err, "\nt.yaml:4:15: field 2: format 'q' is not valid"));
+    assert_non_null(strstr(err, "\nt.yaml:5:3: field 3 is fixed but has no 'size'"));
+    assert_non_null(strstr(err, "\nt.yaml:7:44: field 5: min 30 is out of range; use 0 to 19"));
+}
+
 static void test_yaml_errors(void **state)
 {
     (void)state;
@@ -416,6 +439,7 @@ int t_run_dialects(void)
         cmocka_unit_test(test_round_trip_shetab),     cmocka_unit_test(test_round_trip_iso87),
         cmocka_unit_test(test_translate_mir_shetab),  cmocka_unit_test(test_issue_example),
         cmocka_unit_test(test_yaml_errors),           cmocka_unit_test(test_yaml_features),
+        cmocka_unit_test(test_yaml_all_errors),
     };
 
     return cmocka_run_group_tests_name("iso8583_dialects", tests, NULL, NULL);
