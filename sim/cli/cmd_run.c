@@ -250,9 +250,12 @@ int bs_cli_run(int argc, char **argv)
     }
     errbuf[0] = '\0';
     rc = bs_scenario_load(argv[optind], sets, nsets, &sc, errbuf, sizeof(errbuf));
+    if (rc == 0)
+        rc = bs_scenario_check_dialects(sc, bs_cli_dialect_dir(), errbuf, sizeof(errbuf));
     if (rc) {
         fprintf(stderr, "%s%s", errbuf[0] ? errbuf : bs_strerror(rc),
                 errbuf[0] && errbuf[strlen(errbuf) - 1] == '\n' ? "" : "\n");
+        bs_scenario_free(sc);
         return BS_EXIT_USAGE;
     }
     if (realtime)

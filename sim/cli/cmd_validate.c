@@ -19,8 +19,9 @@ static void usage(FILE *out)
           "\n"
           "Load SCENARIO (a YAML file, see configs/README.md), apply the overrides and check\n"
           "it strictly: unknown keys, types, units, ranges, node names in links, timer\n"
-          "nesting, flows. Prints \"SCENARIO: ok (N nodes, M links, K flows)\" or every\n"
-          "error found as file:line:column lines on stderr.\n"
+          "nesting, flows, and that every dialect exists and parses. Prints\n"
+          "\"SCENARIO: ok (N nodes, M links, K flows)\" or every error found as\n"
+          "file:line:column lines on stderr.\n"
           "\n"
           "  --set key=value  override a value before checking; the key is a dotted path\n"
           "                   (workload.rate_tps=100, links.list.5.loss=0.01), the value\n"
@@ -81,6 +82,14 @@ int bs_cli_validate(int argc, char **argv)
     }
 
     rc = bs_scenario_load(path, sets, nsets, &sc, err, sizeof(err));
+    if (rc == 0) {
+        /* The dialects too, as a run loads them: an undefined one is an error. */
+        rc = bs_scenario_check_dialects(sc, bs_cli_dialect_dir(), err, sizeof(err));
+        if (rc) {
+            bs_scenario_free(sc);
+            sc = NULL;
+        }
+    }
     if (rc) {
         if (err[0])
             fprintf(stderr, "%s\n", err);

@@ -1553,7 +1553,21 @@ static void conv_network(struct ld *l, const struct yn *n, struct bs_sc_network 
         return;
     check_keys(l, n, keys, ARRAY_SIZE(keys));
     memcpy(net->dialect, net->name, strlen(net->name) + 1); /* names are shorter */
-    opt_str(l, n, "dialect", false, net->dialect, sizeof(net->dialect));
+    snprintf(net->dialect_at, sizeof(net->dialect_at), "%s:%d:%d", n->loc.file, n->loc.line,
+             n->loc.col);
+    if (opt_str(l, n, "dialect", false, net->dialect, sizeof(net->dialect)) > 0) {
+        /* A path is taken from the directory of the file that names it, like extends. */
+        const struct yn *d = bs__yn_get(n, "dialect", NULL);
+        char spec[sizeof(net->dialect)];
+
+        memcpy(spec, net->dialect, sizeof(spec));
+        snprintf(net->dialect_at, sizeof(net->dialect_at), "%s:%d:%d", d->loc.file, d->loc.line,
+                 d->loc.col);
+        if (bs__sc_dialect_resolve(spec, d->loc.file, l->sc->path, net->dialect,
+                                   sizeof(net->dialect)) != 0)
+            bs__errf(l->e, &d->loc, "%s.dialect: the path is longer than %zu characters", l->path,
+                     sizeof(net->dialect) - 1);
+    }
     v = field(l, n, "currency", true);
     if (v) {
         size_t old = enter(l, "currency");

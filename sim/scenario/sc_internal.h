@@ -199,4 +199,14 @@ const struct sc_iso_currency *bs__currency_find(const char *code);
 /** bs__currency_codes() - every known code, for suggestions; *@ret_n receives the count. */
 const char *const *bs__currency_codes(size_t *ret_n);
 
+/**
+ * bs__sc_dialect_resolve() - the dialect a scenario names, as a run opens it: @spec is a
+ * name (no '/' and no ".yaml": kept as is, looked up in the dialect directory later) or a
+ * path; a relative path is taken from the directory of @from (the file holding the key;
+ * a --set label "(--set ...)" counts as @scenario). Return: 0, or BS_ELIMIT when the
+ * result does not fit @cap.
+ */
+int bs__sc_dialect_resolve(const char *spec, const char *from, const char *scenario, char *out,
+                           size_t cap);
+
 #endif /* BRIDGESIM_SC_INTERNAL_H */

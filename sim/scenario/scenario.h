@@ -127,7 +127,11 @@ struct bs_sc_netmgmt {
 
 struct bs_sc_network {
     char name[BS_SC_ID_MAX + 1]; /* "mir" or "shetab" */
-    char dialect[256];           /* dialect name (configs/dialects/NAME.yaml) or file path */
+    char dialect[256];           /* dialect name (configs/dialects/NAME.yaml) or file path;
+                                    a relative path is resolved from the directory of the
+                                    file that names it, so this is usable from any cwd */
+    char dialect_at[320];        /* "file:line:column" of the `dialect` key (or of the
+                                    network, for the default), for error messages */
     struct bs_sc_currency currency;
     int16_t utc_offset_min;           /* local time of the network's terminals (DE 12/13):
                                          key `utc_offset: "+03:00"`; default from the currency
@@ -434,6 +438,17 @@ struct bs_scenario {
  */
 int bs_scenario_load(const char *path, const char *const *sets, size_t nsets,
                      struct bs_scenario **ret, char *errbuf, size_t errlen);
+
+/**
+ * bs_scenario_check_dialects() - load and check every network's dialect as a run would:
+ * a name from @dialect_dir (NAME.yaml), or a file path (already resolved by the loader).
+ * An undefined name, a missing or unreadable file and every error inside a dialect file
+ * are reported, each after the "file:line:column: networks.NET.dialect:" of the scenario
+ * key that named it; the names available in @dialect_dir are listed for a wrong name.
+ * Return: 0; BS_EFORMAT with @errbuf filled (one problem per line); BS_ENOMEM.
+ */
+int bs_scenario_check_dialects(const struct bs_scenario *sc, const char *dialect_dir, char *errbuf,
+                               size_t errlen);
 
 /** bs_scenario_free() - free a loaded scenario; NULL accepted. */
 void bs_scenario_free(struct bs_scenario *sc);
