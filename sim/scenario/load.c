@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #define MAX_CARDS     10000000u /* per issuer */
 #define MAX_TERMINALS 1000000u  /* per acquirer */
 #define MAX_TPS       1e6
+#define MIN_TPS       0.001 /* one arrival per 1000 s: mean gaps stay far inside int64 µs */
 #define MAX_MONEY     9007199254740992.0 /* 2^53: every integer below is exact in a double */
 #define DE4_MAX       999999999999.0     /* DE 4 is n 12 */
 
@@ -37,6 +39,8 @@
 #define DEFAULT_PAN_LENGTH 16
 #define DEFAULT_MCC        5999
 #define DEFAULT_CUTOVER    (21 * 3600 * BS_US_PER_SEC) /* 21:00Z = 00:00 Moscow */
+#define START_MIN          INT64_C(946684800000000)    /* 2000-01-01T00:00:00Z */
+#define START_MAX          INT64_C(3818591999000000)   /* 2090-12-31T23:59:59Z */
 
 struct ld {
     struct sc_errs *e;
@@ -849,6 +853,12 @@ static void conv_time(struct ld *l, const struct yn *n)
 
         if (!is_scalar(v) || bs__parse_utc(v->str, &l->sc->start_time))
             type_error(l, v, "an ISO 8601 UTC time like \"2026-03-02T09:00:00Z\"");
+        else if (l->sc->start_time < START_MIN || l->sc->start_time > START_MAX)
+            bs__errf(l->e, &v->loc,
+                     "%s: %s is outside 2000-01-01T00:00:00Z .. 2090-12-31T23:59:59Z (card "
+                     "expiry dates run 5 years on and DE 14 has a two-digit year); pick a "
+                     "start in that range",
+                     l->path, v->str);
         leave(l, old);
     }
     opt_dur(l, n, "drain", false, false, &l->sc->drain);
@@ -1347,6 +1357,40 @@ static bool as_bin(struct ld *l, const struct yn *n, struct bs_sc_bin_range *out
     return true;
 }
 
+/*
+ * Opening balances must keep an issuer's ledger inside 64-bit arithmetic: a card holds at
+ * most min(2^53, 2^62 / cards) minor units (configs/README.md). A distribution without an
+ * upper end (normal, lognormal, exponential, pareto) is clamped there unless it sets
+ * `max`; a larger `max`, constant, uniform `high` or centre is an error, not an
+ * "arithmetic overflow" at run time.
+ */
+static void check_balance(struct ld *l, const struct yn *n, struct bs_sc_issuer *is)
+{
+    struct bs_dist *d = &is->balance;
+    double cards = is->cards ? (double)is->cards : 1.0;
+    double bound = floor(4611686018427387904.0 / cards), top; /* 2^62 / cards */
+    size_t old = enter(l, "balance");
+
+    if (bound > MAX_MONEY)
+        bound = MAX_MONEY;
+    top = d->has_max                    ? d->max
+          : d->kind == BS_DIST_UNIFORM  ? d->b
+          : d->kind == BS_DIST_CONSTANT ? d->a
+                                        : d->a; /* the median, mean or scale */
+    if (top > bound || d->a > bound)
+        bs__errf(l->e, &n->loc,
+                 "%s: a card's opening balance can reach %.0f minor units, more than the %.0f "
+                 "allowed with %u cards (min(2^53, 2^62 / cards), so the issuer's total fits "
+                 "64-bit arithmetic); lower it%s",
+                 l->path, top > d->a ? top : d->a, bound, is->cards,
+                 d->kind == BS_DIST_CONSTANT || d->kind == BS_DIST_UNIFORM ? "" : " or set max");
+    else if (!d->has_max && d->kind != BS_DIST_CONSTANT && d->kind != BS_DIST_UNIFORM) {
+        d->has_max = true;
+        d->max = bound;
+    }
+    leave(l, old);
+}
+
 static void conv_issuer(struct ld *l, const struct yn *n, struct bs_sc_issuer *is)
 {
     static const char *const keys[] = {
@@ -1393,7 +1437,8 @@ static void conv_issuer(struct ld *l, const struct yn *n, struct bs_sc_issuer *i
      */
     if (opt_uint(l, n, "cards", true, 1, MAX_CARDS, &u) > 0)
         is->cards = (uint32_t)u;
-    opt_dist(l, n, "balance", true, DU_MONEY, &is->balance, NULL);
+    if (opt_dist(l, n, "balance", true, DU_MONEY, &is->balance, NULL) > 0)
+        check_balance(l, bs__yn_get(n, "balance", NULL), is);
     opt_num(l, n, "expired_share", false, 0, 1, false, &is->expired_share);
     ok = opt_num(l, n, "blocked_share", false, 0, 1, false, &is->blocked_share) >= 0;
     ok &= opt_num(l, n, "lost_share", false, 0, 1, false, &is->lost_share) >= 0;
@@ -2583,7 +2628,7 @@ static void conv_workload(struct ld *l, const struct yn *n)
     if (!want_map(l, n))
         return;
     check_keys(l, n, keys, ARRAY_SIZE(keys));
-    opt_num(l, n, "rate_tps", true, 0, MAX_TPS, true, &w->rate_tps);
+    opt_num(l, n, "rate_tps", true, MIN_TPS, MAX_TPS, false, &w->rate_tps);
     has_count = opt_uint(l, n, "count", false, 0, UINT64_MAX, &w->count);
     has_dur = opt_dur(l, n, "duration", false, false, &w->duration);
     if (has_count >= 0 && has_dur >= 0 && w->count == 0 && w->duration == 0) {
@@ -2884,6 +2929,63 @@ static bool is_node_fault(enum bs_fault_kind k)
     return (k >= BS_FAULT_CRASH && k <= BS_FAULT_CLOCK_SKEW) || k == BS_FAULT_SIGN_OFF;
 }
 
+/*
+ * The links messages cross: each network's switch to the bridge, to its issuers and to its
+ * acquirers, and each acquirer to its terminals (routing is fixed; links.list only sets
+ * their latency and loss). The @i-th pair into @a/@b. Return: whether there is an @i-th.
+ */
+static bool link_at(const struct bs_scenario *sc, size_t i, char *a, char *b)
+{
+    for (size_t n = 0; n < sc->nnetworks; n++) {
+        const struct bs_sc_network *net = &sc->networks[n];
+        size_t here = 1 + net->nissuers + 2 * net->nacquirers;
+
+        if (i >= here) {
+            i -= here;
+            continue;
+        }
+        snprintf(a, BS_SC_NAME_MAX, "%s.switch", net->name);
+        if (i == 0)
+            snprintf(b, BS_SC_NAME_MAX, "bridge");
+        else if (i <= net->nissuers)
+            snprintf(b, BS_SC_NAME_MAX, "%s.%s", net->name, net->issuers[i - 1].id);
+        else if ((i - 1 - net->nissuers) % 2 == 0)
+            snprintf(b, BS_SC_NAME_MAX, "%s.%s", net->name,
+                     net->acquirers[(i - 1 - net->nissuers) / 2].id);
+        else {
+            snprintf(a, BS_SC_NAME_MAX, "%s.%s", net->name,
+                     net->acquirers[(i - 1 - net->nissuers) / 2].id);
+            snprintf(b, BS_SC_NAME_MAX, "%s.%s.terminals", net->name,
+                     net->acquirers[(i - 1 - net->nissuers) / 2].id);
+        }
+        return true;
+    }
+    return false;
+}
+
+/* A fault's `link` must be a link messages cross, else it silently never fires. */
+static void check_fault_link(struct ld *l, const struct yn *v, const char *a, const char *b)
+{
+    char la[BS_SC_NAME_MAX], lb[BS_SC_NAME_MAX], list[2048];
+    size_t k = 0;
+
+    if (strcmp(a, b) == 0) {
+        bs__errf(l->e, &v->loc, "%s: a link joins two different nodes, not '%s' to itself", l->path,
+                 a);
+        return;
+    }
+    for (size_t i = 0; link_at(l->sc, i, la, lb); i++)
+        if ((!strcmp(la, a) && !strcmp(lb, b)) || (!strcmp(la, b) && !strcmp(lb, a)))
+            return;
+    list[0] = '\0';
+    for (size_t i = 0; link_at(l->sc, i, la, lb) && k + 1 < sizeof(list); i++)
+        k += (size_t)snprintf(list + k, sizeof(list) - k, "%s[%s, %s]", i ? ", " : "", la, lb);
+    bs__errf(l->e, &v->loc,
+             "%s: [%s, %s] is not a link of this scenario, so no message crosses it; use one "
+             "of: %s",
+             l->path, a, b, list);
+}
+
 static void conv_fault(struct ld *l, const struct yn *n, struct bs_sc_fault *f,
                        char (*nodes)[BS_SC_NAME_MAX], size_t nn)
 {
@@ -2894,6 +2996,7 @@ static void conv_fault(struct ld *l, const struct yn *n, struct bs_sc_fault *f,
     struct bs_sc_selector *sel = &f->sel;
     const struct yn *v;
     int kind = -1, k;
+    bool has_for;
 
     f->line = n->loc.line;
     f->column = n->loc.col;
@@ -2908,8 +3011,9 @@ static void conv_fault(struct ld *l, const struct yn *n, struct bs_sc_fault *f,
         size_t old = enter(l, "link");
         if (v->type != YN_SEQ || v->n != 2)
             type_error(l, v, "a list of two node names like [bridge, shetab.switch]");
-        else if (as_node(l, v->items[0], nodes, nn, sel->a))
-            as_node(l, v->items[1], nodes, nn, sel->b);
+        else if (as_node(l, v->items[0], nodes, nn, sel->a) &&
+                 as_node(l, v->items[1], nodes, nn, sel->b))
+            check_fault_link(l, v, sel->a, sel->b);
         leave(l, old);
     }
     if (opt_enum(l, n, "direction", false, dirs, ARRAY_SIZE(dirs), &k) > 0)
@@ -2966,7 +3070,7 @@ static void conv_fault(struct ld *l, const struct yn *n, struct bs_sc_fault *f,
     opt_uint(l, n, "every_n", false, 1, UINT64_MAX, &sel->every_n);
     opt_uint(l, n, "after_n", false, 1, UINT64_MAX, &sel->after_n);
     opt_dur(l, n, "at", false, false, &sel->at);
-    opt_dur(l, n, "for", false, true, &sel->duration);
+    has_for = opt_dur(l, n, "for", false, true, &sel->duration) != 0;
 
     switch (f->kind) {
     case BS_FAULT_CORRUPT:
@@ -3039,10 +3143,11 @@ static void conv_fault(struct ld *l, const struct yn *n, struct bs_sc_fault *f,
     if (is_node_fault(f->kind) && !sel->node[0])
         bs__errf(l->e, &n->loc, "%s: a %s fault needs 'node': the node it happens to", l->path,
                  fault_kinds[f->kind]);
-    if (f->kind == BS_FAULT_CRASH && !sel->duration)
+    /* A 'for' that is there but invalid has its own error already. */
+    if (f->kind == BS_FAULT_CRASH && !has_for)
         bs__errf(l->e, &n->loc, "%s: a crash needs 'for': how long until the node restarts",
                  l->path);
-    if (f->kind == BS_FAULT_SIGN_OFF && !sel->duration)
+    if (f->kind == BS_FAULT_SIGN_OFF && !has_for)
         bs__errf(l->e, &n->loc,
                  "%s: a sign_off needs 'for': how long until the node signs on again", l->path);
     if (f->kind == BS_FAULT_SIGN_OFF && strlen(sel->node) > 10 &&
@@ -3090,6 +3195,35 @@ static void check_heal(struct ld *l, const struct yn *root)
                      "then",
                      i);
     }
+}
+
+/*
+ * time.drain must cover the longest terminal timer: a transaction that starts at the last
+ * arrival needs that long to end, so a shorter drain fails every_request_answered_once on
+ * every run that has one still in flight.
+ */
+static void check_drain(struct ld *l, const struct yn *root)
+{
+    const struct yn *t = bs__yn_get(root, "time", NULL);
+    const struct yn *at = t && t->type == YN_MAP ? bs__yn_get(t, "drain", NULL) : NULL;
+    size_t ch = l->sc->timers[BS_CH_ATM].terminal > l->sc->timers[BS_CH_POS].terminal ? BS_CH_ATM
+                                                                                      : BS_CH_POS;
+    bs_time_us need = l->sc->timers[ch].terminal;
+    char sd[32], sn[32];
+
+    if (l->sc->drain >= need)
+        return;
+    bs__format_duration(l->sc->drain, sd, sizeof(sd));
+    bs__format_duration(need, sn, sizeof(sn));
+    bs__errf(l->e,
+             at  ? &at->loc
+             : t ? &t->loc
+                 : &root->loc,
+             "time.drain: %s is shorter than the longest terminal timer (timers.%s.terminal, "
+             "%s): a transaction started at the last arrival cannot end and the run fails "
+             "every_request_answered_once; use drain: %s or more (the default 5min also lets "
+             "reversals finish)",
+             sd, channel_names[ch], sn, sn);
 }
 
 static void default_name(const char *path, char *out, size_t cap)
@@ -3175,6 +3309,7 @@ static void conv_root(struct ld *l, const struct yn *root, const char *file)
     conv_signing_nodes(l, root);
 #undef SECTION
     opt_dur(l, root, "heal_at", false, true, &sc->heal_at);
+    check_drain(l, root);
     check_heal(l, root);
     check_inst_ids(l, root);
     check_bins(l, root);
@@ -3186,6 +3321,10 @@ struct loadctx {
     struct sc_errs e;
     struct sc_budget budget;
     bool io_error; /* the top-level file could not be read */
+    /* The extends chain being loaded: each file as named and as realpath(3) resolves it,
+     * so a cycle is named whatever spelling reaches a file again. */
+    char chain_name[BS__SC_EXTENDS_MAX][PATH_MAX];
+    char chain_real[BS__SC_EXTENDS_MAX][PATH_MAX];
 };
 
 /*
@@ -3270,6 +3409,32 @@ static const char *why_text(int why)
 }
 
 /*
+ * Whether extending @next from the file at @depth closes a cycle; if so the error, at
+ * @at, names it: "a.yaml -> b.yaml -> a.yaml".
+ */
+static bool extends_cycle(struct loadctx *c, const char *next, unsigned depth,
+                          const struct sc_loc *at)
+{
+    char real[PATH_MAX], msg[1024];
+    size_t k = 0;
+    unsigned from;
+
+    if (!realpath(next, real))
+        return false; /* a missing file is reported when it is read */
+    for (from = 0; from <= depth && from < BS__SC_EXTENDS_MAX; from++)
+        if (strcmp(c->chain_real[from], real) == 0)
+            break;
+    if (from > depth || from >= BS__SC_EXTENDS_MAX)
+        return false;
+    for (unsigned i = from; i <= depth && k < sizeof(msg); i++)
+        k += (size_t)snprintf(msg + k, sizeof(msg) - k, "%s -> ", c->chain_name[i]);
+    if (k < sizeof(msg))
+        snprintf(msg + k, sizeof(msg) - k, "%s", next);
+    bs__errf(&c->e, at, "extends: a cycle: %s; remove one of these extends", msg);
+    return true;
+}
+
+/*
  * Load @path into a tree, resolving `extends:` (relative to @path's directory). @from is
  * where the file was named (the extends key), NULL for the top-level file.
  * Return: 0 and *@ret (NULL for an empty file); BS_EFORMAT/BS_EIO with errors recorded;
@@ -3302,6 +3467,11 @@ static int load_tree(struct loadctx *c, const char *path, const struct sc_loc *f
     bs_free(text);
     if (rc)
         return rc;
+    if (depth < BS__SC_EXTENDS_MAX) {
+        snprintf(c->chain_name[depth], sizeof(c->chain_name[depth]), "%s", path);
+        if (!realpath(path, c->chain_real[depth]))
+            snprintf(c->chain_real[depth], sizeof(c->chain_real[depth]), "%s", path);
+    }
     ext = bs__yn_get(root, "extends", &idx);
     if (ext) {
         const char *slash = strrchr(path, '/');
@@ -3333,6 +3503,11 @@ static int load_tree(struct loadctx *c, const char *path, const struct sc_loc *f
         }
         if (!bpath) {
             rc = BS_ENOMEM;
+            goto free_root;
+        }
+        if (extends_cycle(c, bpath, depth, &at)) {
+            bs_free(bpath);
+            rc = BS_EFORMAT;
             goto free_root;
         }
         rc = load_tree(c, bpath, &at, depth + 1, &base);

@@ -65,7 +65,7 @@ static void on_outcome(void *ctx, uint32_t flow, const char *rc, bs_time_us star
 /* One payment of realtime-timers.yaml (delays constant); its latency in µs. */
 static bs_time_us one_payment(bool stall)
 {
-    const char *sets[] = { "workload.count=1", "time.drain=500ms",
+    const char *sets[] = { "workload.count=1", "time.drain=1200ms",
                            "networks.shetab.issuers.0.processing.value=20ms" };
     char err[4096], out[256];
     struct bs_scenario *sc = NULL;

@@ -163,8 +163,10 @@ static void expect_err(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(want, sizeof(want), fmt, ap);
     va_end(ap);
-    if (!strstr(errbuf, want))
-        fail_msg("expected error\n  %s\ngot\n%s", want, errbuf);
+    if (!strstr(errbuf, want)) {
+        fprintf(stderr, "expected error\n  %s\ngot\n%s\n", want, errbuf);
+        fail_msg("expected error not found (see above)");
+    }
 }
 
 static size_t count_lines(const char *s)
@@ -827,7 +829,173 @@ static void extends_merges(void **state)
     expect_err("%s:2:10: extends: cannot read '%s/sub/nope.yaml': No such file or directory", p,
                tmpdir);
     p = load_bad("loop.yaml", "extends: loop.yaml\n");
-    expect_err("%s:1:10: extends: chain longer than 8 files (does it extend itself?)", p);
+    expect_err("%s:1:10: extends: a cycle: %s -> %s; remove one of these extends", p, p, p);
+    /* A longer cycle is named file by file, however the path is spelt. */
+    {
+        char b[PATH_MAX];
+
+        snprintf(b, sizeof(b), "%s", write_file("sub/cyc-b.yaml", "extends: ../cyc-a.yaml\n"));
+        p = load_bad("cyc-a.yaml", "extends: sub/cyc-b.yaml\n");
+        expect_err("%s:1:10: extends: a cycle: %s -> %s -> %s/sub/../cyc-a.yaml; remove one of "
+                   "these extends",
+                   b, p, b, tmpdir);
+    }
+}
+
+/* ---- QA regressions: dialects, bounds, drain, fault links ------------------------------ */
+
+static const char *dialect_dir(void)
+{
+    static char d[PATH_MAX];
+
+    snprintf(d, sizeof(d), "%s/configs/dialects", source_root());
+    return d;
+}
+
+/* Dialect paths resolve from the directory of the file naming them (like extends), and an
+ * undefined dialect, a missing file and every error inside a dialect file are reported. */
+static void dialects_checked(void **state)
+{
+    char src[PATH_MAX], *text;
+    struct bs_scenario *sc;
+    const char *p;
+    FILE *f;
+    long n;
+
+    (void)state;
+    snprintf(src, sizeof(src), "%s/mir.yaml", dialect_dir());
+    f = fopen(src, "rb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    n = ftell(f);
+    rewind(f);
+    text = test_malloc((size_t)n + 1);
+    assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
+    text[n] = '\0';
+    fclose(f);
+    mkdir(tpath("dsub"), 0700);
+    write_file("dsub/my.yaml", text);
+    test_free(text);
+
+    p = write_file("dsub/s1.yaml", "extends: ../base.yaml\n"
+                                   "networks:\n"
+                                   "  mir: {dialect: my.yaml}\n");
+    sc = load_ok(p, NULL, 0);
+    assert_string_equal(sc->networks[0].dialect, tpath("dsub/my.yaml"));
+    assert_string_equal(sc->networks[1].dialect, "shetab");
+    assert_int_equal(bs_scenario_check_dialects(sc, dialect_dir(), errbuf, sizeof(errbuf)), 0);
+    bs_scenario_free(sc);
+
+    /* A base in another directory: its dialect path is taken from the base's directory. */
+    p = write_file("s2.yaml", "extends: dsub/s1.yaml\n");
+    sc = load_ok(p, NULL, 0);
+    assert_string_equal(sc->networks[0].dialect, tpath("dsub/my.yaml"));
+    bs_scenario_free(sc);
+
+    p = write_file("s3.yaml", "extends: base.yaml\n"
+                              "networks:\n"
+                              "  mir: {dialect: mri}\n"
+                              "  shetab: {dialect: nope/x.yaml}\n");
+    sc = load_ok(p, NULL, 0);
+    assert_int_equal(bs_scenario_check_dialects(sc, dialect_dir(), errbuf, sizeof(errbuf)),
+                     BS_EFORMAT);
+    expect_err("%s:3:18: networks.mir.dialect: no dialect 'mri' (no %s/mri.yaml); use one of: "
+               "iso87-ascii, iso87-binary, mir, shetab, or a path to a dialect file",
+               p, dialect_dir());
+    expect_err("%s:4:21: networks.shetab.dialect: cannot read dialect file %s: No such file", p,
+               tpath("nope/x.yaml"));
+    bs_scenario_free(sc);
+
+    /* Every error of a broken dialect file, not only the first. */
+    write_file("bad-dialect.yaml", "dialect: x\n"
+                                   "mti: foo\n"
+                                   "fields:\n"
+                                   "  2: {format: q, length: LL, max: 19}\n"
+                                   "  3: {format: n, length: fixed}\n");
+    p = write_file("s4.yaml", "extends: base.yaml\n"
+                              "networks:\n"
+                              "  mir: {dialect: bad-dialect.yaml}\n");
+    sc = load_ok(p, NULL, 0);
+    assert_int_equal(bs_scenario_check_dialects(sc, dialect_dir(), errbuf, sizeof(errbuf)),
+                     BS_EFORMAT);
+    expect_err("%s:3:18: networks.mir.dialect: dialect %s has errors:", p,
+               tpath("bad-dialect.yaml"));
+    expect_err("%s:2:6: mti 'foo' is not valid", tpath("bad-dialect.yaml"));
+    expect_err("%s:4:15: field 2: format 'q' is not valid", tpath("bad-dialect.yaml"));
+    expect_err("%s:5:3: field 3 is fixed but has no 'size'", tpath("bad-dialect.yaml"));
+    bs_scenario_free(sc);
+}
+
+/* Values that validated but broke every run: they are bounded now (configs/README.md). */
+static void run_breaking_values(void **state)
+{
+    struct bs_scenario *sc;
+    const char *p;
+
+    (void)state;
+    /* 6000 cards of up to 2^53 overflowed the issuer's ledger ("arithmetic overflow"). */
+    p = load_bad("b1.yaml",
+                 "extends: base.yaml\n"
+                 "networks:\n"
+                 "  mir:\n"
+                 "    issuers:\n"
+                 "      - {id: MB1, inst_id: \"2001\", bins: [\"2200-2204\"], cards: 6000,\n"
+                 "         balance: {dist: lognormal, median: 9007199254740992, sigma: 1}}\n");
+    expect_err("%s:6:19: networks.mir.issuers.0.balance: a card's opening balance can reach "
+               "9007199254740992 minor units, more than the 768614336404564 allowed with 6000 "
+               "cards",
+               p);
+    p = load_bad("b2.yaml", "extends: base.yaml\n"
+                            "time: {start: \"9999-12-31T23:00:00Z\", drain: 1s}\n"
+                            "workload: {rate_tps: 1e-20}\n");
+    expect_err("%s:2:15: time.start: 9999-12-31T23:00:00Z is outside 2000-01-01T00:00:00Z .. "
+               "2090-12-31T23:59:59Z",
+               p);
+    expect_err("%s:3:22: workload.rate_tps: 1e-20 is out of range [0.001, 1e+06]", p);
+    expect_err("%s:2:46: time.drain: 1s is shorter than the longest terminal timer "
+               "(timers.atm.terminal, 45s)",
+               p);
+    expect_err("use drain: 45s or more");
+    /* At the bounds: fine; an unbounded balance is clamped at its bound. */
+    p = write_file("b3.yaml", "extends: base.yaml\n"
+                              "time: {start: \"2090-12-31T23:59:59Z\", drain: 45s}\n"
+                              "workload: {rate_tps: 0.001}\n"
+                              "networks:\n"
+                              "  mir:\n"
+                              "    issuers:\n"
+                              "      - {id: MB1, inst_id: \"2001\", bins: [\"2200-2204\"], "
+                              "cards: 10,\n"
+                              "         balance: {dist: lognormal, median: 2500000, sigma: 1}}\n");
+    sc = load_ok(p, NULL, 0);
+    assert_true(sc->networks[0].issuers[0].balance.has_max);
+    assert_true(sc->networks[0].issuers[0].balance.max == 9007199254740992.0);
+    bs_scenario_free(sc);
+}
+
+/* A fault's link must be one messages cross; a crash with an invalid 'for' is named once. */
+static void fault_links(void **state)
+{
+    const char *p;
+
+    (void)state;
+    p = load_bad("fl1.yaml", "extends: base.yaml\n"
+                             "faults:\n"
+                             "  - {kind: loss, link: [bridge, bridge]}\n"
+                             "  - {kind: loss, link: [mir.MA1, shetab.switch]}\n"
+                             "  - {kind: loss, link: [shetab.switch, mir.switch]}\n"
+                             "  - {kind: loss, link: [mir.MA1.terminals, mir.MA1]}\n"
+                             "  - {kind: crash, node: bridge, at: 1s, for: -5s}\n");
+    expect_err("%s:3:24: faults.0.link: a link joins two different nodes, not 'bridge' to itself",
+               p);
+    expect_err("%s:4:24: faults.1.link: [mir.MA1, shetab.switch] is not a link of this "
+               "scenario, so no message crosses it; use one of: [mir.switch, bridge], "
+               "[mir.switch, mir.MB1], [mir.switch, mir.MA1], [mir.MA1, mir.MA1.terminals], "
+               "[shetab.switch, bridge]",
+               p);
+    expect_err("%s:5:24: faults.2.link: [shetab.switch, mir.switch] is not a link", p);
+    assert_null(strstr(errbuf, "faults.3"));
+    expect_err("%s:7:46: faults.4.for: negative time '-5s'", p);
+    assert_null(strstr(errbuf, "a crash needs 'for'"));
 }
 
 /* ---- distributions ------------------------------------------------------------------- */
@@ -1410,10 +1578,10 @@ int main(void)
         cmocka_unit_test(all_errors_reported),
     };
     const struct CMUnitTest override_tests[] = {
-        cmocka_unit_test(set_overrides),
-        cmocka_unit_test(set_errors),
-        cmocka_unit_test(signing_algorithms),
-        cmocka_unit_test(extends_merges),
+        cmocka_unit_test(set_overrides),      cmocka_unit_test(set_errors),
+        cmocka_unit_test(signing_algorithms), cmocka_unit_test(extends_merges),
+        cmocka_unit_test(dialects_checked),   cmocka_unit_test(run_breaking_values),
+        cmocka_unit_test(fault_links),
     };
     const struct CMUnitTest dist_tests[] = {
         cmocka_unit_test(dist_sampling),     cmocka_unit_test(dist_clamping),
