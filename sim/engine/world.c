@@ -362,7 +362,9 @@ static void env_send(struct bs_env *env, uint32_t from, uint32_t to, const uint8
             w->link_dropped++;
             return;
         }
-        due = arrive + (bs_time_us)llround(delay - link_delay);
+        /* Later by what the link's slots and line held it back: a link that never
+         * fills delivers exactly when it would without a capacity. */
+        due += arrive - (env->now + (bs_time_us)llround(link_delay));
     }
     if (v.corrupt >= 0) {
         uint8_t copy[BS_WIRE_MAX];

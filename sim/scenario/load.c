@@ -2384,7 +2384,9 @@ static void conv_link_capacity(struct ld *l, const struct yn *v, struct bs_sc_li
     if (!want_map(l, v))
         return;
     check_keys(l, v, keys, ARRAY_SIZE(keys));
-    if (opt_uint(l, v, "max_in_flight", false, 1, 1000000, &u) > 0)
+    /* Bounds as BS_CAPACITY_MAX_WORKERS / _QUEUE in sim/engine/capacity.h: the slots are
+     * its workers, the sender's queue its queue. */
+    if (opt_uint(l, v, "max_in_flight", false, 1, 100000, &u) > 0)
         c->max_in_flight = (uint32_t)u;
     has_ov = opt_enum(l, v, "overflow", false, overflows, ARRAY_SIZE(overflows), &ov);
     c->backpressure = ov == 1;

@@ -676,7 +676,7 @@ static void link_impairments_errors(void **state)
                "gilbert-elliott",
                p);
     expect_err("%s:8:56: links.list.4.capacity: 'overflow' needs 'max_in_flight'", p);
-    expect_err("%s:9:72: links.list.5.capacity.max_in_flight: 0 is out of range [1, 1000000]", p);
+    expect_err("%s:9:72: links.list.5.capacity.max_in_flight: 0 is out of range [1, 100000]", p);
     expect_err("%s:10:89: links.list.6.capacity.queue_limit: only a backpressure queue has a "
                "limit",
                p);
