@@ -786,34 +786,70 @@ static struct bs_dist constant_dist(double v)
     return d;
 }
 
+static bool is_mti_key(const struct yn *k)
+{
+    return k->len == 4 && strspn(k->str, "0123456789") == 4;
+}
+
 /*
  * A node's `processing` (when present): a time distribution for every message, or per MTI
  * {default: DIST, "0100": DIST, ...}: a message whose MTI is listed takes its own
  * distribution, any other one `default` (absent: the built-in default already in *@def).
+ * MTI keys may also sit beside an inline distribution ({dist: ..., "0420": 1ms}), which is
+ * then the default; with `default` as well, `default` wins and the inline keys are
+ * ignored. That is what a file extending another gives, since mappings merge key by key.
  */
 static void opt_processing(struct ld *l, const struct yn *map, struct bs_dist *def,
                            struct bs_sc_proc_mti *pm)
 {
     const struct yn *v = field(l, map, "processing", false);
+    bool has_dist, has_default, per_mti = false;
     size_t old;
 
     if (!v)
         return;
     old = enter(l, "processing");
-    if (v->type != YN_MAP || bs__yn_get(v, "dist", NULL)) {
+    has_dist = v->type == YN_MAP && bs__yn_get(v, "dist", NULL);
+    has_default = v->type == YN_MAP && bs__yn_get(v, "default", NULL);
+    for (size_t i = 0; v->type == YN_MAP && i < v->n; i++)
+        per_mti |= is_mti_key(v->keys[i]);
+    if (!has_dist || has_default) {
+        if (v->type != YN_MAP)
+            as_dist(l, v, DU_TIME, def, NULL);
+        else if (has_default)
+            opt_dist(l, v, "default", false, DU_TIME, def, NULL);
+    } else if (per_mti) {
+        /* The inline distribution without the MTI keys is the default. */
+        struct yn sub = *v;
+
+        sub.keys = bs_calloc(v->n, sizeof(*sub.keys));
+        sub.items = bs_calloc(v->n, sizeof(*sub.items));
+        sub.n = 0;
+        if (!sub.keys || !sub.items) {
+            l->e->nomem = true;
+        } else {
+            for (size_t i = 0; i < v->n; i++) {
+                if (is_mti_key(v->keys[i]))
+                    continue;
+                sub.keys[sub.n] = v->keys[i];
+                sub.items[sub.n++] = v->items[i];
+            }
+            as_dist(l, &sub, DU_TIME, def, NULL);
+        }
+        bs_free(sub.keys);
+        bs_free(sub.items);
+    } else {
         as_dist(l, v, DU_TIME, def, NULL);
         leave(l, old);
         return;
     }
-    for (size_t i = 0; i < v->n; i++) {
+    for (size_t i = 0; v->type == YN_MAP && i < v->n; i++) {
         const struct yn *k = v->keys[i];
         size_t o2;
 
-        if (strcmp(k->str, "default") == 0) {
-            opt_dist(l, v, "default", false, DU_TIME, def, NULL);
+        if (strcmp(k->str, "default") == 0 || (has_dist && !is_mti_key(k)))
             continue;
-        }
-        if (k->len != 4 || strspn(k->str, "0123456789") != 4) {
+        if (!is_mti_key(k)) {
             bs__errf(l->e, &k->loc,
                      "unknown key '%s' in %s; expected 'dist' (one distribution), or "
                      "'default' and MTIs of four digits like \"0100\"",

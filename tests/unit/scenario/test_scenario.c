@@ -643,6 +643,33 @@ static void link_impairments_load(void **state)
     assert_int_equal(sc->networks[0].issuers[0].processing_mti.n, 0);
     assert_true(sc->faults[0].ge.enabled && sc->faults[0].ge.loss_bad == 0.9);
     bs_scenario_free(sc);
+
+    /* Extending a file whose processing is a distribution: MTI keys merge beside it and
+     * it stays the default; an explicit default wins over the merged inline keys. */
+    write_file("pbase.yaml", "extends: base.yaml\n"
+                             "bridge:\n"
+                             "  processing: {dist: lognormal, median: 2ms, sigma: 0.5}\n"
+                             "networks:\n"
+                             "  mir:\n"
+                             "    switch: {inst_id: \"1001\", processing: {dist: constant, value: "
+                             "4ms}}\n");
+    sc = load_ok(write_file("pext.yaml",
+                            "extends: pbase.yaml\n"
+                            "bridge:\n"
+                            "  processing: {\"0420\": 300us}\n"
+                            "networks:\n"
+                            "  mir:\n"
+                            "    switch: {processing: {default: 1ms, \"0100\": 6ms}}\n"),
+                 NULL, 0);
+    assert_int_equal(sc->bridge.processing.kind, BS_DIST_LOGNORMAL);
+    assert_true(sc->bridge.processing.a == 2000);
+    assert_int_equal(sc->bridge.processing_mti.n, 1);
+    assert_true(sc->bridge.processing_mti.d[0].a == 300);
+    assert_int_equal(sc->networks[0].switch_processing.kind, BS_DIST_CONSTANT);
+    assert_true(sc->networks[0].switch_processing.a == 1000);
+    assert_int_equal(sc->networks[0].switch_processing_mti.n, 1);
+    assert_string_equal(sc->networks[0].switch_processing_mti.mti[0], "0100");
+    bs_scenario_free(sc);
 }
 
 /* Every new key's bad values: file:line:column, what is wrong and how to fix it. */
