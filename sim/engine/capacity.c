@@ -85,6 +85,13 @@ static void expire(struct bs_capacity *c, bs_time_us now)
     }
 }
 
+bs_time_us bs_capacity_start(const struct bs_capacity *c, bs_time_us arrival)
+{
+    if (arrival < c->last_arrival)
+        arrival = c->last_arrival;
+    return c->free_at[0] > arrival ? c->free_at[0] : arrival;
+}
+
 int bs_capacity_admit(struct bs_capacity *c, bs_time_us arrival, bs_time_us service,
                       bs_time_us *ret_start)
 {

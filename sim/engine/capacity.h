@@ -62,6 +62,13 @@ void bs_capacity_free(struct bs_capacity *c);
 int bs_capacity_admit(struct bs_capacity *c, bs_time_us arrival, bs_time_us service,
                       bs_time_us *ret_start);
 
+/**
+ * bs_capacity_start() - when a worker would start on a message arriving at @arrival (the
+ * *@ret_start bs_capacity_admit() would give), without admitting it: for callers whose
+ * service time depends on the start (a link's serialization behind earlier messages).
+ */
+bs_time_us bs_capacity_start(const struct bs_capacity *c, bs_time_us arrival);
+
 /** bs_capacity_waiting() - messages admitted but not yet started at time @now (only
  * tracked with a queue limit; 0 otherwise). */
 size_t bs_capacity_waiting(struct bs_capacity *c, bs_time_us now);

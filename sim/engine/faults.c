@@ -16,6 +16,8 @@ struct wfault {
     bs_time_us from, to; /* absolute active window; to = INT64_MAX when open-ended */
     uint8_t *side;       /* PARTITION: set index + 1 per node, 0 = in no set */
     struct bs_rng rng;
+    uint8_t *ge_bad;      /* LOSS with Gilbert–Elliott: chain state per (from, to) */
+    struct bs_rng ge_rng; /* its draws ("fault:N:ge"), apart from the selector's */
 };
 
 struct bs_faults {
@@ -91,6 +93,14 @@ int bs_faults_new(const struct bs_scenario *sc, const char (*names)[64], size_t 
         /* A probability range is resolved once per seed: `check` explores the range. */
         w->p = sf->sel.p_range ? sf->sel.p_lo + (sf->sel.p_hi - sf->sel.p_lo) * bs_rng_unit(&w->rng)
                                : sf->sel.p;
+        if (sf->kind == BS_FAULT_LOSS && sf->ge.enabled) {
+            /* One chain per link direction the fault matches, all fed by one stream. */
+            w->ge_bad = bs_calloc(nnodes * nnodes, 1);
+            if (!w->ge_bad)
+                goto fail;
+            snprintf(stream, sizeof(stream), "fault:%zu:ge", i);
+            bs_rng_seed(&w->ge_rng, sc->seed, stream);
+        }
         if (sf->kind == BS_FAULT_PARTITION && !bad) {
             w->side = bs_calloc(nnodes, 1);
             if (!w->side)
@@ -133,8 +143,10 @@ void bs_faults_free(struct bs_faults *f)
 {
     if (!f)
         return;
-    for (size_t i = 0; i < f->n; i++)
+    for (size_t i = 0; i < f->n; i++) {
         bs_free(f->w[i].side);
+        bs_free(f->w[i].ge_bad);
+    }
     bs_free(f->w);
     bs_free(f);
 }
@@ -257,6 +269,15 @@ void bs_faults_on_send(struct bs_faults *f, bs_time_us now, uint32_t from, uint3
             continue;
         switch (sf->kind) {
         case BS_FAULT_LOSS:
+            if (w->ge_bad) {
+                uint8_t *st = &w->ge_bad[(size_t)from * f->nnodes + to];
+                double u_loss = bs_rng_unit(&w->ge_rng), u_move = bs_rng_unit(&w->ge_rng);
+                bool bad = *st != 0, lost = bs_ge_step(&sf->ge, &bad, u_loss, u_move);
+
+                *st = bad;
+                if (!lost)
+                    break;
+            }
             v->drop = "loss";
             v->fault = (int)i;
             return;

@@ -27,6 +27,7 @@
 #include "common/fmt.h"
 #include "engine/capacity.h"
 #include "engine/faults.h"
+#include "engine/linkcap.h"
 #include "engine/world.h"
 #include "report/settlement_report.h"
 #include "journal/jfile.h"
@@ -50,7 +51,19 @@ struct wnode {
     struct bs_replay *replay; /* the node's replay cache (signing.replay_window) */
     struct bs_jfile *journal;
     uint64_t jseq;
-    struct bs_capacity *cap; /* workers and queue (capacity.h); NULL: unlimited */
+    struct bs_capacity *cap;           /* workers and queue (capacity.h); NULL: unlimited */
+    const struct bs_sc_proc_mti *pmti; /* per-MTI processing; NULL: none */
+    struct bs_rng *mti_rng;            /* one stream per pmti entry ("node:NAME|MTI") */
+};
+
+/* One direction of a link (0: a → b, 1: b → a): the state its optional features keep. */
+struct wdir {
+    struct bs_rng lat_rng; /* split latency draws ("lat:FROM>TO") */
+    struct bs_rng ge_rng;  /* Gilbert–Elliott draws ("ge:FROM>TO") */
+    double prev;           /* the last latency, for correlation */
+    bool has_prev;
+    bool ge_bad;            /* Gilbert–Elliott state */
+    struct bs_linkcap *cap; /* in-flight slots and bandwidth; NULL: unlimited */
 };
 
 struct wlink {
@@ -58,7 +71,9 @@ struct wlink {
     const struct bs_dist *latency;
     double loss;
     struct bs_rng rng;
-    enum bs_sig_alg alg; /* what the link signs with (bs_scenario_link_signing) */
+    const struct bs_sc_link *sc; /* its scenario entry; NULL: a default link */
+    struct wdir *dir;            /* [2], only when sc asks for a per-direction feature */
+    enum bs_sig_alg alg;         /* what the link signs with (bs_scenario_link_signing) */
     uint8_t mac_len;
     struct bs_key *key[2];   /* current signing key from a (0) and from b (1) ... */
     bs_time_us key_until[2]; /* ... until the next rotation of either end */
@@ -118,6 +133,7 @@ struct bs_world {
      * base); 0 in virtual time. env.now is the later of it and the event's due time. */
     bs_time_us rt_clock;
     bool interrupted;                 /* stopped early by opts.stop or SIGINT */
+    uint64_t link_dropped;            /* refused by a full link (capacity), in @dropped too */
     struct bs_settlement *settlement; /* clearing and settlement of the bridge's records */
     uint8_t *free_bufs[BUF_KEEP];     /* recycled message buffers (buf_get()) */
     size_t nfree_bufs;
@@ -206,12 +222,61 @@ static void journal_drop(struct bs_world *w, uint32_t from, uint32_t to, uint64_
     w->dropped++;
 }
 
+/* Which of @wn's processing distributions message @m takes: 0 the default, i + 1 its
+ * per-MTI entry i (scenario `processing: {"0100": ...}`). */
+static uint32_t processing_index(const struct wnode *wn, const struct bs_iso_msg *m)
+{
+    if (!wn->pmti || !m)
+        return 0;
+    for (size_t i = 0; i < wn->pmti->n; i++)
+        if (memcmp(wn->pmti->mti[i], m->mti, 4) == 0)
+            return (uint32_t)i + 1;
+    return 0;
+}
+
+/* A processing time (µs) of @wn from distribution @idx (processing_index()): the default
+ * from the node's stream, a per-MTI one from that entry's own stream. */
+static double processing_sample(struct wnode *wn, uint32_t idx)
+{
+    if (idx == 0 || !wn->pmti || idx > wn->pmti->n)
+        return bs_dist_sample(wn->processing, bs_rng_next_cb, &wn->rng);
+    return bs_dist_sample(&wn->pmti->d[idx - 1], bs_rng_next_cb, &wn->mti_rng[idx - 1]);
+}
+
+/* The latency (µs) of a message leaving @from on link @l with per-direction state @wd: the
+ * direction's own distribution and stream when split, else the link's; then correlated
+ * with the direction's previous message (configs/README.md, links). */
+static double link_latency(struct wlink *l, struct wdir *wd, uint32_t from)
+{
+    const struct bs_sc_link *sl = l->sc;
+    double x;
+
+    if (sl->split)
+        x = bs_dist_sample(from == l->a ? &sl->latency : &sl->latency_ba, bs_rng_next_cb,
+                           &wd->lat_rng);
+    else
+        x = bs_dist_sample(l->latency, bs_rng_next_cb, &l->rng);
+    x = bs_dist_correlate(sl->correlation, wd->has_prev, wd->prev, x);
+    wd->prev = x;
+    wd->has_prev = true;
+    return x;
+}
+
+/* One message through the direction's Gilbert–Elliott chain: two draws from its stream. */
+static bool ge_lost(const struct bs_sc_ge *ge, struct wdir *wd)
+{
+    double u_loss = bs_rng_unit(&wd->ge_rng);
+    double u_move = bs_rng_unit(&wd->ge_rng);
+
+    return bs_ge_step(ge, &wd->ge_bad, u_loss, u_move);
+}
+
 /* A message event's aux: it reaches the queue of a node with workers (admit() then
  * schedules its hand-over), rather than the node itself. */
 #define MSG_ARRIVING 1
 
 static void push_message(struct bs_world *w, uint32_t from, uint32_t to, const uint8_t *buf,
-                         size_t n, uint64_t trace, bs_time_us due)
+                         size_t n, uint64_t trace, bs_time_us due, const struct bs_iso_msg *m)
 {
     struct bs_event ev;
 
@@ -223,6 +288,8 @@ static void push_message(struct bs_world *w, uint32_t from, uint32_t to, const u
     ev.trace = trace;
     ev.len = (uint32_t)n;
     ev.aux = w->nodes[to].cap ? MSG_ARRIVING : 0;
+    /* Which processing distribution admit() samples: the MTI is known here, not there. */
+    ev.cookie = w->nodes[to].cap ? processing_index(&w->nodes[to], m) : 0;
     ev.buf = buf_get(w, n);
     if (!ev.buf) {
         w->io_error = true;
@@ -251,7 +318,9 @@ static void env_send(struct bs_env *env, uint32_t from, uint32_t to, const uint8
     struct bs_msg_verdict v = { .corrupt = -1, .fault = -1 };
     struct wnode *dst = &w->nodes[to];
     struct wlink *l;
-    double delay, u;
+    struct wdir *wd;
+    double delay, link_delay, u;
+    bs_time_us due;
 
     if (li < 0) {
         /* Nodes only talk to neighbours; anything else is a wiring bug, journaled. */
@@ -259,14 +328,16 @@ static void env_send(struct bs_env *env, uint32_t from, uint32_t to, const uint8
         return;
     }
     l = &w->links[li];
+    wd = l->dir ? &l->dir[from == l->a ? 0 : 1] : NULL;
     /* One loss draw and one latency draw per message, always, so that a change of loss
      * probability does not shift the latency stream. */
     u = bs_rng_unit(&l->rng);
-    delay = bs_dist_sample(l->latency, bs_rng_next_cb, &l->rng);
-    if (u < l->loss) {
+    delay = wd ? link_latency(l, wd, from) : bs_dist_sample(l->latency, bs_rng_next_cb, &l->rng);
+    if (u < l->loss || (wd && l->sc->ge.enabled && ge_lost(&l->sc->ge, wd))) {
         journal_drop(w, from, to, trace, m, "lost on link");
         return;
     }
+    link_delay = delay;
     if (w->faults) {
         bs_faults_on_send(w->faults, env->now, from, to, m, &v);
         if (v.drop) {
@@ -275,11 +346,27 @@ static void env_send(struct bs_env *env, uint32_t from, uint32_t to, const uint8
             journal_drop(w, from, to, trace, m, why);
             return;
         }
+        link_delay += v.extra_delay;
         delay += v.extra_delay + (dst->cap ? 0 : bs_faults_slow(w->faults, env->now, to));
     }
     /* A node with workers draws its service time when the message reaches its queue. */
     if (dst->processing && !dst->cap)
-        delay += bs_dist_sample(dst->processing, bs_rng_next_cb, &dst->rng);
+        delay += processing_sample(dst, processing_index(dst, m));
+    due = env->now + (bs_time_us)llround(delay);
+    if (wd && wd->cap) {
+        /* The link's slots and line hold the message for its time on the link; the
+         * receiver's processing follows its arrival. */
+        bs_time_us arrive;
+
+        if (bs_linkcap_send(wd->cap, env->now, n, (bs_time_us)llround(link_delay), &arrive)) {
+            journal_drop(w, from, to, trace, m, "link full");
+            w->link_dropped++;
+            return;
+        }
+        /* Later by what the link's slots and line held it back: a link that never
+         * fills delivers exactly when it would without a capacity. */
+        due += arrive - (env->now + (bs_time_us)llround(link_delay));
+    }
     if (v.corrupt >= 0) {
         uint8_t copy[BS_WIRE_MAX];
         size_t cn = n < sizeof(copy) ? n : sizeof(copy);
@@ -300,15 +387,24 @@ static void env_send(struct bs_env *env, uint32_t from, uint32_t to, const uint8
                      bs_corrupt_mode_name(v.corrupt));
             write_journal(w, w->links_journal, &w->links_jseq, &r);
         }
-        push_message(w, from, to, copy, cn, trace, env->now + (bs_time_us)llround(delay));
+        push_message(w, from, to, copy, cn, trace, due, m);
     } else {
-        push_message(w, from, to, buf, n, trace, env->now + (bs_time_us)llround(delay));
+        push_message(w, from, to, buf, n, trace, due, m);
     }
     if (v.duplicate) {
-        /* The copy travels on its own: its own latency draw from the link's stream. */
-        double d2 = bs_dist_sample(l->latency, bs_rng_next_cb, &l->rng);
-        push_message(w, from, to, buf, n, trace,
-                     env->now + (bs_time_us)llround(d2 + v.extra_delay));
+        /* The copy travels on its own: its own latency draw from the link's stream (or its
+         * direction's), and its own slot on a link with capacity. */
+        double d2 =
+            wd ? link_latency(l, wd, from) : bs_dist_sample(l->latency, bs_rng_next_cb, &l->rng);
+        bs_time_us due2 = env->now + (bs_time_us)llround(d2 + v.extra_delay);
+
+        if (wd && wd->cap &&
+            bs_linkcap_send(wd->cap, env->now, n, (bs_time_us)llround(d2 + v.extra_delay), &due2)) {
+            journal_drop(w, from, to, trace, m, "link full");
+            w->link_dropped++;
+            return;
+        }
+        push_message(w, from, to, buf, n, trace, due2, m);
     }
 }
 
@@ -458,6 +554,44 @@ static int add_link(struct bs_world *w, uint32_t a, uint32_t b, const struct bs_
     else
         snprintf(stream, sizeof(stream), "link:%s|%s", w->nodes[b].name, w->nodes[a].name);
     bs_rng_seed(&l->rng, w->sc->seed, stream);
+    return 0;
+}
+
+/*
+ * The per-direction state of a scenario link that asks for any of: latency per direction,
+ * correlation, Gilbert–Elliott loss, capacity. Each feature draws from its own streams,
+ * named by the direction ("lat:FROM>TO", "ge:FROM>TO"), so turning one on changes no other
+ * draw, and a link without them keeps exactly the draws it always had.
+ */
+static int link_features(struct bs_world *w, struct wlink *l, const struct bs_sc_link *sl,
+                         char *errbuf, size_t errlen)
+{
+    char stream[2 * (BS_NODE_NAME_MAX + 1) + 8];
+
+    l->sc = sl;
+    if (!sl->split && sl->correlation <= 0 && !sl->ge.enabled && !sl->cap.max_in_flight &&
+        !sl->cap.bytes_per_s)
+        return 0;
+    l->dir = bs_calloc(2, sizeof(*l->dir));
+    if (!l->dir)
+        return BS_ENOMEM;
+    for (int d = 0; d < 2; d++) {
+        const char *from = w->nodes[d ? l->b : l->a].name, *to = w->nodes[d ? l->a : l->b].name;
+        int rc;
+
+        snprintf(stream, sizeof(stream), "lat:%s>%s", from, to);
+        bs_rng_seed(&l->dir[d].lat_rng, w->sc->seed, stream);
+        snprintf(stream, sizeof(stream), "ge:%s>%s", from, to);
+        bs_rng_seed(&l->dir[d].ge_rng, w->sc->seed, stream);
+        if (!sl->cap.max_in_flight && !sl->cap.bytes_per_s)
+            continue;
+        rc = bs_linkcap_new(&sl->cap, &l->dir[d].cap);
+        if (rc) {
+            errf(errbuf, errlen, "%s:%d:%d: link capacity: %s", w->sc->path, sl->line, sl->column,
+                 bs_strerror(rc));
+            return rc;
+        }
+    }
     return 0;
 }
 
@@ -1047,6 +1181,10 @@ static int build_nodes(struct bs_world *w, char *errbuf, size_t errlen)
             return BS_EINVAL;
         }
         add_link(w, (uint32_t)a, (uint32_t)b, &sc->links[i].latency, sc->links[i].loss);
+        rc = link_features(w, &w->links[w->linkmat[(size_t)a * w->nnodes + (size_t)b]],
+                           &sc->links[i], errbuf, errlen);
+        if (rc)
+            return rc;
     }
     return 0;
 }
@@ -1309,7 +1447,27 @@ static int build_faults(struct bs_world *w, char *errbuf, size_t errlen)
     return 0;
 }
 
-/* Workers and queues of the nodes that have them (scenario keys workers, queue_limit). */
+/* Per-MTI processing of @wn (@pm may be NULL or empty): one stream per MTI entry, named
+ * "node:NAME|MTI", so the node's own stream (the default's) draws as without them. */
+static int processing_streams(struct bs_world *w, struct wnode *wn, const struct bs_sc_proc_mti *pm)
+{
+    char stream[BS_NODE_NAME_MAX + 16];
+
+    if (!pm || pm->n == 0)
+        return 0;
+    wn->mti_rng = bs_calloc(pm->n, sizeof(*wn->mti_rng));
+    if (!wn->mti_rng)
+        return BS_ENOMEM;
+    for (size_t i = 0; i < pm->n; i++) {
+        snprintf(stream, sizeof(stream), "node:%s|%s", wn->name, pm->mti[i]);
+        bs_rng_seed(&wn->mti_rng[i], w->sc->seed, stream);
+    }
+    wn->pmti = pm;
+    return 0;
+}
+
+/* Workers and queues, and per-MTI processing streams, of the nodes that have them (scenario
+ * keys workers, queue_limit, processing). */
 static int build_capacity(struct bs_world *w, char *errbuf, size_t errlen)
 {
     for (size_t i = 0; i < w->nnodes; i++) {
@@ -1317,21 +1475,29 @@ static int build_capacity(struct bs_world *w, char *errbuf, size_t errlen)
         const struct bs_sc_network *net = wn->net >= 0 ? &w->sc->networks[wn->net] : NULL;
         uint32_t workers = 0;
         int64_t limit = -1;
+        const struct bs_sc_proc_mti *pm = NULL;
         int rc;
 
         if (wn->role == ROLE_SWITCH) {
             workers = net->switch_workers;
             limit = net->switch_queue_limit;
+            pm = &net->switch_processing_mti;
         } else if (wn->role == ROLE_ISSUER) {
             workers = net->issuers[wn->idx].workers;
             limit = net->issuers[wn->idx].queue_limit;
+            pm = &net->issuers[wn->idx].processing_mti;
         } else if (wn->role == ROLE_ACQUIRER) {
             workers = net->acquirers[wn->idx].workers;
             limit = net->acquirers[wn->idx].queue_limit;
+            pm = &net->acquirers[wn->idx].processing_mti;
         } else if (wn->role == ROLE_BRIDGE) {
             workers = w->sc->bridge.workers;
             limit = w->sc->bridge.queue_limit;
+            pm = &w->sc->bridge.processing_mti;
         }
+        rc = processing_streams(w, wn, pm);
+        if (rc)
+            return rc;
         if (workers == 0)
             continue;
         rc = bs_capacity_new(workers, limit, &wn->cap);
@@ -1557,6 +1723,7 @@ void bs_world_free(struct bs_world *w)
         bs_key_free(w->nodes[i].rogue_key);
         bs_replay_free(w->nodes[i].replay);
         bs_capacity_free(w->nodes[i].cap);
+        bs_free(w->nodes[i].mti_rng);
         bs_jfile_close(w->nodes[i].journal, w->env.now, 0);
     }
     bs_jfile_close(w->links_journal, w->env.now, 0);
@@ -1572,6 +1739,13 @@ void bs_world_free(struct bs_world *w)
     while (w->nfree_bufs)
         bs_free(w->free_bufs[--w->nfree_bufs]);
     bs_free(w->linkmat);
+    for (size_t i = 0; w->links && i < w->nlinks; i++) {
+        if (!w->links[i].dir)
+            continue;
+        bs_linkcap_free(w->links[i].dir[0].cap);
+        bs_linkcap_free(w->links[i].dir[1].cap);
+        bs_free(w->links[i].dir);
+    }
     bs_free(w->links);
     bs_free(w->nodes);
     bs_free(w);
@@ -1800,7 +1974,8 @@ static void admit(struct bs_world *w, struct bs_event *ev)
     bs_time_us start;
 
     if (dst->processing)
-        service = bs_dist_sample(dst->processing, bs_rng_next_cb, &dst->rng);
+        service = processing_sample(dst, (uint32_t)ev->cookie);
+    ev->cookie = 0;
     if (w->faults)
         service += bs_faults_slow(w->faults, w->env.now, ev->node);
     if (bs_capacity_admit(dst->cap, w->env.now, (bs_time_us)llround(service), &start) != 0) {
@@ -2197,6 +2372,29 @@ void bs_world_result(const struct bs_world *w, struct bs_run_result *r)
     r->open_reversals_at_end = open_rev;
     r->queue_dropped = w->queue_dropped;
     r->interrupted = w->interrupted;
+    r->link_dropped = w->link_dropped;
+}
+
+size_t bs_world_link_capacity(const struct bs_world *w, size_t i, const char **ret_from,
+                              const char **ret_to, struct bs_linkcap_stats *ret)
+{
+    size_t k = 0;
+
+    for (size_t li = 0; li < w->nlinks; li++) {
+        const struct wlink *l = &w->links[li];
+
+        for (int d = 0; l->dir && d < 2; d++) {
+            if (!l->dir[d].cap)
+                continue;
+            if (k++ != i)
+                continue;
+            *ret_from = w->nodes[d ? l->b : l->a].name;
+            *ret_to = w->nodes[d ? l->a : l->b].name;
+            bs_linkcap_get_stats(l->dir[d].cap, ret);
+            return i + 1;
+        }
+    }
+    return 0;
 }
 
 size_t bs_world_issuers(const struct bs_world *w)

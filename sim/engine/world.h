@@ -103,9 +103,21 @@ struct bs_run_result {
     size_t open_reversals_at_end;
     uint64_t queue_dropped; /* messages refused by a full node queue (in @dropped too) */
     bool interrupted;       /* stopped early (opts.stop, SIGINT): in-flight work is normal */
+    uint64_t link_dropped;  /* messages refused by a full link (capacity; in @dropped too) */
 };
 
 void bs_world_result(const struct bs_world *w, struct bs_run_result *ret);
+
+struct bs_linkcap_stats;
+
+/**
+ * bs_world_link_capacity() - the counters of the @i-th link direction (0-based, in link
+ * order, a → b before b → a) that has a `capacity`: its sender @ret_from, receiver @ret_to
+ * (names owned by the world) and counters.
+ * Return: @i + 1; 0 when there are not that many (nothing written).
+ */
+size_t bs_world_link_capacity(const struct bs_world *w, size_t i, const char **ret_from,
+                              const char **ret_to, struct bs_linkcap_stats *ret);
 
 /**
  * Ledger totals per issuer for the conservation invariant and the summary.

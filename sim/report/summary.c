@@ -5,6 +5,7 @@
 #include <bridgesim/money.h>
 #include <bridgesim/settlement.h>
 
+#include "engine/linkcap.h"
 #include "report/summary.h"
 
 static json_t *latency_obj(const struct bs_hist *h)
@@ -121,6 +122,8 @@ int bs_metric_value(const json_t *s, const char *name, double *ret)
         { "signature_failures", "counters", "signature_failures" },
         { "format_errors", "counters", "format_errors" },
         { "messages_lost", "messages_lost", NULL },
+        { "messages_dropped_link_full", "messages_dropped_link_full", NULL },
+        { "link_queued", "link_queued", NULL },
         { "echoes_sent", "counters", "echoes_sent" },
         { "echoes_missed", "counters", "echoes_missed" },
         { "peers_down", "counters", "peers_down" },
@@ -222,6 +225,29 @@ static void add_money_invariants(const struct bs_scenario *sc, const struct bs_w
     add_end_invariant(inv, "queues_drained", rev == 0 && adv == 0, detail, interrupted, failed);
 }
 
+/* Links with `capacity` (issue #5 §2): per direction, what entered, was dropped and
+ * waited; only when some link has one, so other summaries keep their shape. */
+static void add_link_capacity(json_t *s, const struct bs_world *w, const struct bs_run_result *r)
+{
+    struct bs_linkcap_stats st;
+    const char *from, *to;
+    json_t *arr;
+    uint64_t queued = 0;
+
+    if (!bs_world_link_capacity(w, 0, &from, &to, &st))
+        return;
+    arr = json_array();
+    for (size_t i = 0; bs_world_link_capacity(w, i, &from, &to, &st); i++, queued += st.queued)
+        json_array_append_new(
+            arr, json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:f}", "from", from, "to", to, "sent",
+                           (json_int_t)st.sent, "dropped", (json_int_t)st.dropped, "queued",
+                           (json_int_t)st.queued, "max_waiting", (json_int_t)st.max_waiting,
+                           "wait_max_ms", (double)st.wait_max / 1e3));
+    json_object_set_new(s, "messages_dropped_link_full", json_integer((json_int_t)r->link_dropped));
+    json_object_set_new(s, "link_queued", json_integer((json_int_t)queued));
+    json_object_set_new(s, "link_capacity", arr);
+}
+
 json_t *bs_summary_build(const struct bs_scenario *sc, const struct bs_world *w, int *ret_failed)
 {
     struct bs_run_result r;
@@ -272,6 +298,7 @@ json_t *bs_summary_build(const struct bs_scenario *sc, const struct bs_world *w,
     json_object_set_new(s, "messages", json_integer((json_int_t)r.messages));
     json_object_set_new(s, "messages_lost", json_integer((json_int_t)r.dropped));
     json_object_set_new(s, "journal_records", json_integer((json_int_t)r.journal_records));
+    add_link_capacity(s, w, &r);
 
     stats = json_object();
     for (int i = 0; i < BS_STAT_COUNT; i++)

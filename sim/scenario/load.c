@@ -41,6 +41,7 @@
 #define DEFAULT_CUTOVER    (21 * 3600 * BS_US_PER_SEC) /* 21:00Z = 00:00 Moscow */
 #define START_MIN          INT64_C(946684800000000)    /* 2000-01-01T00:00:00Z */
 #define START_MAX          INT64_C(3818591999000000)   /* 2090-12-31T23:59:59Z */
+#define DEFAULT_LINK_QUEUE 1000 /* a backpressure queue's limit when none is given */
 
 struct ld {
     struct sc_errs *e;
@@ -543,7 +544,80 @@ static const char *const dist_names[] = {
     [BS_DIST_CONSTANT] = "constant",       [BS_DIST_UNIFORM] = "uniform",
     [BS_DIST_NORMAL] = "normal",           [BS_DIST_LOGNORMAL] = "lognormal",
     [BS_DIST_EXPONENTIAL] = "exponential", [BS_DIST_PARETO] = "pareto",
+    [BS_DIST_EMPIRICAL] = "empirical",
 };
+
+static int read_file(const char *path, char **ret, size_t *ret_len, int *why);
+static const char *why_text(int why);
+
+/*
+ * `{dist: empirical, file: F, column: C}`: the samples of column C (or the only column) of
+ * CSV file F, relative to the directory of the scenario file that names it (for a --set
+ * override, of the top-level file). The samples belong to the scenario.
+ */
+static bool load_empirical(struct ld *l, const struct yn *n, struct bs_dist *d)
+{
+    const struct yn *file = field(l, n, "file", true), *colv = bs__yn_get(n, "column", NULL);
+    char path[1024], column[65], why[160];
+    const char *base, *slash;
+    char *text = NULL;
+    size_t len, old;
+    double *v;
+    int rc, err = 0;
+    bool ok = false;
+
+    if (!file)
+        return false;
+    old = enter(l, "file");
+    if (!is_scalar(file) || file->null || file->len == 0) {
+        type_error(l, file, "a CSV file name like latency.csv");
+        goto leave;
+    }
+    if (colv && opt_str(l, n, "column", false, column, sizeof(column)) <= 0)
+        goto leave;
+    if (l->sc->nempirical == BS_SC_MAX_EMPIRICAL) {
+        bs__errf(l->e, &file->loc, "%s: at most %d empirical distributions per scenario", l->path,
+                 BS_SC_MAX_EMPIRICAL);
+        goto leave;
+    }
+    /* Relative to the file the key is written in; --set values are labelled "(--set ...)". */
+    base = file->loc.file && file->loc.file[0] != '(' ? file->loc.file : l->sc->path;
+    slash = strrchr(base, '/');
+    if (file->str[0] == '/' || !slash)
+        rc = snprintf(path, sizeof(path), "%s", file->str);
+    else
+        rc = snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - base), base, file->str);
+    if (rc < 0 || (size_t)rc >= sizeof(path)) {
+        bs__errf(l->e, &file->loc, "%s: path longer than %zu characters", l->path,
+                 sizeof(path) - 1);
+        goto leave;
+    }
+    rc = read_file(path, &text, &len, &err);
+    if (rc == BS_ENOMEM) {
+        l->e->nomem = true;
+        goto leave;
+    }
+    if (rc) {
+        bs__errf(l->e, &file->loc, "%s: cannot read '%s': %s", l->path, path, why_text(err));
+        goto leave;
+    }
+    rc = bs__empirical_parse(text, len, colv ? column : NULL, &v, &d->nsamples, why, sizeof(why));
+    bs_free(text);
+    if (rc == BS_ENOMEM) {
+        l->e->nomem = true;
+        goto leave;
+    }
+    if (rc) {
+        bs__errf(l->e, &file->loc, "%s: %s %s; fix the CSV file", l->path, path, why);
+        goto leave;
+    }
+    l->sc->empirical[l->sc->nempirical++] = v;
+    d->samples = v;
+    ok = true;
+leave:
+    leave(l, old);
+    return ok;
+}
 
 /* z of the standard normal's 99th percentile: sigma = ln(p99 / median) / Z99. */
 #define Z99 2.3263478740
@@ -563,8 +637,9 @@ static bool as_dist(struct ld *l, const struct yn *n, enum dunit u, struct bs_di
         [BS_DIST_LOGNORMAL] = { "dist", "min", "max", "currency", "median", "sigma", "p99" },
         [BS_DIST_EXPONENTIAL] = { "dist", "min", "max", "currency", "mean" },
         [BS_DIST_PARETO] = { "dist", "min", "max", "currency", "scale", "shape" },
+        [BS_DIST_EMPIRICAL] = { "dist", "min", "max", "currency", "file", "column" },
     };
-    static const size_t nkeys[] = { 5, 6, 6, 7, 5, 6 };
+    static const size_t nkeys[] = { 5, 6, 6, 7, 5, 6, 6 };
     struct bs_dist d = { 0 };
     const struct yn *kind_node;
     int kind, bad = 0, has_sigma = 0, has_p99 = 0;
@@ -661,6 +736,17 @@ static bool as_dist(struct ld *l, const struct yn *n, enum dunit u, struct bs_di
             bad = 1;
         }
         break;
+    case BS_DIST_EMPIRICAL:
+        if (u != DU_TIME) {
+            bs__errf(l->e, &kind_node->loc,
+                     "%s: empirical distributions are for times (latency, processing); use "
+                     "lognormal or uniform for amounts",
+                     l->path);
+            bad = 1;
+        } else {
+            bad |= !load_empirical(l, n, &d);
+        }
+        break;
     }
     {
         int hmin = opt_param(l, n, "min", false, u, PK_VALUE, &d.min);
@@ -702,6 +788,89 @@ static struct bs_dist constant_dist(double v)
     struct bs_dist d = { .kind = BS_DIST_CONSTANT, .a = v };
 
     return d;
+}
+
+static bool is_mti_key(const struct yn *k)
+{
+    return k->len == 4 && strspn(k->str, "0123456789") == 4;
+}
+
+/*
+ * A node's `processing` (when present): a time distribution for every message, or per MTI
+ * {default: DIST, "0100": DIST, ...}: a message whose MTI is listed takes its own
+ * distribution, any other one `default` (absent: the built-in default already in *@def).
+ * MTI keys may also sit beside an inline distribution ({dist: ..., "0420": 1ms}), which is
+ * then the default; with `default` as well, `default` wins and the inline keys are
+ * ignored. That is what a file extending another gives, since mappings merge key by key.
+ */
+static void opt_processing(struct ld *l, const struct yn *map, struct bs_dist *def,
+                           struct bs_sc_proc_mti *pm)
+{
+    const struct yn *v = field(l, map, "processing", false);
+    bool has_dist, has_default, per_mti = false;
+    size_t old;
+
+    if (!v)
+        return;
+    old = enter(l, "processing");
+    has_dist = v->type == YN_MAP && bs__yn_get(v, "dist", NULL);
+    has_default = v->type == YN_MAP && bs__yn_get(v, "default", NULL);
+    for (size_t i = 0; v->type == YN_MAP && i < v->n; i++)
+        per_mti |= is_mti_key(v->keys[i]);
+    if (!has_dist || has_default) {
+        if (v->type != YN_MAP)
+            as_dist(l, v, DU_TIME, def, NULL);
+        else if (has_default)
+            opt_dist(l, v, "default", false, DU_TIME, def, NULL);
+    } else if (per_mti) {
+        /* The inline distribution without the MTI keys is the default. */
+        struct yn sub = *v;
+
+        sub.keys = bs_calloc(v->n, sizeof(*sub.keys));
+        sub.items = bs_calloc(v->n, sizeof(*sub.items));
+        sub.n = 0;
+        if (!sub.keys || !sub.items) {
+            l->e->nomem = true;
+        } else {
+            for (size_t i = 0; i < v->n; i++) {
+                if (is_mti_key(v->keys[i]))
+                    continue;
+                sub.keys[sub.n] = v->keys[i];
+                sub.items[sub.n++] = v->items[i];
+            }
+            as_dist(l, &sub, DU_TIME, def, NULL);
+        }
+        bs_free(sub.keys);
+        bs_free(sub.items);
+    } else {
+        as_dist(l, v, DU_TIME, def, NULL);
+        leave(l, old);
+        return;
+    }
+    for (size_t i = 0; v->type == YN_MAP && i < v->n; i++) {
+        const struct yn *k = v->keys[i];
+        size_t o2;
+
+        if (strcmp(k->str, "default") == 0 || (has_dist && !is_mti_key(k)))
+            continue;
+        if (!is_mti_key(k)) {
+            bs__errf(l->e, &k->loc,
+                     "unknown key '%s' in %s; expected 'dist' (one distribution), or "
+                     "'default' and MTIs of four digits like \"0100\"",
+                     k->str, l->path);
+            continue;
+        }
+        if (pm->n == BS_SC_MAX_PROC_MTIS) {
+            bs__errf(l->e, &k->loc, "%s: at most %d MTIs besides default", l->path,
+                     BS_SC_MAX_PROC_MTIS);
+            break;
+        }
+        o2 = enter(l, k->str);
+        if (as_dist(l, v->items[i], DU_TIME, &pm->d[pm->n], NULL))
+            memcpy(pm->mti[pm->n++], k->str, 5);
+        leave(l, o2);
+    }
+    leave(l, old);
 }
 
 /* ---- sections --------------------------------------------------------------------------- */
@@ -1451,7 +1620,7 @@ static void conv_issuer(struct ld *l, const struct yn *n, struct bs_sc_issuer *i
     is->has_daily_limit =
         opt_dist(l, n, "daily_limit", false, DU_MONEY, &is->daily_limit, NULL) > 0;
     is->processing = constant_dist(DEFAULT_PROCESSING);
-    opt_dist(l, n, "processing", false, DU_TIME, &is->processing, NULL);
+    opt_processing(l, n, &is->processing, &is->processing_mti);
     conv_capacity(l, n, &is->workers, &is->queue_limit);
 }
 
@@ -1545,7 +1714,7 @@ static void conv_acquirer(struct ld *l, const struct yn *n, struct bs_sc_acquire
         bs__errf(l->e, &v->loc, "%s.location: only printable ASCII fits DE 43", l->path);
     }
     aq->processing = constant_dist(DEFAULT_PROCESSING);
-    opt_dist(l, n, "processing", false, DU_TIME, &aq->processing, NULL);
+    opt_processing(l, n, &aq->processing, &aq->processing_mti);
     conv_capacity(l, n, &aq->workers, &aq->queue_limit);
 }
 
@@ -1632,7 +1801,7 @@ static void conv_network(struct ld *l, const struct yn *n, struct bs_sc_network 
         if (want_map(l, v)) {
             check_keys(l, v, sw_keys, ARRAY_SIZE(sw_keys));
             opt_inst_id(l, v, "inst_id", true, net->switch_inst_id);
-            opt_dist(l, v, "processing", false, DU_TIME, &net->switch_processing, NULL);
+            opt_processing(l, v, &net->switch_processing, &net->switch_processing_mti);
             conv_capacity(l, v, &net->switch_workers, &net->switch_queue_limit);
             net->switch_stip.saf_window = 16;
             if ((v = field(l, v, "stand_in", false)) != NULL) {
@@ -2130,7 +2299,7 @@ static void conv_bridge(struct ld *l, const struct yn *n)
         leave(l, old);
     }
     br->processing = constant_dist(DEFAULT_PROCESSING);
-    opt_dist(l, n, "processing", false, DU_TIME, &br->processing, NULL);
+    opt_processing(l, n, &br->processing, &br->processing_mti);
     conv_capacity(l, n, &br->workers, &br->queue_limit);
     for (size_t i = 0; i < BS_SC_MAX_NETWORKS; i++)
         br->stip[i].saf_window = 16;
@@ -2252,12 +2421,110 @@ size_t bs_scenario_node_names(const struct bs_scenario *sc, char (*names)[BS_SC_
     return n;
 }
 
+/*
+ * A loss model at the current path: a probability, `{model: bernoulli, p: P}`, or
+ * `{model: gilbert-elliott, p: P, r: R, loss_good: G, loss_bad: B}` (bursts; struct
+ * bs_sc_ge). Bernoulli goes to *@p (when @p is not NULL; a loss fault's probability is its
+ * selector `p`), Gilbert–Elliott to *@ge.
+ */
+static void conv_loss(struct ld *l, const struct yn *v, double *p, struct bs_sc_ge *ge)
+{
+    static const char *const bern_keys[] = { "model", "p" };
+    static const char *const ge_keys[] = { "model", "p", "r", "loss_good", "loss_bad" };
+    static const char *const models[] = { "bernoulli", "gilbert-elliott" };
+    int model = 0;
+
+    if (v->type != YN_MAP) {
+        if (p)
+            as_num(l, v, 0, 1, false, p);
+        else
+            type_error(l, v, "a loss model like {model: gilbert-elliott, p: 0.01, r: 0.3}");
+        return;
+    }
+    if (opt_enum(l, v, "model", true, models, ARRAY_SIZE(models), &model) <= 0)
+        return;
+    if (model == 0) {
+        check_keys(l, v, bern_keys, ARRAY_SIZE(bern_keys));
+        if (p)
+            opt_num(l, v, "p", true, 0, 1, false, p);
+        else
+            bs__errf(l->e, &v->loc,
+                     "%s: a loss fault's Bernoulli probability is the fault's 'p'; 'loss' "
+                     "here takes {model: gilbert-elliott, ...}",
+                     l->path);
+        return;
+    }
+    check_keys(l, v, ge_keys, ARRAY_SIZE(ge_keys));
+    ge->loss_good = 0;
+    ge->loss_bad = 1;
+    opt_num(l, v, "p", true, 0, 1, false, &ge->p);
+    opt_num(l, v, "r", true, 0, 1, true, &ge->r);
+    opt_num(l, v, "loss_good", false, 0, 1, false, &ge->loss_good);
+    opt_num(l, v, "loss_bad", false, 0, 1, false, &ge->loss_bad);
+    ge->enabled = true;
+}
+
+/*
+ * A link's `capacity` (per direction): {max_in_flight: N, overflow: drop|backpressure,
+ * queue_limit: N, bytes_per_s: N}; see struct bs_sc_link_capacity.
+ */
+static void conv_link_capacity(struct ld *l, const struct yn *v, struct bs_sc_link_capacity *c)
+{
+    static const char *const keys[] = { "max_in_flight", "overflow", "queue_limit", "bytes_per_s" };
+    static const char *const overflows[] = { "drop", "backpressure" };
+    uint64_t u;
+    int ov = 0, has_ov, has_q;
+
+    c->queue_limit = -1;
+    if (!want_map(l, v))
+        return;
+    check_keys(l, v, keys, ARRAY_SIZE(keys));
+    /* Bounds as BS_CAPACITY_MAX_WORKERS / _QUEUE in sim/engine/capacity.h: the slots are
+     * its workers, the sender's queue its queue. */
+    if (opt_uint(l, v, "max_in_flight", false, 1, 100000, &u) > 0)
+        c->max_in_flight = (uint32_t)u;
+    has_ov = opt_enum(l, v, "overflow", false, overflows, ARRAY_SIZE(overflows), &ov);
+    c->backpressure = ov == 1;
+    has_q = opt_uint(l, v, "queue_limit", false, 0, 10000000, &u);
+    if (has_q > 0)
+        c->queue_limit = (int64_t)u;
+    else if (c->backpressure)
+        c->queue_limit = DEFAULT_LINK_QUEUE;
+    if (opt_uint(l, v, "bytes_per_s", false, 1, UINT64_C(1000000000000), &u) > 0)
+        c->bytes_per_s = u;
+    if (has_ov > 0 && !c->max_in_flight)
+        bs__errf(l->e, &v->loc, "%s: 'overflow' needs 'max_in_flight': what overflows", l->path);
+    if (has_q > 0 && !c->backpressure)
+        bs__errf(l->e, &bs__yn_get(v, "queue_limit", NULL)->loc,
+                 "%s.queue_limit: only a backpressure queue has a limit; add 'overflow: "
+                 "backpressure'",
+                 l->path);
+    if (v->n == 0)
+        bs__errf(l->e, &v->loc, "%s: give max_in_flight and/or bytes_per_s", l->path);
+}
+
+/*
+ * A link's `latency`: one time distribution for both directions, or
+ * {a_to_b: DIST, b_to_a: DIST} (a and b as in `between`), each direction its own.
+ */
+static void conv_link_latency(struct ld *l, const struct yn *v, struct bs_sc_link *lk)
+{
+    static const char *const keys[] = { "a_to_b", "b_to_a" };
+
+    if (v->type != YN_MAP || (!bs__yn_get(v, "a_to_b", NULL) && !bs__yn_get(v, "b_to_a", NULL))) {
+        as_dist(l, v, DU_TIME, &lk->latency, NULL);
+        return;
+    }
+    check_keys(l, v, keys, ARRAY_SIZE(keys));
+    lk->split = true;
+    opt_dist(l, v, "a_to_b", true, DU_TIME, &lk->latency, NULL);
+    opt_dist(l, v, "b_to_a", true, DU_TIME, &lk->latency_ba, NULL);
+}
+
 static void conv_link(struct ld *l, const struct yn *n, struct bs_sc_link *lk,
                       char (*nodes)[BS_SC_NAME_MAX], size_t nnodes)
 {
-    static const char *const keys[] = { "between", "latency", "loss" };
-    static const char *const loss_keys[] = { "model", "p" };
-    static const char *const loss_models[] = { "bernoulli" };
+    static const char *const keys[] = { "between", "latency", "correlation", "loss", "capacity" };
     const char *cands[BS_SC_MAX_NODES];
     const struct yn *v;
 
@@ -2312,20 +2579,29 @@ static void conv_link(struct ld *l, const struct yn *n, struct bs_sc_link *lk,
         leave(l, old);
     }
     lk->latency = l->sc->default_latency;
-    opt_dist(l, n, "latency", false, DU_TIME, &lk->latency, NULL);
-    v = field(l, n, "loss", false);
-    if (v) {
-        size_t old = enter(l, "loss");
-
-        if (v->type == YN_MAP) {
-            int model;
-
-            check_keys(l, v, loss_keys, ARRAY_SIZE(loss_keys));
-            opt_enum(l, v, "model", true, loss_models, ARRAY_SIZE(loss_models), &model);
-            opt_num(l, v, "p", true, 0, 1, false, &lk->loss);
-        } else {
-            as_num(l, v, 0, 1, false, &lk->loss);
+    lk->cap.queue_limit = -1;
+    if ((v = field(l, n, "latency", false)) != NULL) {
+        size_t old = enter(l, "latency");
+        conv_link_latency(l, v, lk);
+        leave(l, old);
+    }
+    if ((v = field(l, n, "correlation", false)) != NULL) {
+        size_t old = enter(l, "correlation");
+        if (as_num(l, v, 0, 1, false, &lk->correlation) && lk->correlation >= 1) {
+            bs__errf(l->e, &v->loc,
+                     "%s: must be below 1 (1 would repeat the first latency for ever)", l->path);
+            lk->correlation = 0;
         }
+        leave(l, old);
+    }
+    if ((v = field(l, n, "loss", false)) != NULL) {
+        size_t old = enter(l, "loss");
+        conv_loss(l, v, &lk->loss, &lk->ge);
+        leave(l, old);
+    }
+    if ((v = field(l, n, "capacity", false)) != NULL) {
+        size_t old = enter(l, "capacity");
+        conv_link_capacity(l, v, &lk->cap);
         leave(l, old);
     }
 }
@@ -2723,6 +2999,9 @@ static const struct {
     { "signature_failures", MK_COUNT },
     { "format_errors", MK_COUNT },
     { "messages_lost", MK_COUNT },
+    /* links with `capacity` (issue #5 §2) */
+    { "messages_dropped_link_full", MK_COUNT },
+    { "link_queued", MK_COUNT },
     /* network management (issue #4 §9): the counters of the same names */
     { "echoes_sent", MK_COUNT },
     { "echoes_missed", MK_COUNT },
@@ -2989,9 +3268,9 @@ static void check_fault_link(struct ld *l, const struct yn *v, const char *a, co
 static void conv_fault(struct ld *l, const struct yn *n, struct bs_sc_fault *f,
                        char (*nodes)[BS_SC_NAME_MAX], size_t nn)
 {
-    static const char *const keys[] = { "kind", "link",    "direction", "node",    "mti", "bin",
-                                        "p",    "first_n", "every_n",   "after_n", "at",  "for",
-                                        "mode", "delay",   "rc",        "skew",    "sets" };
+    static const char *const keys[] = { "kind", "link",    "direction", "node",    "mti",  "bin",
+                                        "p",    "first_n", "every_n",   "after_n", "at",   "for",
+                                        "mode", "delay",   "rc",        "skew",    "sets", "loss" };
     static const char *const dirs[] = { "both", "forward" };
     struct bs_sc_selector *sel = &f->sel;
     const struct yn *v;
@@ -3072,6 +3351,14 @@ static void conv_fault(struct ld *l, const struct yn *n, struct bs_sc_fault *f,
     opt_dur(l, n, "at", false, false, &sel->at);
     has_for = opt_dur(l, n, "for", false, true, &sel->duration) != 0;
 
+    if ((v = field(l, n, "loss", false)) != NULL) {
+        size_t old = enter(l, "loss");
+        if (f->kind != BS_FAULT_LOSS)
+            bs__errf(l->e, &v->loc, "%s: only a loss fault has a loss model", l->path);
+        else
+            conv_loss(l, v, NULL, &f->ge);
+        leave(l, old);
+    }
     switch (f->kind) {
     case BS_FAULT_CORRUPT:
         k = BS_CORRUPT_BITFLIP;
@@ -3707,7 +3994,7 @@ render:
         bs__errs_render(&c.e, errbuf, errlen);
     }
     bs__yn_free(root);
-    bs_free(sc);
+    bs_scenario_free(sc);
 deinit:
     bs__errs_deinit(&c.e);
     return rc;
@@ -3715,5 +4002,9 @@ deinit:
 
 void bs_scenario_free(struct bs_scenario *sc)
 {
+    if (!sc)
+        return;
+    for (size_t i = 0; i < sc->nempirical; i++)
+        bs_free(sc->empirical[i]);
     bs_free(sc);
 }

@@ -186,6 +186,19 @@ size_t bs__edit_distance(const char *a, const char *b);
  */
 const char *bs__suggest(const char *word, const char *const *cands, size_t n);
 
+/**
+ * bs__empirical_parse() - the samples of an empirical distribution's CSV file: the header
+ * (the first line neither empty nor starting with '#') names the columns; the column used
+ * is @column, or the only one when @column is NULL. Its name ends with its unit, _us, _ms
+ * or _s; every later non-empty, non-comment line has as many comma-separated fields as the
+ * header and a decimal number ≥ 0 in that column.
+ * @ret:   receives the samples in µs, ascending (heap; the caller bs_free()s it), @ret_n ≥ 1.
+ * @err:   on failure, "line N: what is wrong" (line numbers 1-based, of the CSV file).
+ * Return: 0; BS_EFORMAT; BS_ELIMIT (more than BS_SC_MAX_SAMPLES samples); BS_ENOMEM.
+ */
+int bs__empirical_parse(const char *text, size_t len, const char *column, double **ret,
+                        size_t *ret_n, char *err, size_t errlen);
+
 /** An ISO 4217 entry. */
 struct sc_iso_currency {
     const char *code;

@@ -20,7 +20,9 @@
 #define BS_SC_MAX_LINKS      256
 #define BS_SC_MAX_FLOWS      16
 #define BS_SC_MAX_EXPECT     32
-#define BS_SC_MAX_FX_CHANGES 64 /* bridge.fx.rates entries (= BS_BRIDGE_MAX_RATES) */
+#define BS_SC_MAX_FX_CHANGES 64      /* bridge.fx.rates entries (= BS_BRIDGE_MAX_RATES) */
+#define BS_SC_MAX_EMPIRICAL  32      /* empirical distribution files per scenario */
+#define BS_SC_MAX_SAMPLES    1000000 /* samples per empirical distribution file */
 /* Every node a scenario can have: per network a switch, issuers, acquirers and their
  * terminal groups; plus the bridge. Bounds bs_scenario_node_names(). */
 #define BS_SC_MAX_NODES (BS_SC_MAX_NETWORKS * (1 + BS_SC_MAX_ISSUERS + 2 * BS_SC_MAX_ACQUIRERS) + 1)
@@ -33,6 +35,7 @@ enum bs_dist_kind {
     BS_DIST_LOGNORMAL,    /* a = median, b = sigma of the underlying normal */
     BS_DIST_EXPONENTIAL,  /* a = mean */
     BS_DIST_PARETO,       /* a = scale (minimum), b = shape alpha */
+    BS_DIST_EMPIRICAL,    /* samples[0..nsamples), sorted ascending (a CSV file) */
 };
 
 /**
@@ -44,6 +47,22 @@ struct bs_dist {
     double a, b;
     bool has_min, has_max;
     double min, max;
+    const double *samples; /* EMPIRICAL: ascending, owned by the scenario (bs_sc_empirical) */
+    size_t nsamples;       /* EMPIRICAL: ≥ 1 */
+};
+
+/** The most per-MTI `processing` entries one node may have (besides `default`). */
+#define BS_SC_MAX_PROC_MTIS 8
+
+/**
+ * struct bs_sc_proc_mti - per-MTI processing times of a node (`processing: {default: ...,
+ * "0100": ...}`): a message whose MTI is @mti[i] takes a sample of @d[i], any other one a
+ * sample of the node's `processing` (the default). Each entry draws from its own stream.
+ */
+struct bs_sc_proc_mti {
+    size_t n;
+    char mti[BS_SC_MAX_PROC_MTIS][5];
+    struct bs_dist d[BS_SC_MAX_PROC_MTIS];
 };
 
 /** An ISO 4217 currency with the exponent this scenario uses for it. */
@@ -72,10 +91,11 @@ struct bs_sc_issuer {
      * RC 41 lost card, RC 43 stolen card. */
     double blocked_share, lost_share, stolen_share;
     bool has_daily_limit;
-    struct bs_dist daily_limit; /* per card, minor units per UTC day (RC 61 above it) */
-    struct bs_dist processing;  /* issuer host processing time, µs */
-    uint32_t workers;           /* messages served at once; 0: unlimited (no queue) */
-    int64_t queue_limit;        /* messages waiting for a worker; < 0: unlimited */
+    struct bs_dist daily_limit;           /* per card, minor units per UTC day (RC 61 above it) */
+    struct bs_dist processing;            /* issuer host processing time, µs */
+    struct bs_sc_proc_mti processing_mti; /* per-MTI overrides of @processing */
+    uint32_t workers;                     /* messages served at once; 0: unlimited (no queue) */
+    int64_t queue_limit;                  /* messages waiting for a worker; < 0: unlimited */
 };
 
 /* enum bs_channel (BS_CH_POS, BS_CH_ATM, BS_CH_COUNT) is in bridgesim/common.h. */
@@ -90,10 +110,11 @@ struct bs_sc_acquirer {
     /* `merchants: [{mcc: 5411, count: 50}, ...]`: merchants by MCC (sum = merchants). */
     struct bs_merchant_group groups[BS_MERCHANT_GROUPS_MAX];
     size_t ngroups;
-    char location[41];         /* DE 43 acceptor name/location, 40 characters */
-    struct bs_dist processing; /* acquirer host processing time, µs */
-    uint32_t workers;          /* messages served at once; 0: unlimited (no queue) */
-    int64_t queue_limit;       /* messages waiting for a worker; < 0: unlimited */
+    char location[41];                    /* DE 43 acceptor name/location, 40 characters */
+    struct bs_dist processing;            /* acquirer host processing time, µs */
+    struct bs_sc_proc_mti processing_mti; /* per-MTI overrides of @processing */
+    uint32_t workers;                     /* messages served at once; 0: unlimited (no queue) */
+    int64_t queue_limit;                  /* messages waiting for a worker; < 0: unlimited */
 };
 
 /**
@@ -138,6 +159,7 @@ struct bs_sc_network {
                                          (RUB Moscow +03:00, IRR Tehran +03:30, else 0) */
     char switch_inst_id[12];          /* the switch's institution id (DE 33 forwarding) */
     struct bs_dist switch_processing; /* µs */
+    struct bs_sc_proc_mti switch_processing_mti; /* per-MTI overrides */
     struct bs_sc_issuer issuers[BS_SC_MAX_ISSUERS];
     size_t nissuers;
     struct bs_sc_acquirer acquirers[BS_SC_MAX_ACQUIRERS];
@@ -165,6 +187,7 @@ struct bs_sc_bridge {
     } fx_changes[BS_SC_MAX_FX_CHANGES];
     size_t nfx_changes;
     struct bs_dist processing;                  /* µs */
+    struct bs_sc_proc_mti processing_mti;       /* per-MTI overrides of @processing */
     struct bs_sc_stip stip[BS_SC_MAX_NETWORKS]; /* stand-in for each network's cards */
     uint32_t workers;             /* messages served at once; 0: unlimited (no queue) */
     int64_t queue_limit;          /* messages waiting for a worker; < 0: unlimited */
@@ -176,11 +199,46 @@ struct bs_sc_timers {
     bs_time_us issuer, stand_in, bridge, acquirer, terminal;
 };
 
+/**
+ * struct bs_sc_ge - Gilbert–Elliott burst loss: a two-state Markov chain per link direction
+ * (or per loss fault), advanced once per message. In the good state a message is lost with
+ * probability @loss_good, in the bad state with @loss_bad; after each message the chain
+ * moves good → bad with probability @p and bad → good with @r. Stationary loss rate
+ * (p·loss_bad + r·loss_good) / (p + r); with loss_good 0 and loss_bad 1 the mean burst of
+ * consecutive losses is 1 / r messages (Gilbert 1960, Elliott 1963).
+ */
+struct bs_sc_ge {
+    bool enabled;
+    double p, r;
+    double loss_good, loss_bad;
+};
+
+/**
+ * struct bs_sc_link_capacity - what one direction of a link carries at once (`capacity`).
+ * @max_in_flight: messages between entering the link and arriving; 0: unlimited.
+ * @backpressure:  when full, a message waits at the sender (FIFO) for a free slot instead
+ *                 of being dropped.
+ * @queue_limit:   backpressure: messages that may wait; one more is dropped. < 0: unlimited.
+ * @bytes_per_s:   bandwidth: a message occupies the line for size / bandwidth and queues
+ *                 FIFO behind the one before it; 0: unlimited.
+ */
+struct bs_sc_link_capacity {
+    uint32_t max_in_flight;
+    bool backpressure;
+    int64_t queue_limit;
+    uint64_t bytes_per_s;
+};
+
 struct bs_sc_link {
     char a[BS_SC_NAME_MAX], b[BS_SC_NAME_MAX]; /* node names, see bs_scenario_node_names */
-    struct bs_dist latency;                    /* one-way, µs, both directions */
-    double loss;                               /* Bernoulli drop probability per message */
-    int line, column;                          /* where it was declared, for error messages */
+    struct bs_dist latency;    /* one-way, µs: a → b, and b → a unless @split */
+    struct bs_dist latency_ba; /* b → a when @split */
+    bool split;                /* `latency: {a_to_b: ..., b_to_a: ...}`: each direction its own */
+    double correlation; /* ρ in [0, 1): latency = ρ·previous + (1 − ρ)·fresh, per direction */
+    double loss;        /* Bernoulli drop probability per message */
+    struct bs_sc_ge ge; /* burst loss (`loss: {model: gilbert-elliott}`), instead of @loss */
+    struct bs_sc_link_capacity cap;
+    int line, column; /* where it was declared, for error messages */
 };
 
 /*
@@ -324,6 +382,7 @@ struct bs_sc_fault {
     struct bs_sc_selector sel;
     enum bs_corrupt_mode corrupt;
     struct bs_dist delay; /* µs: DELAY, REORDER, SLOW */
+    struct bs_sc_ge ge;   /* LOSS with `loss: {model: gilbert-elliott}`: bursts */
     char rc[3];           /* FORCE_RC */
     bs_time_us skew;      /* CLOCK_SKEW, may be negative */
     char sets[BS_SC_MAX_SETS][BS_SC_MAX_SET_NODES][BS_SC_NAME_MAX]; /* PARTITION */
@@ -412,6 +471,9 @@ struct bs_scenario {
     int64_t fee_bridge[BS_CH_COUNT][BS_SC_MAX_NETWORKS]; /* bridge fee per channel, each side */
     struct bs_sc_signing signing; /* per-network/per-link algorithms, rotation, replay */
     struct bs_sc_pin pin;         /* PIN blocks (DE 52) */
+    /* Samples of every empirical distribution (owned; bs_scenario_free releases them). */
+    double *empirical[BS_SC_MAX_EMPIRICAL];
+    size_t nempirical;
 };
 
 /**
@@ -471,10 +533,12 @@ size_t bs_scenario_node_names(const struct bs_scenario *sc, char (*names)[BS_SC_
  * clamp. Deterministic for a given stream state.
  *
  * Details: each deviate is the top 53 bits of one next(stream) call, u in [0, 1). Draws per
- * sample are fixed by kind: constant 0; uniform, exponential and pareto 1; normal and
- * lognormal 2 (Box–Muller, the second variate is discarded so no state is kept between
- * calls). The result is clamped to [min, max] when set, then to ≥ 0; a non-finite draw
- * becomes max (when set) or DBL_MAX.
+ * sample are fixed by kind: constant 0; uniform, exponential, pareto and empirical 1;
+ * normal and lognormal 2 (Box–Muller, the second variate is discarded so no state is kept
+ * between calls). Empirical: the inverse of the samples' empirical CDF with linear
+ * interpolation between order statistics, x = s[i] + f·(s[i+1] − s[i]) where
+ * i + f = u·(n − 1) (Hyndman & Fan 1996, definition 7). The result is clamped to [min, max] when
+ * set, then to ≥ 0; a non-finite draw becomes max (when set) or DBL_MAX.
  */
 double bs_dist_sample(const struct bs_dist *d, uint64_t (*next)(void *), void *stream);
 
@@ -483,6 +547,22 @@ double bs_dist_sample(const struct bs_dist *d, uint64_t (*next)(void *), void *s
  * lognormal median·exp(sigma²/2); pareto shape·scale/(shape−1), INFINITY when shape ≤ 1.
  */
 double bs_dist_mean(const struct bs_dist *d);
+
+/**
+ * bs_dist_correlate() - consecutive-message correlation: @rho·@prev + (1 − @rho)·@fresh
+ * when @has_prev, else @fresh (the first message). With @fresh a sample of a distribution
+ * clamped to [min, max], the result stays in [min, max]; its mean is the distribution's
+ * mean and its lag-1 autocorrelation is @rho (an AR(1) filter of independent draws).
+ */
+double bs_dist_correlate(double rho, bool has_prev, double prev, double fresh);
+
+/**
+ * bs_ge_step() - one message through a Gilbert–Elliott chain @ge whose current state is
+ * *@bad: lost with loss_bad (bad) or loss_good (good) probability, decided by deviate @u_loss
+ * in [0, 1); then the state moves (good → bad when @u_move < p, bad → good when
+ * @u_move < r). Return: true when the message is lost.
+ */
+bool bs_ge_step(const struct bs_sc_ge *ge, bool *bad, double u_loss, double u_move);
 
 /**
  * bs_scenario_link_signing() - the signature algorithm and MAC length on the link between

@@ -22,6 +22,7 @@
 
 #include <bridgesim/common.h>
 
+#include "engine/linkcap.h"
 #include "engine/queue.h"
 #include "engine/rng.h"
 #include "report/hist.h"
@@ -651,6 +652,253 @@ static void hist_merge(void **state)
     free(a);
 }
 
+/* ---- link impairments (issue #5): Gilbert–Elliott, correlation, empirical, capacity ---- */
+
+/*
+ * A Gilbert–Elliott chain over a seeded stream against its theory: long-run loss rate
+ * (p·loss_bad + r·loss_good) / (p + r), and with loss_good 0, loss_bad 1 a mean burst of
+ * 1 / r consecutive losses. Tolerances are several standard errors of 10^6 messages.
+ */
+static void ge_matches_theory(void **state)
+{
+    const struct {
+        struct bs_sc_ge ge;
+        double burst; /* expected mean burst length; 0: not checked */
+    } cases[] = {
+        { { true, 0.02, 0.25, 0, 1 }, 4.0 },
+        { { true, 0.005, 0.5, 0, 1 }, 2.0 },
+        { { true, 0.05, 0.1, 0.01, 0.6 }, 0 },
+    };
+    enum { N = 1000000 };
+
+    (void)state;
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        const struct bs_sc_ge *ge = &cases[c].ge;
+        double want = (ge->p * ge->loss_bad + ge->r * ge->loss_good) / (ge->p + ge->r);
+        struct bs_rng r;
+        uint64_t lost = 0, bursts = 0, run = 0;
+        bool bad = false;
+
+        bs_rng_seed(&r, 7, "test:ge");
+        for (int i = 0; i < N; i++) {
+            double u1 = bs_rng_unit(&r), u2 = bs_rng_unit(&r);
+
+            if (bs_ge_step(ge, &bad, u1, u2)) {
+                lost++;
+                run++;
+            } else if (run) {
+                bursts++;
+                run = 0;
+            }
+        }
+        if (fabs((double)lost / N - want) > 0.04 * want)
+            fail_msg("case %zu: loss rate %g, theory %g", c, (double)lost / N, want);
+        if (cases[c].burst > 0 &&
+            fabs((double)lost / (double)bursts - cases[c].burst) > 0.03 * cases[c].burst)
+            fail_msg("case %zu: mean burst %g, theory %g", c, (double)lost / (double)bursts,
+                     cases[c].burst);
+    }
+}
+
+/* The chain itself: bad stays bad while u_move ≥ r, loses every message with loss_bad 1. */
+static void ge_step_transitions(void **state)
+{
+    struct bs_sc_ge ge = { true, 0.1, 0.3, 0, 1 };
+    bool bad = false;
+
+    (void)state;
+    assert_false(bs_ge_step(&ge, &bad, 0.0, 0.5)); /* good, stays (0.5 ≥ p) */
+    assert_false(bad);
+    assert_false(bs_ge_step(&ge, &bad, 0.0, 0.05)); /* good: not lost, then moves */
+    assert_true(bad);
+    assert_true(bs_ge_step(&ge, &bad, 0.99, 0.5)); /* bad: lost, stays (0.5 ≥ r) */
+    assert_true(bad);
+    assert_true(bs_ge_step(&ge, &bad, 0.99, 0.2)); /* bad: lost, then recovers */
+    assert_false(bad);
+}
+
+/* Correlation ρ: the lag-1 autocorrelation of the sequence is ρ, the mean is kept, clamps
+ * hold; ρ = 0 gives the fresh sample itself. */
+static void correlation_ar1(void **state)
+{
+    const struct bs_dist d = { .kind = BS_DIST_NORMAL,
+                               .a = 40e3,
+                               .b = 8e3,
+                               .has_min = true,
+                               .min = 20e3,
+                               .has_max = true,
+                               .max = 80e3 };
+    const double rhos[] = { 0.0, 0.5, 0.8 };
+    enum { N = 400000 };
+
+    (void)state;
+    assert_true(bs_dist_correlate(0.7, false, 123, 456) == 456);
+    assert_true(bs_dist_correlate(0, true, 123, 456) == 456);
+    assert_true(fabs(bs_dist_correlate(0.75, true, 100, 200) - 125) < 1e-12);
+    for (size_t c = 0; c < sizeof(rhos) / sizeof(rhos[0]); c++) {
+        struct bs_rng r;
+        double prev = 0, x, sum = 0, sum2 = 0, lag = 0, first = 0;
+
+        bs_rng_seed(&r, 11, "test:corr");
+        for (int i = 0; i < N; i++) {
+            x = bs_dist_correlate(rhos[c], i > 0, prev, bs_dist_sample(&d, bs_rng_next_cb, &r));
+            assert_true(x >= d.min && x <= d.max);
+            if (i == 0)
+                first = x;
+            else
+                lag += x * prev;
+            sum += x;
+            sum2 += x * x;
+            prev = x;
+        }
+        {
+            double mean = sum / N, var = sum2 / N - mean * mean;
+            double ac = (lag / (N - 1) - mean * mean) / var;
+
+            (void)first;
+            if (fabs(mean - 40e3) > 100)
+                fail_msg("rho %g: mean %g", rhos[c], mean);
+            if (fabs(ac - rhos[c]) > 0.01)
+                fail_msg("rho %g: lag-1 autocorrelation %g", rhos[c], ac);
+        }
+    }
+}
+
+/* A stream that returns a fixed 64-bit value: u = value / 2^64. */
+static uint64_t fixed_next(void *p)
+{
+    return *(const uint64_t *)p;
+}
+
+/* Empirical: inverse CDF with interpolation between order statistics, then clamps. */
+static void empirical_inverse_cdf(void **state)
+{
+    const double s[] = { 10, 20, 30, 40 };
+    struct bs_dist d = { .kind = BS_DIST_EMPIRICAL, .samples = s, .nsamples = 4 };
+    uint64_t v;
+    struct bs_rng r;
+    int below15 = 0;
+    double sum = 0;
+    enum { N = 300000 };
+
+    (void)state;
+    v = 0;
+    assert_true(bs_dist_sample(&d, fixed_next, &v) == 10);
+    v = UINT64_C(1) << 63; /* u = 0.5: position 1.5 → halfway from 20 to 30 */
+    assert_true(fabs(bs_dist_sample(&d, fixed_next, &v) - 25) < 1e-9);
+    v = UINT64_MAX; /* u just below 1: just below the largest sample */
+    assert_true(bs_dist_sample(&d, fixed_next, &v) <= 40 &&
+                bs_dist_sample(&d, fixed_next, &v) > 39.99);
+    assert_true(fabs(bs_dist_mean(&d) - 25) < 1e-12);
+    d.has_min = true;
+    d.min = 27;
+    v = UINT64_C(1) << 63;
+    assert_true(bs_dist_sample(&d, fixed_next, &v) == 27);
+    d.has_min = false;
+    bs_rng_seed(&r, 3, "test:empirical");
+    for (int i = 0; i < N; i++) {
+        double x = bs_dist_sample(&d, bs_rng_next_cb, &r);
+        assert_true(x >= 10 && x <= 40);
+        below15 += x < 15;
+        sum += x;
+    }
+    /* P(X < 15) = P(3u < 0.5) = 1/6. */
+    assert_true(fabs((double)below15 / N - 1.0 / 6) < 0.005);
+    assert_true(fabs(sum / N - 25) < 0.1);
+    d.nsamples = 1;
+    assert_true(bs_dist_sample(&d, bs_rng_next_cb, &r) == 10);
+}
+
+/* One message through @lc: expect @want_rc and, when 0, arrival at @want_at. */
+struct send_case {
+    bs_time_us now;
+    size_t bytes;
+    bs_time_us latency;
+    int want_rc;
+    bs_time_us want_at;
+};
+
+static struct bs_linkcap *run_sends(const struct bs_sc_link_capacity *c, const struct send_case *cs,
+                                    size_t n, struct bs_linkcap_stats *ret)
+{
+    struct bs_linkcap *lc;
+
+    assert_int_equal(bs_linkcap_new(c, &lc), 0);
+    for (size_t i = 0; i < n; i++) {
+        bs_time_us at = -1;
+        int rc = bs_linkcap_send(lc, cs[i].now, cs[i].bytes, cs[i].latency, &at);
+
+        if (rc != cs[i].want_rc || (rc == 0 && at != cs[i].want_at))
+            fail_msg("send %zu at %lld: rc %d arrival %lld, want rc %d arrival %lld", i,
+                     (long long)cs[i].now, rc, (long long)at, cs[i].want_rc,
+                     (long long)cs[i].want_at);
+    }
+    bs_linkcap_get_stats(lc, ret);
+    return lc;
+}
+
+/* max_in_flight with drop: a message that finds every slot taken is refused; slots free
+ * when messages arrive. */
+static void linkcap_drop(void **state)
+{
+    const struct bs_sc_link_capacity c = { .max_in_flight = 2, .queue_limit = -1 };
+    const struct send_case cs[] = {
+        { 0, 100, 1000, 0, 1000 },       { 10, 100, 1000, 0, 1010 },
+        { 20, 100, 1000, BS_ELIMIT, 0 }, { 999, 100, 1000, BS_ELIMIT, 0 },
+        { 1000, 100, 5, 0, 1005 }, /* the first has arrived: its slot is free */
+    };
+    struct bs_linkcap_stats st;
+
+    (void)state;
+    bs_linkcap_free(run_sends(&c, cs, sizeof(cs) / sizeof(cs[0]), &st));
+    assert_int_equal(st.sent, 3);
+    assert_int_equal(st.dropped, 2);
+    assert_int_equal(st.queued, 0);
+}
+
+/* Backpressure: messages wait FIFO for the earliest free slot, up to queue_limit. */
+static void linkcap_backpressure(void **state)
+{
+    const struct bs_sc_link_capacity c = { .max_in_flight = 1,
+                                           .backpressure = true,
+                                           .queue_limit = 2 };
+    const struct send_case cs[] = {
+        { 0, 10, 100, 0, 100 },      { 1, 10, 100, 0, 200 }, /* waits until 100 */
+        { 2, 10, 50, 0, 250 },                               /* waits until 200 */
+        { 3, 10, 50, BS_ELIMIT, 0 },                         /* two wait already */
+        { 150, 10, 50, 0, 300 }, /* one of them has started: room again */
+    };
+    struct bs_linkcap_stats st;
+
+    (void)state;
+    bs_linkcap_free(run_sends(&c, cs, sizeof(cs) / sizeof(cs[0]), &st));
+    assert_int_equal(st.sent, 4);
+    assert_int_equal(st.dropped, 1);
+    assert_int_equal(st.queued, 3);
+    assert_int_equal(st.max_waiting, 2);
+    assert_int_equal(st.wait_max, 200 - 2); /* the third message's wait */
+}
+
+/* Bandwidth: serialization size / bandwidth, FIFO behind the message before. */
+static void linkcap_bandwidth(void **state)
+{
+    struct bs_sc_link_capacity c = { .bytes_per_s = 1000, .queue_limit = -1 };
+    const struct send_case cs[] = {
+        { 0, 100, 5000, 0, 105000 },     /* 100 B at 1000 B/s: 100 ms, then 5 ms latency */
+        { 10000, 100, 5000, 0, 205000 }, /* the line is busy until 100 ms */
+        { 300000, 1, 0, 0, 301000 },     /* 1 byte: a whole 1000 µs (ceiling) */
+    };
+    struct bs_linkcap_stats st;
+    struct bs_linkcap *lc;
+
+    (void)state;
+    bs_linkcap_free(run_sends(&c, cs, sizeof(cs) / sizeof(cs[0]), &st));
+    assert_int_equal(st.sent, 3);
+    assert_int_equal(st.line_wait_total, 90000);
+    c.bytes_per_s = 0;
+    assert_int_equal(bs_linkcap_new(&c, &lc), BS_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest queue[] = {
@@ -674,12 +922,19 @@ int main(void)
         cmocka_unit_test(hist_single_value),
         cmocka_unit_test(hist_merge),
     };
+    const struct CMUnitTest links[] = {
+        cmocka_unit_test(ge_matches_theory), cmocka_unit_test(ge_step_transitions),
+        cmocka_unit_test(correlation_ar1),   cmocka_unit_test(empirical_inverse_cdf),
+        cmocka_unit_test(linkcap_drop),      cmocka_unit_test(linkcap_backpressure),
+        cmocka_unit_test(linkcap_bandwidth),
+    };
     int failed = 0;
 
     bs_set_allocator(&test_allocator);
     failed += cmocka_run_group_tests_name("queue", queue, NULL, NULL);
     failed += cmocka_run_group_tests_name("rng", rng, NULL, NULL);
     failed += cmocka_run_group_tests_name("hist", hist, NULL, NULL);
+    failed += cmocka_run_group_tests_name("links", links, NULL, NULL);
     bs_set_allocator(NULL);
     return failed ? 1 : 0;
 }

@@ -566,6 +566,213 @@ static void link_endpoints(void **state)
                p);
 }
 
+/* ---- link impairments and per-MTI processing (issue #5 §1, §2) ------------------------- */
+
+/* Every new link key and per-MTI processing, loaded into the values the engine uses. */
+static void link_impairments_load(void **state)
+{
+    struct bs_scenario *sc;
+    const struct bs_sc_link *lk;
+
+    (void)state;
+    write_file("lat.csv", "# measured\n"
+                          "latency_ms\n"
+                          "30\n"
+                          "\n"
+                          "10.5\n"
+                          "20\r\n");
+    write_file("two.csv", "id,delay_us\n1,700\n2,300\n");
+    sc = load_ok(write_file("li.yaml",
+                            "extends: base.yaml\n"
+                            "links:\n"
+                            "  list:\n"
+                            "    - {between: [mir.switch, bridge],\n"
+                            "       latency: {a_to_b: 12ms, b_to_a: {dist: empirical, file: "
+                            "lat.csv, max: 25ms}},\n"
+                            "       correlation: 0.8,\n"
+                            "       loss: {model: gilbert-elliott, p: 0.01, r: 0.25},\n"
+                            "       capacity: {max_in_flight: 64, overflow: backpressure,\n"
+                            "                  bytes_per_s: 125000}}\n"
+                            "    - {between: [bridge, shetab.switch],\n"
+                            "       latency: {dist: empirical, file: two.csv, column: delay_us},\n"
+                            "       loss: {model: gilbert-elliott, p: 0.1, r: 0.5, loss_good: "
+                            "0.01, loss_bad: 0.7},\n"
+                            "       capacity: {max_in_flight: 8, queue_limit: 0, overflow: "
+                            "backpressure}}\n"
+                            "    - {between: [shetab.switch, shetab.SB1], capacity: "
+                            "{max_in_flight: 3}}\n"
+                            "bridge:\n"
+                            "  processing: {default: 2ms, \"0100\": {dist: uniform, low: 5ms, "
+                            "high: 7ms}, \"0420\": 9ms}\n"
+                            "faults:\n"
+                            "  - {kind: loss, link: [bridge, mir.switch], loss: {model: "
+                            "gilbert-elliott, p: 0.02, r: 0.4, loss_bad: 0.9}}\n"),
+                 NULL, 0);
+    lk = &sc->links[0];
+    assert_true(lk->split);
+    assert_int_equal(lk->latency.kind, BS_DIST_CONSTANT);
+    assert_true(lk->latency.a == 12000);
+    assert_int_equal(lk->latency_ba.kind, BS_DIST_EMPIRICAL);
+    assert_int_equal(lk->latency_ba.nsamples, 3);
+    /* Ascending, in µs, with CR LF and blank and comment lines handled. */
+    assert_true(lk->latency_ba.samples[0] == 10500 && lk->latency_ba.samples[1] == 20000 &&
+                lk->latency_ba.samples[2] == 30000);
+    assert_true(lk->latency_ba.has_max && lk->latency_ba.max == 25000);
+    assert_true(lk->correlation == 0.8);
+    assert_true(lk->ge.enabled && lk->ge.p == 0.01 && lk->ge.r == 0.25);
+    assert_true(lk->ge.loss_good == 0 && lk->ge.loss_bad == 1);
+    assert_true(lk->loss == 0);
+    assert_int_equal(lk->cap.max_in_flight, 64);
+    assert_true(lk->cap.backpressure);
+    assert_int_equal(lk->cap.queue_limit, 1000); /* the documented default */
+    assert_int_equal(lk->cap.bytes_per_s, 125000);
+    lk = &sc->links[1];
+    assert_false(lk->split);
+    assert_int_equal(lk->latency.nsamples, 2);
+    assert_true(lk->latency.samples[0] == 300 && lk->latency.samples[1] == 700);
+    assert_true(lk->ge.loss_good == 0.01 && lk->ge.loss_bad == 0.7);
+    assert_int_equal(lk->cap.queue_limit, 0);
+    lk = &sc->links[2];
+    assert_int_equal(lk->cap.max_in_flight, 3);
+    assert_false(lk->cap.backpressure);
+    assert_int_equal(lk->cap.bytes_per_s, 0);
+    assert_int_equal(sc->nempirical, 2);
+    assert_true(sc->bridge.processing.a == 2000);
+    assert_int_equal(sc->bridge.processing_mti.n, 2);
+    assert_string_equal(sc->bridge.processing_mti.mti[0], "0100");
+    assert_int_equal(sc->bridge.processing_mti.d[0].kind, BS_DIST_UNIFORM);
+    assert_true(sc->bridge.processing_mti.d[1].a == 9000);
+    assert_int_equal(sc->networks[0].issuers[0].processing_mti.n, 0);
+    assert_true(sc->faults[0].ge.enabled && sc->faults[0].ge.loss_bad == 0.9);
+    bs_scenario_free(sc);
+
+    /* Extending a file whose processing is a distribution: MTI keys merge beside it and
+     * it stays the default; an explicit default wins over the merged inline keys. */
+    write_file("pbase.yaml", "extends: base.yaml\n"
+                             "bridge:\n"
+                             "  processing: {dist: lognormal, median: 2ms, sigma: 0.5}\n"
+                             "networks:\n"
+                             "  mir:\n"
+                             "    switch: {inst_id: \"1001\", processing: {dist: constant, value: "
+                             "4ms}}\n");
+    sc = load_ok(write_file("pext.yaml",
+                            "extends: pbase.yaml\n"
+                            "bridge:\n"
+                            "  processing: {\"0420\": 300us}\n"
+                            "networks:\n"
+                            "  mir:\n"
+                            "    switch: {processing: {default: 1ms, \"0100\": 6ms}}\n"),
+                 NULL, 0);
+    assert_int_equal(sc->bridge.processing.kind, BS_DIST_LOGNORMAL);
+    assert_true(sc->bridge.processing.a == 2000);
+    assert_int_equal(sc->bridge.processing_mti.n, 1);
+    assert_true(sc->bridge.processing_mti.d[0].a == 300);
+    assert_int_equal(sc->networks[0].switch_processing.kind, BS_DIST_CONSTANT);
+    assert_true(sc->networks[0].switch_processing.a == 1000);
+    assert_int_equal(sc->networks[0].switch_processing_mti.n, 1);
+    assert_string_equal(sc->networks[0].switch_processing_mti.mti[0], "0100");
+    bs_scenario_free(sc);
+}
+
+/* Every new key's bad values: file:line:column, what is wrong and how to fix it. */
+static void link_impairments_errors(void **state)
+{
+    const char *p;
+
+    (void)state;
+    p = load_bad("lie.yaml",
+                 "extends: base.yaml\n"
+                 "links:\n"
+                 "  list:\n"
+                 "    - {between: [mir.switch, bridge], latency: {a_to_b: 5ms}}\n"
+                 "    - {between: [bridge, shetab.switch], correlation: 1}\n"
+                 "    - {between: [mir.switch, mir.MB1], loss: {model: gilbert-elliott, p: 0.1}}\n"
+                 "    - {between: [mir.switch, mir.MA1], loss: {model: gilbert, p: 0.1}}\n"
+                 "    - {between: [shetab.switch, shetab.SB1], capacity: {overflow: drop}}\n"
+                 "    - {between: [shetab.switch, shetab.SA1], capacity: {max_in_flight: 0}}\n"
+                 "    - {between: [mir.MA1, mir.MA1.terminals], capacity: {max_in_flight: 2, "
+                 "queue_limit: 5}}\n"
+                 "    - {between: [shetab.SA1, shetab.SA1.terminals], capacity: {}}\n"
+                 "bridge:\n"
+                 "  processing: {default: 2ms, \"01000\": 3ms, \"0200\": {dist: nope}}\n"
+                 "faults:\n"
+                 "  - {kind: delay, delay: 1ms, loss: {model: gilbert-elliott, p: 0.1, r: 0.1}}\n"
+                 "  - {kind: loss, loss: {model: bernoulli, p: 0.1}}\n");
+    expect_err("%s:4:48: links.list.0.latency: missing required key 'b_to_a'", p);
+    expect_err("%s:5:55: links.list.1.correlation: must be below 1", p);
+    expect_err("%s:6:46: links.list.2.loss: missing required key 'r'", p);
+    expect_err("%s:7:54: links.list.3.loss.model: unknown value 'gilbert'; one of: bernoulli, "
+               "gilbert-elliott",
+               p);
+    expect_err("%s:8:56: links.list.4.capacity: 'overflow' needs 'max_in_flight'", p);
+    expect_err("%s:9:72: links.list.5.capacity.max_in_flight: 0 is out of range [1, 100000]", p);
+    expect_err("%s:10:89: links.list.6.capacity.queue_limit: only a backpressure queue has a "
+               "limit",
+               p);
+    expect_err("%s:11:63: links.list.7.capacity: give max_in_flight and/or bytes_per_s", p);
+    expect_err("%s:13:30: unknown key '01000' in bridge.processing; expected 'dist'", p);
+    expect_err("%s:13:59: bridge.processing.0200.dist: unknown value 'nope'", p);
+    expect_err("%s:15:37: faults.0.loss: only a loss fault has a loss model", p);
+    expect_err("%s:16:24: faults.1.loss: a loss fault's Bernoulli probability is the fault's 'p'",
+               p);
+}
+
+/* A bad CSV file of an empirical distribution: the `file` key's position and the CSV line. */
+static void empirical_csv_errors(void **state)
+{
+    char p[PATH_MAX];
+
+    (void)state;
+    write_file("bad1.csv", "latency_ms\n12\n13\nfast\n");
+    write_file("bad2.csv", "latency\n12\n");
+    write_file("bad3.csv", "a_ms,b_ms\n1,2\n3\n");
+    write_file("bad4.csv", "# only a header\nlatency_ms\n\n");
+    write_file("bad5.csv", "latency_ms\n-3\n");
+    snprintf(
+        p, sizeof(p), "%s",
+        load_bad(
+            "emp.yaml",
+            "extends: base.yaml\n"
+            "links:\n"
+            "  list:\n"
+            "    - {between: [mir.switch, bridge], latency: {dist: empirical, file: bad1.csv}}\n"
+            "    - {between: [bridge, shetab.switch], latency: {dist: empirical, file: bad2.csv}}\n"
+            "    - {between: [mir.switch, mir.MB1], latency: {dist: empirical, file: bad3.csv}}\n"
+            "    - {between: [mir.switch, mir.MA1], latency: {dist: empirical, file: bad3.csv, "
+            "column: b_ms}}\n"
+            "    - {between: [shetab.switch, shetab.SB1], latency: {dist: empirical, file: "
+            "bad4.csv}}\n"
+            "    - {between: [shetab.switch, shetab.SA1], latency: {dist: empirical, file: "
+            "bad5.csv}}\n"
+            "    - {between: [mir.MA1, mir.MA1.terminals], latency: {dist: empirical, file: "
+            "missing.csv}}\n"
+            "workload:\n"
+            "  rate_tps: 10\n"
+            "  count: 100\n"
+            "  flows:\n"
+            "    - {from: shetab, cards: mir, amount: {dist: empirical, file: bad1.csv}}\n"
+            "    - {from: mir, cards: shetab, amount: 1000}\n"));
+    expect_err("%s:4:72: links.list.0.latency.file: %s line 4: 'fast' in column latency_ms is not "
+               "a number ≥ 0; fix the CSV file",
+               p, tpath("bad1.csv"));
+    expect_err("%s:5:75: links.list.1.latency.file: %s line 1: column 'latency' has no unit; end "
+               "its name with _us, _ms or _s",
+               p, tpath("bad2.csv"));
+    expect_err("%s:6:73: links.list.2.latency.file: %s line 1: the file has 2 columns; say which "
+               "with 'column: NAME'",
+               p, tpath("bad3.csv"));
+    expect_err("%s:7:73: links.list.3.latency.file: %s line 3: 1 fields where the header has 2", p,
+               tpath("bad3.csv"));
+    expect_err("%s:8:79: links.list.4.latency.file: %s line 3: the file ends without a sample "
+               "after the header",
+               p, tpath("bad4.csv"));
+    expect_err("%s:9:79: links.list.5.latency.file: %s line 2: '-3' in column latency_ms", p,
+               tpath("bad5.csv"));
+    expect_err("%s:10:80: links.list.6.latency.file: cannot read '%s': No such file", p,
+               tpath("missing.csv"));
+    expect_err("%s:15:49: workload.flows.0.amount: empirical distributions are for times", p);
+}
+
 static void timers_nest(void **state)
 {
     const char *p;
@@ -1568,6 +1775,7 @@ int main(void)
         cmocka_unit_test(default_scenario_exact),
         cmocka_unit_test(defaults_applied),
         cmocka_unit_test(shipped_scenarios_load),
+        cmocka_unit_test(link_impairments_load),
     };
     const struct CMUnitTest error_tests[] = {
         cmocka_unit_test(unknown_key_suggested), cmocka_unit_test(wrong_types),
@@ -1575,7 +1783,8 @@ int main(void)
         cmocka_unit_test(bins_and_ids),          cmocka_unit_test(link_endpoints),
         cmocka_unit_test(timers_nest),           cmocka_unit_test(flows_networks),
         cmocka_unit_test(distributions_checked), cmocka_unit_test(expectations),
-        cmocka_unit_test(all_errors_reported),
+        cmocka_unit_test(all_errors_reported),   cmocka_unit_test(link_impairments_errors),
+        cmocka_unit_test(empirical_csv_errors),
     };
     const struct CMUnitTest override_tests[] = {
         cmocka_unit_test(set_overrides),      cmocka_unit_test(set_errors),
