@@ -31,6 +31,27 @@ enum {
 
 enum leg_state { LEG_PENDING = 1, LEG_DONE, LEG_TIMED_OUT };
 
+/*
+ * A leg's full inbound request, kept only while the bridge may still send from it: until a
+ * financial leg is answered (or given up), for the whole life of a reversal leg (which
+ * repeats towards the other scheme). A finished financial leg keeps only struct leg, about
+ * half the size, for the retention time (issue #8: memory per transaction in flight).
+ */
+struct hot {
+    struct bs__pool_hdr hdr;
+    struct bs_canon req;           /* the inbound request, track data wiped */
+    uint8_t pin[BS_PIN_BLOCK_MAX]; /* DE 52 under the outbound zone's key, until forwarded */
+    uint8_t pin_len;
+};
+
+/* What clearing needs of the acquiring side's request (docs/settlement.md), kept for the
+ * leg's whole life so a reversal long after the answer still clears against it. */
+struct clr {
+    char mti[5];
+    char acq[12], stan[7], dt[11], rrn[13], proc[7], pan[20];
+    int64_t amount;
+};
+
 struct leg {
     struct bs__pool_hdr hdr;
     uint8_t from; /* side the request came from */
@@ -52,9 +73,9 @@ struct leg {
     uint64_t content; /* bs__content_hash of the inbound request */
     uint32_t orig;    /* reversal legs: the original leg's index and generation */
     uint32_t orig_gen;
-    struct bs_canon req;           /* the inbound request, track data wiped */
-    uint8_t pin[BS_PIN_BLOCK_MAX]; /* DE 52 under the outbound zone's key, until forwarded */
-    uint8_t pin_len;
+    bool has_hot; /* b->hot[hot] holds the full request */
+    uint32_t hot, hot_gen;
+    struct clr clr;
 };
 
 struct bridge {
@@ -69,6 +90,7 @@ struct bridge {
     size_t nrates;
     size_t last_rate; /* the rate of the last conversion, to count changes */
     struct bs__pool legs;
+    struct bs__pool hot; /* struct hot of the legs that still need their request */
     struct bs__map by_in, by_out;
     uint32_t next_stan[2];
     uint32_t rrn_seq;
@@ -87,6 +109,25 @@ static struct leg *find(struct bridge *b, const struct bs__tkey *k, bool out, ui
                : bs__tkey_find(&b->by_in, &b->legs, offsetof(struct leg, in), k, ret);
 }
 
+/* The full request of leg @l, or NULL once the leg no longer keeps it. */
+static struct hot *hot_of(const struct bridge *b, const struct leg *l)
+{
+    return l->has_hot ? bs__pool_live(&b->hot, l->hot, l->hot_gen) : NULL;
+}
+
+/* Forget @l's full request (wiped): it keeps what clearing and repeats need. */
+static void drop_hot(struct bridge *b, struct leg *l)
+{
+    struct hot *h = hot_of(b, l);
+
+    l->has_hot = false;
+    if (!h)
+        return;
+    bs_wipe(&h->req, sizeof(h->req));
+    bs_wipe(h->pin, sizeof(h->pin));
+    bs__pool_release(&b->hot, l->hot);
+}
+
 static void release(struct bridge *b, uint32_t idx)
 {
     struct leg *l = bs__pool_at(&b->legs, idx);
@@ -94,8 +135,8 @@ static void release(struct bridge *b, uint32_t idx)
     bs__map_del(&b->by_in, l->hin, idx);
     if (l->hout)
         bs__map_del(&b->by_out, l->hout, idx);
-    bs_wipe(&l->req, sizeof(l->req));
-    bs_wipe(l->pin, sizeof(l->pin));
+    drop_hot(b, l);
+    bs_wipe(&l->clr, sizeof(l->clr));
     bs__pool_release(&b->legs, idx);
 }
 
@@ -221,6 +262,7 @@ static void report_clearing(struct bridge *b, const struct leg *l, enum bs_clear
     struct bs_clearing_record r;
     /* A refund credits the card: it counts against what the card's side owes. */
     int64_t v = l->type == BS_TXN_REFUND ? -l->billing : l->billing;
+    struct bs_canon c;
 
     if (kind == BS_CLR_FINANCIAL)
         b->committed[!l->from] += v;
@@ -230,27 +272,50 @@ static void report_clearing(struct bridge *b, const struct leg *l, enum bs_clear
     if (!b->cfg.clearing)
         return;
     memset(&r, 0, sizeof(r));
+    memset(&c, 0, sizeof(c));
+    memcpy(c.mti, l->clr.mti, sizeof(c.mti));
+    memcpy(c.acq, l->clr.acq, sizeof(c.acq));
+    memcpy(c.stan, l->clr.stan, sizeof(c.stan));
+    memcpy(c.dt, l->clr.dt, sizeof(c.dt));
+    memcpy(c.rrn, l->clr.rrn, sizeof(c.rrn));
+    memcpy(c.proc, l->clr.proc, sizeof(c.proc));
+    memcpy(c.pan, l->clr.pan, sizeof(c.pan));
+    c.amount = l->clr.amount;
     r.kind = kind;
     r.t = b->base.env->now;
     r.acq_side = l->from;
     r.iss_side = !l->from;
-    r.req = &l->req;
-    r.amount = l->req.amount;
+    r.req = &c;
+    r.amount = l->clr.amount;
     r.billing = l->billing;
     r.acq_currency = b->cfg.side[l->from].currency;
     r.iss_currency = b->cfg.side[!l->from].currency;
     memcpy(r.rate, l->rate, sizeof(r.rate));
     r.stand_in = l->stand_in;
     b->cfg.clearing(b->cfg.clearing_ctx, &r);
+    bs_wipe(&c, sizeof(c));
 }
 
-static void answer(struct bridge *b, struct leg *l, const struct bs_iso_msg *resp)
+/*
+ * Answer leg @l to the acquiring side: the response to its request, from the request it
+ * keeps, or, once it no longer does, from @repeat — a repeat of it, which has the same key
+ * and content (its caller checked), so the same response. @resp: the other scheme's
+ * response when this answer relays one (NULL for a stored or a bridge's own answer).
+ */
+static void answer(struct bridge *b, struct leg *l, const struct bs_iso_msg *resp,
+                   const struct bs_iso_msg *repeat)
 {
-    struct bs_canon c = l->req;
+    const struct hot *h = hot_of(b, l);
+    struct bs_canon c;
     char mti[5];
     struct bs_iso_msg m;
 
-    if (bs_mti_response(l->req.mti, mti) != 0)
+    if (h)
+        c = h->req;
+    else if (!repeat || bs_canon_from_msg(repeat, &c) != 0)
+        return;
+    memcpy(c.mti, l->clr.mti, sizeof(c.mti));
+    if (bs_mti_response(l->clr.mti, mti) != 0)
         return;
     memcpy(c.mti, mti, 5);
     memcpy(c.rc, l->rc, 3);
@@ -267,6 +332,7 @@ static void answer(struct bridge *b, struct leg *l, const struct bs_iso_msg *res
         balance_for_acquirer(b, l, resp);
     if (bs_canon_to_msg(&c, &m) == 0 && (!l->addl[0] || bs_iso_msg_set_str(&m, 54, l->addl) == 0))
         bs_node_send(&b->base, b->cfg.side[l->from].dialect, b->cfg.side[l->from].sw, &m, l->trace);
+    bs_wipe(&c, sizeof(c));
     /* An approval answered to the acquiring side is committed, once; a balance inquiry
      * moves no money and is neither cleared nor settled. */
     if (!l->is_reversal && !l->committed && strcmp(l->rc, "00") == 0 &&
@@ -286,7 +352,7 @@ static void decline(struct bridge *b, int side, const struct bs_iso_msg *m, cons
 /* The leg's request as the other scheme sees it: the bridge's identifiers and billing. */
 static void outbound(const struct bridge *b, const struct leg *l, struct bs_canon *ret)
 {
-    struct bs_canon c = l->req;
+    struct bs_canon c = hot_of(b, l)->req;
     int to = !l->from;
 
     memcpy(c.stan, l->out.stan, sizeof(c.stan));
@@ -304,18 +370,23 @@ static void forward(struct bridge *b, uint32_t idx, bool repeat)
 {
     struct bs_env *env = b->base.env;
     struct leg *l = bs__pool_at(&b->legs, idx);
+    const struct hot *h = hot_of(b, l);
     int to = !l->from;
     struct bs_canon c;
     struct bs_iso_msg m;
 
+    bool pin;
+
+    if (!h)
+        return; /* a finished financial leg is never sent again */
+    pin = h->pin_len != 0;
     outbound(b, l, &c);
     if (repeat && l->is_reversal)
         memcpy(c.mti, "0421", 5);
-    if (bs_canon_to_msg(&c, &m) == 0 &&
-        (!l->pin_len || bs_iso_msg_set(&m, 52, l->pin, l->pin_len) == 0))
+    if (bs_canon_to_msg(&c, &m) == 0 && (!pin || bs_iso_msg_set(&m, 52, h->pin, h->pin_len) == 0))
         bs_node_send(&b->base, b->cfg.side[to].dialect, b->cfg.side[to].sw, &m, l->trace);
     bs_wipe(&c, sizeof(c));
-    if (l->pin_len)
+    if (pin)
         bs_wipe(&m, sizeof(m));
     l = bs__pool_at(&b->legs, idx);
     l->state = LEG_PENDING;
@@ -330,7 +401,8 @@ static void handle_request(struct bridge *b, int from, struct bs_iso_msg *m, uin
     struct bs_env *env = b->base.env;
     struct bs__tkey in, orig;
     struct leg *l, *o = NULL;
-    uint32_t idx, oidx, target;
+    struct hot *h;
+    uint32_t idx, oidx, hidx, target;
     int to = !from;
     int64_t billing = -1;
     char rate[9] = "";
@@ -357,7 +429,7 @@ static void handle_request(struct bridge *b, int from, struct bs_iso_msg *m, uin
         if (l->is_reversal && (l->state != LEG_DONE || strcmp(l->rc, "00") != 0))
             forward(b, idx, true); /* not yet acknowledged by the other scheme: repeat */
         else if (l->state != LEG_PENDING)
-            answer(b, l, NULL);
+            answer(b, l, NULL, m);
         return;
     }
     if (!reversal && strcmp(m->mti, "0200") != 0 && strcmp(m->mti, "0100") != 0) {
@@ -419,30 +491,46 @@ static void handle_request(struct bridge *b, int from, struct bs_iso_msg *m, uin
         decline(b, from, m, "96", trace);
         return;
     }
-    l = bs__pool_at(&b->legs, idx);
-    if (bs_canon_from_msg(m, &l->req) != 0) {
+    if (bs__pool_alloc(&b->hot, &hidx) != 0) {
         bs__pool_release(&b->legs, idx);
+        decline(b, from, m, "96", trace);
+        return;
+    }
+    l = bs__pool_at(&b->legs, idx);
+    h = bs__pool_at(&b->hot, hidx);
+    l->has_hot = true;
+    l->hot = hidx;
+    l->hot_gen = h->hdr.gen;
+    if (bs_canon_from_msg(m, &h->req) != 0) {
+        release(b, idx);
         decline(b, from, m, "30", trace);
         return;
     }
     /* DE 52: PIN translation from the acquiring zone's PIN key to the issuing zone's, inside
      * the HSM (ISO 9564-1; format 0 to format 4 when that zone's key is AES). A block that
      * does not decipher is declined as a wrong PIN; its bytes are kept until forwarded. */
-    l->pin_len = 0;
+    h->pin_len = 0;
     if (!reversal && b->base.hsm && (pin = bs_iso_msg_get(m, 52, &pinlen)) != NULL) {
-        int n = bs_hsm_pin_translate(b->base.hsm, (unsigned)from, (unsigned)to, l->req.pan, pin,
-                                     pinlen, l->pin, sizeof(l->pin));
+        int n = bs_hsm_pin_translate(b->base.hsm, (unsigned)from, (unsigned)to, h->req.pan, pin,
+                                     pinlen, h->pin, sizeof(h->pin));
         if (n < 0) {
-            bs_wipe(&l->req, sizeof(l->req));
-            bs__pool_release(&b->legs, idx);
+            release(b, idx);
             decline(b, from, m, "55", trace);
             return;
         }
-        l->pin_len = (uint8_t)n;
+        h->pin_len = (uint8_t)n;
     }
+    memcpy(l->clr.mti, h->req.mti, sizeof(l->clr.mti));
+    memcpy(l->clr.acq, h->req.acq, sizeof(l->clr.acq));
+    memcpy(l->clr.stan, h->req.stan, sizeof(l->clr.stan));
+    memcpy(l->clr.dt, h->req.dt, sizeof(l->clr.dt));
+    memcpy(l->clr.rrn, h->req.rrn, sizeof(l->clr.rrn));
+    memcpy(l->clr.proc, h->req.proc, sizeof(l->clr.proc));
+    memcpy(l->clr.pan, h->req.pan, sizeof(l->clr.pan));
+    l->clr.amount = h->req.amount;
     l->from = (uint8_t)from;
     l->channel = (uint8_t)bs_channel_of(m);
-    l->type = (uint8_t)bs_txn_type_of_proc(l->req.proc);
+    l->type = (uint8_t)bs_txn_type_of_proc(h->req.proc);
     l->addl[0] = '\0';
     l->is_reversal = reversal;
     l->trace = trace;
@@ -463,12 +551,14 @@ static void handle_request(struct bridge *b, int from, struct bs_iso_msg *m, uin
         l->orig_gen = o->hdr.gen;
         memcpy(l->out_rrn, o->out_rrn, sizeof(l->out_rrn));
         /* DE 90 names the original as the other scheme saw it: the bridge's leg. */
-        snprintf(l->req.orig, sizeof(l->req.orig), "0200%s%s%011llu%011u", o->out.stan, o->out.dt,
+        snprintf(h->req.orig, sizeof(h->req.orig), "0200%s%s%011llu%011u", o->out.stan, o->out.dt,
                  strtoull(b->inst[to], NULL, 10), 0u);
     } else {
         make_rrn(b, bs_node_now(&b->base), l->out_rrn);
     }
     if (bs__map_put(&b->by_in, l->hin, idx) != 0) {
+        drop_hot(b, l);
+        bs_wipe(&l->clr, sizeof(l->clr));
         bs__pool_release(&b->legs, idx);
         decline(b, from, m, "96", trace);
         return;
@@ -485,9 +575,11 @@ static void handle_request(struct bridge *b, int from, struct bs_iso_msg *m, uin
         forward(b, idx, false);
     l = bs__pool_at(&b->legs, idx);
     /* Card-reading data went out with the request; the bridge keeps none of it. */
-    bs_wipe(l->req.track2, sizeof(l->req.track2));
-    bs_wipe(l->pin, sizeof(l->pin));
-    l->pin_len = 0;
+    if ((h = hot_of(b, l)) != NULL) {
+        bs_wipe(h->req.track2, sizeof(h->req.track2));
+        bs_wipe(h->pin, sizeof(h->pin));
+        h->pin_len = 0;
+    }
     bs__expire_add(&b->expire, &b->base, idx, l->hdr.gen, b->cfg.retention);
 }
 
@@ -519,7 +611,9 @@ static void handle_response(struct bridge *b, int from, struct bs_iso_msg *m, ui
     if (bs_iso_msg_get_str(m, 38, l->auth, sizeof(l->auth)) < 0)
         l->auth[0] = '\0';
     l->state = LEG_DONE;
-    answer(b, l, m);
+    answer(b, l, m, NULL);
+    if (!l->is_reversal)
+        drop_hot(b, l); /* answered: repeats are answered from themselves */
     if (l->is_reversal) {
         struct leg *o = bs__pool_live(&b->legs, l->orig, l->orig_gen);
         /* Clearing undoes a committed transaction once, however many reversals name it. */
@@ -568,17 +662,17 @@ static void give_up(struct bridge *b, struct leg *l, bool forwarded)
     outbound(b, l, &c);
     l->auth[0] = '\0';
     /* Stand-in only for purchases and cash: a refund's credit and a balance are the
-     * issuer's to decide (as at the switches). */
+     * issuer's to decide (as at the switches). Still pending, so the leg has its request
+     * (DE 2 and DE 14 for the stand-in rules). */
     if ((l->type == BS_TXN_PURCHASE || l->type == BS_TXN_ATM_WITHDRAWAL) &&
-        bs__stip_approve(&b->stip[to], l->req.pan, l->req.expiry, l->channel, l->billing, env->now,
-                         auth)) {
+        bs__stip_approve(&b->stip[to], c.pan, c.expiry, l->channel, l->billing, env->now, auth)) {
         env->ops->stat(env, BS_STAT_STAND_IN_APPROVED, 1);
         bs_node_note(&b->base, BS_J_STAND_IN, b->cfg.side[to].sw, NULL, l->trace,
                      "approved in stand-in; advice stored");
         memcpy(l->rc, "00", 3);
         memcpy(l->auth, auth, sizeof(auth));
         l->stand_in = true;
-        answer(b, l, NULL);
+        answer(b, l, NULL, NULL);
         memcpy(c.rc, "00", 3);
         memcpy(c.auth, auth, sizeof(auth));
         bs__revq_start(&b->saf[to], b->cfg.side[to].sw, b->cfg.side[to].dialect, &c,
@@ -587,12 +681,13 @@ static void give_up(struct bridge *b, struct leg *l, bool forwarded)
         if (b->stip[to].policy.enabled)
             env->ops->stat(env, BS_STAT_STAND_IN_DECLINED, 1);
         memcpy(l->rc, "91", 3);
-        answer(b, l, NULL);
+        answer(b, l, NULL, NULL);
         if (forwarded && l->type != BS_TXN_BALANCE_INQUIRY)
             bs__revq_start(&b->revq[to], b->cfg.side[to].sw, b->cfg.side[to].dialect, &c,
                            "bridge timeout", l->trace);
     }
     bs_wipe(&c, sizeof(c));
+    drop_hot(b, l); /* decided and answered: repeats are answered from themselves */
 }
 
 /* The other scheme's switch is down (missed echo tests, or signed off): decide new request
@@ -664,9 +759,12 @@ static void bridge_free(struct bs_node *node)
 {
     struct bridge *b = (struct bridge *)node;
 
-    for (uint32_t i = 0; i < b->legs.top; i++) {
-        struct leg *l = bs__pool_at(&b->legs, i);
-        bs_wipe(&l->req, sizeof(l->req));
+    for (uint32_t i = 0; i < b->legs.top; i++)
+        bs_wipe(&((struct leg *)bs__pool_at(&b->legs, i))->clr, sizeof(struct clr));
+    for (uint32_t i = 0; i < b->hot.top; i++) {
+        struct hot *h = bs__pool_at(&b->hot, i);
+        bs_wipe(&h->req, sizeof(h->req));
+        bs_wipe(h->pin, sizeof(h->pin));
     }
     for (int i = 0; i < 2; i++) {
         bs__revq_deinit(&b->revq[i]);
@@ -675,6 +773,7 @@ static void bridge_free(struct bs_node *node)
     }
     bs__expire_deinit(&b->expire);
     bs__pool_deinit(&b->legs);
+    bs__pool_deinit(&b->hot);
     bs__map_deinit(&b->by_in);
     bs__map_deinit(&b->by_out);
     bs_free(b);
@@ -735,6 +834,7 @@ int bs_bridge_new(const struct bs_bridge_cfg *cfg, struct bs_key *key, struct bs
     b->cfg.fx_changes = NULL; /* copied into the rate tables */
     b->cfg.nfx_changes = 0;
     bs__pool_init(&b->legs, sizeof(struct leg), 8000000);
+    bs__pool_init(&b->hot, sizeof(struct hot), 8000000);
     bs__expire_init(&b->expire, TIMER_FORGET);
     rc = bs__map_init(&b->by_in, 1024, 8000000);
     if (rc)
