@@ -46,7 +46,8 @@ static void bench_usage(FILE *out)
             "                      process's, not the step's)\n"
             "  --quiet             no progress lines\n"
             "  --crypto-threads N  with --realtime: threads that sign and verify off the event\n"
-            "                      loop (default: one per core; 0: on the loop)\n\n"
+            "                      loop (default auto: one per core for ed25519 and ecdsa-p256,\n"
+            "                      none for MACs; 0: on the loop)\n\n"
             "exit: 0 done (and, with --slo, some step met it), 1 --slo given and no step met it,\n"
             "      2 usage or input error\n");
 }
@@ -98,7 +99,7 @@ int bs_cli_bench(int argc, char **argv)
     cfg.duration = 30 * BS_US_PER_SEC;
     cfg.drain = -1;
     cfg.isolate = true;
-    cfg.crypto_threads = bs_cpool_default_threads();
+    cfg.crypto_threads = BS_CPOOL_AUTO;
     rc = bs_bench_parse_slo("p99=2000ms,success=99.5%", &cfg.slo, errbuf, sizeof(errbuf));
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {

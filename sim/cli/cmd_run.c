@@ -34,7 +34,8 @@ static void run_usage(FILE *out)
             "  --no-journals   skip per-node journals (faster; summary only)\n"
             "  --quiet         print nothing on success\n"
             "  --crypto-threads N  realtime: threads that sign and verify off the event loop\n"
-            "                  (default: one per core; 0: on the loop; auto: one per core)\n\n"
+            "                  (default auto: one per core for ed25519 and ecdsa-p256, none for\n"
+            "                  MACs; 0: on the loop)\n\n"
             "SIGINT (Ctrl-C) stops the run: journals are completed and the summary is written,\n"
             "marked interrupted, with unfinished transactions reported as in flight.\n\n"
             "exit: 0 every invariant and expectation held, 1 one failed or the run was\n"
@@ -80,7 +81,7 @@ int bs_cli_run(int argc, char **argv)
     char seedset[64], errbuf[8192], out_dir[512] = "", path[640];
     const char *out_opt = NULL;
     bool realtime = false, json_out = false, journals = true, quiet = false;
-    unsigned crypto_threads = bs_cpool_default_threads();
+    unsigned crypto_threads = BS_CPOOL_AUTO;
     struct bs_scenario *sc = NULL;
     struct bs_world *w = NULL;
     struct bs_run_opts ro;

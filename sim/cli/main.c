@@ -67,7 +67,7 @@ int bs_cli_crypto_threads(const char *cmd, const char *arg, unsigned *ret)
     unsigned long v;
 
     if (strcmp(arg, "auto") == 0) {
-        *ret = bs_cpool_default_threads();
+        *ret = BS_CPOOL_AUTO;
         return 0;
     }
     errno = 0;

@@ -19,6 +19,10 @@
 
 #include <bridgesim/crypto.h>
 
+/** A thread count meaning: one per core when a link signs with Ed25519 or ECDSA, none for
+ * MACs only (an HMAC or CMAC costs about a microsecond, less than handing it to a thread). */
+#define BS_CPOOL_AUTO 0xffffffffu
+
 /** The most worker threads a pool takes. */
 #define BS_CPOOL_MAX_THREADS 64
 

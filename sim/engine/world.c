@@ -120,9 +120,10 @@ struct bs_world {
     /* Real time: the clock at the dispatch at hand (µs, monotonic, on the run's wall-clock
      * base); 0 in virtual time. env.now is the later of it and the event's due time. */
     bs_time_us rt_clock;
-    bool interrupted; /* stopped early by opts.stop or SIGINT */
-    uint64_t rt_hr0;  /* real time: uv_hrtime() at the start, and ... */
-    bs_time_us rt_t0; /* ... the wall clock then (µs since the Unix epoch) */
+    bool interrupted;       /* stopped early by opts.stop or SIGINT */
+    bs_time_us arrival_due; /* the due time of the arrival being dispatched */
+    uint64_t rt_hr0;        /* real time: uv_hrtime() at the start, and ... */
+    bs_time_us rt_t0;       /* ... the wall clock then (µs since the Unix epoch) */
 
     /* Real time with crypto threads: signing and verification off the loop. */
     struct bs_cpool *cpool;
@@ -1725,7 +1726,9 @@ static void workload_step(struct bs_world *w)
 {
     const struct bs_sc_workload *wl = &w->sc->workload;
     bool varies = bs_arrival_varies(wl) && !w->opts.concurrency;
-    bs_time_us next;
+    /* The arrival's due time, not now: in real time a late loop must not slow the offered
+     * load down (the schedule stays open-loop; the lag shows as latency). */
+    bs_time_us at = w->arrival_due, next;
 
     if (!w->offering)
         return;
@@ -1737,9 +1740,9 @@ static void workload_step(struct bs_world *w)
     arrival(w);
     w->arrivals++;
     if ((wl->count && w->arrivals >= wl->count) ||
-        (wl->duration && w->env.now - w->sim_start >= wl->duration)) {
+        (wl->duration && at - w->sim_start >= wl->duration)) {
         w->offering = false;
-        w->end_time = w->env.now + w->sc->drain;
+        w->end_time = at + w->sc->drain;
         return;
     }
     if (w->opts.concurrency) {
@@ -1750,17 +1753,16 @@ static void workload_step(struct bs_world *w)
     }
 schedule:
     if (!varies) {
-        schedule_arrival(w,
-                         bs_arrival_next(wl, w->sim_start, w->env.now - w->sim_start, &w->wl_rng) +
-                             w->sim_start);
+        schedule_arrival(w, bs_arrival_next(wl, w->sim_start, at - w->sim_start, &w->wl_rng) +
+                                w->sim_start);
         return;
     }
     /* A time-varying process offers nothing after the duration, and stops for good when its
      * rate stays 0. */
-    next = bs_arrival_next(wl, w->sim_start, w->env.now - w->sim_start, &w->arr_rng);
+    next = bs_arrival_next(wl, w->sim_start, at - w->sim_start, &w->arr_rng);
     if (next < 0 || (wl->duration && next > wl->duration)) {
         w->offering = false;
-        w->end_time = w->env.now + w->sc->drain;
+        w->end_time = at + w->sc->drain;
         return;
     }
     schedule_arrival(w, w->sim_start + next);
@@ -2197,6 +2199,7 @@ static void dispatch(struct bs_world *w, struct bs_event *ev)
         n->ops->on_timer(n, ev->aux, ev->cookie);
         break;
     case BS_EV_ARRIVAL:
+        w->arrival_due = ev->due;
         if (!w->started)
             world_start(w);
         workload_step(w);
@@ -2318,6 +2321,9 @@ static void rt_tick(uv_timer_t *t)
             rt_stop(rt);
         return;
     }
+    /* libuv timers count whole milliseconds: an event may run up to about 1 ms after its
+     * due time. (Polling the rest instead was measured: it spent a third of the loop's CPU
+     * reading the clock, CPU the crypto threads need; a timerfd would give microseconds.) */
     bs_time_us wait = top->due - rt_now(rt);
     uv_timer_start(&rt->timer, rt_tick, wait > 0 ? (uint64_t)(wait + 999) / 1000 : 0, 0);
 }
@@ -2365,6 +2371,7 @@ static int run_realtime(struct bs_world *w)
 {
     struct rt rt;
     struct timeval tv;
+    unsigned threads = w->opts.crypto_threads;
     int rc;
 
     memset(&rt, 0, sizeof(rt));
@@ -2372,15 +2379,22 @@ static int run_realtime(struct bs_world *w)
     rc = uv_loop_init(&rt.loop);
     if (rc)
         return BS_EIO;
-    if (w->keys && w->opts.crypto_threads > 0) {
+
+    if (threads == BS_CPOOL_AUTO) {
+        threads = 0;
+        for (size_t li = 0; li < w->nlinks; li++)
+            if (w->links[li].alg == BS_SIG_ED25519 || w->links[li].alg == BS_SIG_ECDSA_P256)
+                threads = bs_cpool_default_threads();
+    }
+    if (w->keys && threads > 0) {
         /* Signing and verification on worker threads; the loop never waits for them. */
         const struct bs_keystore *stores[2] = { w->keys, w->rogue };
         struct bs_key **extra = bs_calloc(w->nnodes, sizeof(*extra));
 
         for (size_t i = 0; extra && i < w->nnodes; i++)
             extra[i] = w->nodes[i].rogue_key;
-        rc = extra ? bs_cpool_new(&rt.loop, w->opts.crypto_threads, stores, 2, extra, w->nnodes,
-                                  rt_after_crypto, &rt, &w->cpool)
+        rc = extra ? bs_cpool_new(&rt.loop, threads, stores, 2, extra, w->nnodes, rt_after_crypto,
+                                  &rt, &w->cpool)
                    : BS_ENOMEM;
         bs_free(extra);
         if (rc) {
@@ -2391,7 +2405,7 @@ static int run_realtime(struct bs_world *w)
         w->ops_pool.sign_send = env_sign_send;
         w->ops_pool.verify = env_verify;
         w->env.ops = &w->ops_pool;
-        w->crypto_threads = w->opts.crypto_threads;
+        w->crypto_threads = threads;
     }
     gettimeofday(&tv, NULL);
     w->rt_hr0 = uv_hrtime();

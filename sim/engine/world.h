@@ -68,7 +68,8 @@ struct bs_run_opts {
     uint32_t concurrency;
     const struct bs_run_observer *observer; /* may be NULL */
     /* Real time with signing on: worker threads that sign and verify off the event loop
-     * (cryptopool.h); 0 signs and verifies on the loop. Virtual time ignores it. */
+     * (cryptopool.h); 0 signs and verifies on the loop; BS_CPOOL_AUTO one per core for
+     * asymmetric algorithms, none for MACs. Virtual time ignores it. */
     unsigned crypto_threads;
 };
 
