@@ -101,6 +101,17 @@ int bs_key_from_raw(enum bs_sig_alg alg, const uint8_t *raw, size_t raw_len, con
 /** bs_key_free() - wipe the secret material (OPENSSL_cleanse) and free; NULL accepted. */
 void bs_key_free(struct bs_key *k);
 
+/**
+ * bs_key_clone() - an independent copy of @k: the same algorithm, id, secret, truncation
+ * and validity, with its own OpenSSL objects (EVP_PKEY_dup(), EVP_MAC_CTX_dup()), so the
+ * copy and the original may sign and verify in two threads at once. Cloning reads @k's
+ * contexts: no other thread may use @k meanwhile.
+ * @ret: receives the copy; free with bs_key_free().
+ *
+ * Return: 0; BS_EINVAL (NULL argument); BS_ENOMEM; BS_ECRYPTO.
+ */
+int bs_key_clone(const struct bs_key *k, struct bs_key **ret);
+
 /** bs_key_id() - the key id; never NULL while @k lives. */
 const char *bs_key_id(const struct bs_key *k);
 
@@ -243,6 +254,12 @@ int bs_keystore_add(struct bs_keystore *ks, struct bs_key *k);
  * the store. Lookup is a binary search over ids kept sorted with strcmp().
  */
 struct bs_key *bs_keystore_get(const struct bs_keystore *ks, const char *key_id);
+
+/**
+ * bs_keystore_at() - the @i-th key in id order (0 .. count − 1), or NULL past the end or
+ * for a NULL store: a way to visit every key (bs_key_clone() for worker threads).
+ */
+struct bs_key *bs_keystore_at(const struct bs_keystore *ks, size_t i);
 
 /**
  * bs_keystore_set_validity() - limit when the key with id @key_id verifies messages: from

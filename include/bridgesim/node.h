@@ -76,6 +76,7 @@ enum bs_stat {
 const char *bs_stat_name(enum bs_stat s);
 
 struct bs_env;
+struct bs_node;
 
 /**
  * struct bs_env_ops - what a node may ask of the engine. Every call is cheap and never
@@ -94,6 +95,15 @@ struct bs_env;
  *           @type the enum bs_txn_type of the request (a cancellation reports the outcome
  *           of its purchase; the cancellation itself is counted in the stats).
  * @node_name: the name of node @id (journals, key-owner checks); never NULL.
+ * @sign_send: optional (NULL: bs_node_send() signs in place). Take over message @m,
+ *           packed by @node for @to as @len bytes at @wire that end just before DE 127,
+ *           to be signed with @key off the caller's thread; the engine copies what it
+ *           needs and later, on its own thread, calls bs_node_send_signed() with the
+ *           signature, in the order it took the messages of each (@node, @to) pair.
+ *           Return: 0 when taken; non-zero to have bs_node_send() sign in place.
+ * @verify:  optional (NULL: bs_verify()). Verify as bs_verify() does; an engine that
+ *           verified these exact bytes ahead of the call, off its thread, returns that
+ *           result instead of computing it again.
  */
 struct bs_env_ops {
     void (*send)(struct bs_env *env, uint32_t from, uint32_t to, const uint8_t *buf, size_t n,
@@ -105,6 +115,11 @@ struct bs_env_ops {
     void (*outcome)(struct bs_env *env, uint32_t flow, unsigned type, const char *rc,
                     bs_time_us latency);
     const char *(*node_name)(struct bs_env *env, uint32_t id);
+    int (*sign_send)(struct bs_env *env, struct bs_node *node, const struct bs_iso_dialect *d,
+                     uint32_t to, struct bs_key *key, const uint8_t *wire, size_t len,
+                     const struct bs_iso_msg *m, uint64_t trace);
+    int (*verify)(struct bs_env *env, struct bs_key *k, const uint8_t *msg, size_t n,
+                  const uint8_t *sig, size_t sig_len);
 };
 
 /**
@@ -270,6 +285,19 @@ int bs_node_recv(struct bs_node *node, const struct bs_iso_dialect *d, uint32_t 
  */
 int bs_node_send(struct bs_node *node, const struct bs_iso_dialect *d, uint32_t to,
                  struct bs_iso_msg *m, uint64_t trace);
+
+/**
+ * bs_node_send_signed() - the second half of bs_node_send() for an engine that signed
+ * off its thread (bs_env_ops.sign_send): append the DE 127 envelope with @sig (@sig_len
+ * bytes, made with @key) to the @len bytes at @wire (room for BS_WIRE_MAX), set DE 127 in
+ * @m, send it to @to and journal it (kind msg_out).
+ *
+ * Return: 0; BS_EFORMAT when the envelope does not pack; BS_ECRYPTO when it does not
+ * encode (both journaled as internal errors, and nothing is sent).
+ */
+int bs_node_send_signed(struct bs_node *node, const struct bs_iso_dialect *d, uint32_t to,
+                        struct bs_iso_msg *m, uint8_t *wire, size_t len, struct bs_key *key,
+                        const uint8_t *sig, size_t sig_len, uint64_t trace);
 
 /**
  * bs_node_note() - journal a non-message event (timeout, reversal, late response, ...)

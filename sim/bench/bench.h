@@ -79,6 +79,11 @@ struct bs_bench_step {
     bool meets_slo;
     uint64_t run_messages, run_started; /* whole run: messages delivered, transactions */
     struct bs_bench_crypto crypto;      /* sign/verify times right after the run */
+    /* Real time: threads that signed and verified off the loop (0: the loop did), the
+     * cores they could use (min(threads, cores); 1 without threads) and the CPU seconds of
+     * the threads and of the rest of the process (the loop). */
+    unsigned crypto_threads, crypto_cores;
+    double crypto_cpu_seconds, loop_cpu_seconds;
     struct bs_hist hist;
 };
 
@@ -97,8 +102,9 @@ struct bs_bench_cfg {
     double rates[BS_BENCH_MAX_STEPS];         /* open loop: one rate per step */
     uint32_t concurrency[BS_BENCH_MAX_STEPS]; /* closed loop: terminals per step */
     size_t nsteps;
-    bool closed;  /* closed loop (concurrency) rather than rates */
-    bool isolate; /* run every step in a forked child: per-step peak RSS, no leftovers */
+    bool closed;             /* closed loop (concurrency) rather than rates */
+    bool isolate;            /* run every step in a forked child: per-step peak RSS, no leftovers */
+    unsigned crypto_threads; /* realtime: signing and verification threads (0: on the loop) */
     struct bs_bench_slo slo;
     FILE *progress;    /* live and per-step lines (stderr); NULL: silent */
     bool progress_tty; /* rewrite one live line at least once a second */
@@ -181,6 +187,13 @@ int bs_bench_crypto(enum bs_sig_alg alg, struct bs_bench_crypto *ret);
  * verify times when it has them, else @c's. 0 when neither was measured.
  */
 double bs_bench_crypto_ceiling(const struct bs_bench_crypto *c, const struct bs_bench_step *st);
+
+/**
+ * bs_bench_crypto_ceiling_cores() - the ceiling of every core the step's crypto threads
+ * could use: bs_bench_crypto_ceiling() × @st->crypto_cores.
+ */
+double bs_bench_crypto_ceiling_cores(const struct bs_bench_crypto *c,
+                                     const struct bs_bench_step *st);
 
 /** bs_bench_step_line() - one plain line describing step @i of @n (no newline). */
 void bs_bench_step_line(const struct bs_bench_cfg *cfg, const struct bs_bench_step *st, size_t i,

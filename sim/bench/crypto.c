@@ -126,3 +126,9 @@ double bs_bench_crypto_ceiling(const struct bs_bench_crypto *c, const struct bs_
     per_txn = (double)st->run_messages / (double)st->run_started;
     return 1e9 / (per_txn * (c->sign_ns + c->verify_ns));
 }
+
+double bs_bench_crypto_ceiling_cores(const struct bs_bench_crypto *c,
+                                     const struct bs_bench_step *st)
+{
+    return bs_bench_crypto_ceiling(c, st) * (st->crypto_cores ? st->crypto_cores : 1);
+}

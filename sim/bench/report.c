@@ -131,6 +131,16 @@ void bs_bench_print_table(const struct bs_bench_cfg *cfg, const struct bs_bench_
                 ceil_best, r->steps[best].achieved_tps,
                 ceil_best > 0 ? r->steps[best].achieved_tps / ceil_best : 0.0,
                 r->steps[best].cpu_tps, ceil_best > 0 ? r->steps[best].cpu_tps / ceil_best : 0.0);
+        if (r->steps[best].crypto_threads) {
+            const struct bs_bench_step *b = &r->steps[best];
+            double all = bs_bench_crypto_ceiling_cores(&r->crypto, b);
+            fprintf(out,
+                    "  %u crypto thread(s) on %u core(s): ceiling %.0f tps, achieved = %.2f of "
+                    "it; CPU s: threads %.2f, loop %.2f (loop / threads %.3f)\n",
+                    b->crypto_threads, b->crypto_cores, all, all > 0 ? b->achieved_tps / all : 0.0,
+                    b->crypto_cpu_seconds, b->loop_cpu_seconds,
+                    b->crypto_cpu_seconds > 0 ? b->loop_cpu_seconds / b->crypto_cpu_seconds : 0.0);
+        }
     }
 }
 
@@ -184,6 +194,9 @@ static json_t *step_json(const struct bs_bench_step *st, const struct bs_bench_c
         o, "transactions_per_wall_second",
         real(st->wall_seconds > 0 ? (double)st->run_started / st->wall_seconds : 0.0));
     json_object_set_new(o, "lag_seconds", real(st->lag_seconds));
+    json_object_set_new(o, "crypto_threads", json_integer(st->crypto_threads));
+    json_object_set_new(o, "crypto_cpu_seconds", real(st->crypto_cpu_seconds));
+    json_object_set_new(o, "loop_cpu_seconds", real(st->loop_cpu_seconds));
     json_object_set_new(o, "peak_rss_kb", json_integer(st->peak_rss_kb));
     json_object_set_new(o, "peak_rss_scope", json_string(st->rss_per_step ? "step" : "process"));
     json_object_set_new(
@@ -199,6 +212,11 @@ static json_t *step_json(const struct bs_bench_step *st, const struct bs_bench_c
                             real(ceiling > 0 ? st->achieved_tps / ceiling : 0.0));
         json_object_set_new(o, "crypto_ceiling_cpu_ratio",
                             real(ceiling > 0 ? st->cpu_tps / ceiling : 0.0));
+        ceiling = bs_bench_crypto_ceiling_cores(c, st);
+        json_object_set_new(o, "crypto_cores", json_integer(st->crypto_cores));
+        json_object_set_new(o, "crypto_ceiling_cores_tps", real(ceiling));
+        json_object_set_new(o, "crypto_ceiling_cores_ratio",
+                            real(ceiling > 0 ? st->achieved_tps / ceiling : 0.0));
     }
     json_object_set_new(o, "meets_slo", json_boolean(st->meets_slo));
     json_object_set_new(o, "interrupted", json_boolean(st->interrupted));

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
+#include "engine/cryptopool.h"
 #include "engine/world.h"
 #include "scenario/scenario.h"
 
@@ -236,6 +237,7 @@ static int run_step(const struct bs_bench_cfg *cfg, size_t i, struct bs_bench_st
     ro.journals = false;
     ro.stop = cfg->stop;
     ro.concurrency = cfg->closed ? cfg->concurrency[i] : 0;
+    ro.crypto_threads = cfg->crypto_threads;
     ro.observer = &ob;
     rc = bs_world_new(sc, &ro, &w, errbuf, errlen);
     if (rc)
@@ -291,6 +293,12 @@ static int run_step(const struct bs_bench_cfg *cfg, size_t i, struct bs_bench_st
     if (sc->sig_alg != BS_SIG_NONE && bs_bench_crypto(sc->sig_alg, &st->crypto) != 0)
         st->crypto.measured = false;
     st->cpu_tps = st->cpu_seconds > 0 ? (double)r.total->started / st->cpu_seconds : 0;
+    st->crypto_threads = r.crypto_threads;
+    st->crypto_cores = r.crypto_threads ? r.crypto_threads : 1;
+    if (st->crypto_cores > bs_cpool_default_threads())
+        st->crypto_cores = bs_cpool_default_threads();
+    st->crypto_cpu_seconds = r.crypto_cpu_seconds;
+    st->loop_cpu_seconds = r.cpu_seconds - r.crypto_cpu_seconds;
     if (cfg->realtime && st->wall_seconds > st->sim_seconds)
         st->lag_seconds = st->wall_seconds - st->sim_seconds;
 free_world:

@@ -26,4 +26,12 @@ int bs_cli_keygen(int argc, char **argv);
  */
 const char *bs_cli_dialect_dir(void);
 
+/**
+ * bs_cli_crypto_threads() - parse the value of `--crypto-threads` for command @cmd: a
+ * whole number 0..64 (0: sign and verify on the event loop), or "auto" (BS_CPOOL_AUTO:
+ * one per core for Ed25519 and ECDSA, none for MACs). On an error prints it to stderr, naming @cmd.
+ * Return: 0 and *@ret; -1 on an error.
+ */
+int bs_cli_crypto_threads(const char *cmd, const char *arg, unsigned *ret);
+
 #endif

@@ -11,6 +11,7 @@
 
 #include "bench/bench.h"
 #include "cli/cli.h"
+#include "engine/cryptopool.h"
 #include "scenario/scenario.h"
 
 #define MAX_SETS 64
@@ -22,7 +23,7 @@ static void bench_usage(FILE *out)
             "                       --concurrency N[:END:STEP]] [--step-duration D] [--warmup D]\n"
             "                       [--slo SPEC] [--json FILE] [--plot FILE.svg] [--realtime]\n"
             "                       [--set path.to.key=value]... [--seed N] [--drain D]\n"
-            "                       [--in-process] [--quiet]\n\n"
+            "                       [--in-process] [--quiet] [--crypto-threads N]\n\n"
             "Offers load to SCENARIO step by step and reports, per step, achieved throughput,\n"
             "approvals, timeouts, stand-ins, reversals, latency percentiles, CPU and peak RSS,\n"
             "and the knee: the highest step that meets the SLO. docs/bench.md explains it all.\n\n"
@@ -45,7 +46,10 @@ static void bench_usage(FILE *out)
             "  --seed N            override the scenario's seed\n"
             "  --in-process        run every step in this process (peak RSS is then the\n"
             "                      process's, not the step's)\n"
-            "  --quiet             no progress lines\n\n"
+            "  --quiet             no progress lines\n"
+            "  --crypto-threads N  with --realtime: threads that sign and verify off the event\n"
+            "                      loop (default auto: one per core for ed25519 and ecdsa-p256,\n"
+            "                      none for MACs; 0: on the loop)\n\n"
             "exit: 0 done (and, with --slo, some step met it), 1 --slo given and no step met it,\n"
             "      2 usage or input error\n");
 }
@@ -108,6 +112,7 @@ int bs_cli_bench(int argc, char **argv)
         { "out", required_argument, NULL, 'o' },
         { "in-process", no_argument, NULL, 'I' },
         { "quiet", no_argument, NULL, 'q' },
+        { "crypto-threads", required_argument, NULL, 'T' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -129,6 +134,7 @@ int bs_cli_bench(int argc, char **argv)
     cfg.duration = 30 * BS_US_PER_SEC;
     cfg.drain = -1;
     cfg.isolate = true;
+    cfg.crypto_threads = BS_CPOOL_AUTO;
     rc = bs_bench_parse_slo("p99=2000ms,success=99.5%", &cfg.slo, errbuf, sizeof(errbuf));
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -206,6 +212,10 @@ int bs_cli_bench(int argc, char **argv)
             break;
         case 'I':
             cfg.isolate = false;
+            break;
+        case 'T':
+            if (bs_cli_crypto_threads("bench", optarg, &cfg.crypto_threads) != 0)
+                return BS_EXIT_USAGE;
             break;
         case 'q':
             quiet = true;
@@ -300,7 +310,6 @@ int bs_cli_bench(int argc, char **argv)
     cfg.progress_tty = !quiet && isatty(STDERR_FILENO);
     cfg.stop = &stop_flag;
     signal(SIGINT, on_sigint);
-    signal(SIGPIPE, SIG_IGN);
 
     rc = bs_bench_run(&cfg, &res, errbuf, sizeof(errbuf));
     if (rc) {

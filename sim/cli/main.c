@@ -2,6 +2,7 @@
  * bridgesim — the program. A thin front end: it parses the subcommand and hands over to
  * the module that does the work (GUIDE §5 "Thin front end, one library").
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "engine/cryptopool.h"
 
 #ifndef BS_SOURCE_DIR
 #define BS_SOURCE_DIR "."
@@ -57,6 +59,26 @@ const char *bs_cli_dialect_dir(void)
             snprintf(dir, sizeof(dir), "configs/dialects");
     }
     return dir;
+}
+
+int bs_cli_crypto_threads(const char *cmd, const char *arg, unsigned *ret)
+{
+    char *end;
+    unsigned long v;
+
+    if (strcmp(arg, "auto") == 0) {
+        *ret = BS_CPOOL_AUTO;
+        return 0;
+    }
+    errno = 0;
+    v = strtoul(arg, &end, 10);
+    if (errno || *end || !*arg || arg[0] == '-' || v > BS_CPOOL_MAX_THREADS) {
+        fprintf(stderr, "bridgesim %s: --crypto-threads takes 0..%d or auto, not '%s'\n", cmd,
+                BS_CPOOL_MAX_THREADS, arg);
+        return -1;
+    }
+    *ret = (unsigned)v;
+    return 0;
 }
 
 int main(int argc, char **argv)

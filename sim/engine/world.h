@@ -67,6 +67,10 @@ struct bs_run_opts {
      * loop. The workload still ends by count or duration. */
     uint32_t concurrency;
     const struct bs_run_observer *observer; /* may be NULL */
+    /* Real time with signing on: worker threads that sign and verify off the event loop
+     * (cryptopool.h); 0 signs and verifies on the loop; BS_CPOOL_AUTO one per core for
+     * asymmetric algorithms, none for MACs. Virtual time ignores it. */
+    unsigned crypto_threads;
 };
 
 /**
@@ -101,9 +105,11 @@ struct bs_run_result {
     bs_time_us sim_start, sim_end; /* virtual (or wall) time span of the run */
     size_t in_flight_at_end;       /* terminal transactions never answered */
     size_t open_reversals_at_end;
-    uint64_t queue_dropped; /* messages refused by a full node queue (in @dropped too) */
-    bool interrupted;       /* stopped early (opts.stop, SIGINT): in-flight work is normal */
-    uint64_t link_dropped;  /* messages refused by a full link (capacity; in @dropped too) */
+    uint64_t queue_dropped;    /* messages refused by a full node queue (in @dropped too) */
+    bool interrupted;          /* stopped early (opts.stop, SIGINT): in-flight work is normal */
+    unsigned crypto_threads;   /* real time: threads that signed and verified (0: the loop) */
+    double crypto_cpu_seconds; /* their CPU time, all together (part of @cpu_seconds) */
+    uint64_t link_dropped;     /* messages refused by a full link (capacity; in @dropped too) */
 };
 
 void bs_world_result(const struct bs_world *w, struct bs_run_result *ret);

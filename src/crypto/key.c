@@ -273,6 +273,36 @@ static int setup_mac(struct bs_key *k, const uint8_t *secret, size_t len)
     return 0;
 }
 
+int bs_key_clone(const struct bs_key *k, struct bs_key **ret)
+{
+    struct bs_key *c;
+    int rc;
+
+    if (k == NULL || ret == NULL)
+        return BS_EINVAL;
+    rc = key_new(k->alg, k->id, alg_is_mac(k->alg) ? k->sig_len : 0, &c);
+    if (rc != 0)
+        return rc;
+    c->not_before = k->not_before;
+    c->not_after = k->not_after;
+    if (alg_is_mac(k->alg)) {
+        c->mac = EVP_MAC_CTX_dup(k->mac);
+        rc = c->mac == NULL ? bs__crypto_fail() : 0;
+    } else {
+        c->pkey = EVP_PKEY_dup(k->pkey);
+        if (c->pkey == NULL)
+            rc = bs__crypto_fail();
+        else
+            rc = k->alg == BS_SIG_ED25519 ? setup_ed25519(c) : setup_p256(c);
+    }
+    if (rc != 0) {
+        bs_key_free(c);
+        return rc;
+    }
+    *ret = c;
+    return 0;
+}
+
 static int make_ed25519(struct bs_key *k, const uint8_t seed[BS__ED25519_LEN])
 {
     k->pkey = EVP_PKEY_new_raw_private_key_ex(NULL, "ED25519", NULL, seed, BS__ED25519_LEN);

@@ -108,6 +108,11 @@ struct bs_key *bs_keystore_get(const struct bs_keystore *ks, const char *key_id)
     return found ? ks->keys[at] : NULL;
 }
 
+struct bs_key *bs_keystore_at(const struct bs_keystore *ks, size_t i)
+{
+    return ks != NULL && i < ks->n ? ks->keys[i] : NULL;
+}
+
 int bs_keystore_set_validity(struct bs_keystore *ks, const char *key_id, bs_time_us not_before,
                              bs_time_us not_after)
 {

@@ -244,7 +244,9 @@ static enum bs_sig_status verify(struct bs_node *node, uint32_t from, const uint
         return BS_SIGST_EXPIRED;
     }
     if (bs_key_alg(k) != envl->alg ||
-        bs_verify(k, buf, m->wire_off[127], envl->sig, envl->sig_len) != 0)
+        (env->ops->verify
+             ? env->ops->verify(env, k, buf, m->wire_off[127], envl->sig, envl->sig_len)
+             : bs_verify(k, buf, m->wire_off[127], envl->sig, envl->sig_len)) != 0)
         return BS_SIGST_BAD;
     if (node->replay) {
         /* Only first-time requests and advices are remembered. Repeats (origin digit 1:
@@ -335,16 +337,52 @@ int bs_node_recv(struct bs_node *node, const struct bs_iso_dialect *d, uint32_t 
     return 0;
 }
 
+int bs_node_send_signed(struct bs_node *node, const struct bs_iso_dialect *d, uint32_t to,
+                        struct bs_iso_msg *m, uint8_t *wire, size_t len, struct bs_key *key,
+                        const uint8_t *sig, size_t sig_len, uint64_t trace)
+{
+    uint8_t envl[BS_SIG_MAX + BS_KEY_ID_MAX + 8];
+    struct bs_iso_error err;
+    size_t tail;
+    int envlen, rc;
+    char note[192];
+
+    envlen =
+        bs_sig_envelope_encode(bs_key_alg(key), bs_key_id(key), sig, sig_len, envl, sizeof(envl));
+    if (envlen < 0) {
+        journal(node, BS_J_INTERNAL, to, m, trace, NULL, NULL, "signing failed");
+        return BS_ECRYPTO;
+    }
+    rc =
+        bs_iso_pack_field(d, 127, envl, (size_t)envlen, wire + len, BS_WIRE_MAX - len, &tail, &err);
+    if (rc != 0) {
+        bs_iso_error_format(&err, note, sizeof(note));
+        journal(node, BS_J_INTERNAL, to, m, trace, NULL, NULL, note);
+        return BS_EFORMAT;
+    }
+    len += tail;
+    rc = bs_iso_msg_set(m, 127, envl, (size_t)envlen);
+    if (rc != 0) {
+        journal(node, BS_J_INTERNAL, to, NULL, trace, NULL, NULL, bs_strerror(rc));
+        return rc;
+    }
+    node->env->ops->send(node->env, node->id, to, wire, len, trace, m);
+    journal_wire(node, BS_J_MSG_OUT, to, m, trace, "signed", bs_key_id(key), NULL,
+                 &(struct jwire){ d, wire, len, false });
+    return 0;
+}
+
 int bs_node_send(struct bs_node *node, const struct bs_iso_dialect *d, uint32_t to,
                  struct bs_iso_msg *m, uint64_t trace)
 {
+    struct bs_env *env = node->env;
     uint8_t wire[BS_WIRE_MAX];
     uint8_t sig[BS_SIG_MAX];
-    uint8_t envl[BS_SIG_MAX + BS_KEY_ID_MAX + 8];
+    uint8_t field[8];
     struct bs_iso_error err;
     struct bs_key *key;
     size_t len, tail, siglen;
-    int envlen, rc;
+    int rc;
     char note[192];
 
     bs_iso_msg_unset(m, 128);
@@ -354,55 +392,39 @@ int bs_node_send(struct bs_node *node, const struct bs_iso_dialect *d, uint32_t 
         rc = bs_iso_pack(d, m, wire, sizeof(wire), &len, &err);
         if (rc != 0)
             goto fail_pack;
-    } else {
-        /*
-         * Pack with a one-byte placeholder in DE 127 so bit 127 is set in the bitmap that
-         * the signature covers; everything before DE 127 is then final. Replace the
-         * placeholder's bytes with the real envelope.
-         */
-        static const uint8_t placeholder = 0;
-        rc = bs_iso_msg_set(m, 127, &placeholder, 1);
-        if (rc == 0)
-            rc = bs_iso_pack(d, m, wire, sizeof(wire), &len, &err);
-        if (rc != 0)
-            goto fail_pack;
-        rc = bs_iso_pack_field(d, 127, &placeholder, 1, envl, sizeof(envl), &tail, &err);
-        if (rc != 0)
-            goto fail_pack;
-        len -= tail;
-        rc = bs_sign(key, wire, len, sig, sizeof(sig), &siglen);
-        if (rc != 0)
-            goto fail_sign;
-        envlen = bs_sig_envelope_encode(bs_key_alg(key), bs_key_id(key), sig, siglen, envl,
-                                        sizeof(envl));
-        if (envlen < 0) {
-            rc = envlen;
-            goto fail_sign;
-        }
-        rc = bs_iso_pack_field(d, 127, envl, (size_t)envlen, wire + len, sizeof(wire) - len, &tail,
-                               &err);
-        if (rc != 0)
-            goto fail_pack;
-        len += tail;
-        rc = bs_iso_msg_set(m, 127, envl, (size_t)envlen);
-        if (rc != 0)
-            goto fail_pack_nomsg;
+        env->ops->send(env, node->id, to, wire, len, trace, m);
+        journal_wire(node, BS_J_MSG_OUT, to, m, trace, NULL, NULL, NULL,
+                     &(struct jwire){ d, wire, len, false });
+        return 0;
     }
-    node->env->ops->send(node->env, node->id, to, wire, len, trace, m);
-    journal_wire(node, BS_J_MSG_OUT, to, m, trace, key ? "signed" : NULL,
-                 key ? bs_key_id(key) : NULL, NULL, &(struct jwire){ d, wire, len, false });
-    return 0;
+    /*
+     * Pack with a one-byte placeholder in DE 127 so bit 127 is set in the bitmap that the
+     * signature covers; everything before DE 127 is then final. The envelope replaces the
+     * placeholder's bytes (bs_node_send_signed()).
+     */
+    static const uint8_t placeholder = 0;
+    rc = bs_iso_msg_set(m, 127, &placeholder, 1);
+    if (rc == 0)
+        rc = bs_iso_pack(d, m, wire, sizeof(wire), &len, &err);
+    if (rc == 0)
+        rc = bs_iso_pack_field(d, 127, &placeholder, 1, field, sizeof(field), &tail, &err);
+    if (rc != 0)
+        goto fail_pack;
+    len -= tail;
+    /* An engine may sign off its thread and finish the send later. */
+    if (env->ops->sign_send && env->ops->sign_send(env, node, d, to, key, wire, len, m, trace) == 0)
+        return 0;
+    rc = bs_sign(key, wire, len, sig, sizeof(sig), &siglen);
+    if (rc != 0) {
+        journal(node, BS_J_INTERNAL, to, m, trace, NULL, NULL, "signing failed");
+        return BS_ECRYPTO;
+    }
+    return bs_node_send_signed(node, d, to, m, wire, len, key, sig, siglen, trace);
 
 fail_pack:
     bs_iso_error_format(&err, note, sizeof(note));
     journal(node, BS_J_INTERNAL, to, m, trace, NULL, NULL, note);
     return BS_EFORMAT;
-fail_pack_nomsg:
-    journal(node, BS_J_INTERNAL, to, NULL, trace, NULL, NULL, bs_strerror(rc));
-    return rc;
-fail_sign:
-    journal(node, BS_J_INTERNAL, to, m, trace, NULL, NULL, "signing failed");
-    return BS_ECRYPTO;
 }
 
 int bs_mti_response(const char *mti, char out[5])

@@ -184,8 +184,8 @@ static const char *fe_node_name(struct bs_env *env, uint32_t id)
     return id < T_MAX_NODES && e->names[id] ? e->names[id] : "unknown";
 }
 
-static const struct bs_env_ops fe_ops = { fe_send, fe_timer,   fe_journal,
-                                          fe_stat, fe_outcome, fe_node_name };
+static const struct bs_env_ops fe_ops = { fe_send,    fe_timer,     fe_journal, fe_stat,
+                                          fe_outcome, fe_node_name, NULL,       NULL };
 
 void t_env_init(struct t_env *e, bs_time_us now)
 {
