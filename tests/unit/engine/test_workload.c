@@ -178,6 +178,10 @@ static void diurnal_hourly(void **state)
     assert_true(fabs(bs_arrival_rate(&wl, EPOCH_MIDN, S(11 * 3600)) - 1.9) < 1e-9);
     /* Midnight wraps: 23:30 is 0.2, 00:30 is 0.1. */
     assert_true(fabs(bs_arrival_rate(&wl, EPOCH_MIDN, 0) - 0.3) < 1e-9);
+    /* The time of day counts from the workload's start on the UTC clock: started at 06:00,
+     * 4.5 h in is 10:30 (multiplier 1.0), the start itself halfway between 0.2 and 0.4. */
+    assert_true(fabs(bs_arrival_rate(&wl, EPOCH_MIDN + S(6 * 3600), S(4.5 * 3600)) - 2.0) < 1e-9);
+    assert_true(fabs(bs_arrival_rate(&wl, EPOCH_MIDN + S(6 * 3600), 0) - 0.6) < 1e-9);
     /* Two days, hourly buckets; the workload starts at 06:00 UTC. */
     check_buckets("diurnal hourly profile x 2 TPS, two days from 06:00Z", &wl,
                   EPOCH_MIDN + S(6 * 3600), S(2 * 86400), 48, 6);
