@@ -28,7 +28,7 @@
 #include <bridgesim/common.h>
 
 enum bs_event_kind {
-    BS_EV_MESSAGE = 1, /* bytes arrive at @node from @from */
+    BS_EV_MESSAGE = 1, /* bytes arrive at @node from @from; @cookie: the crypto threads' job */
     BS_EV_TIMER,       /* a node timer: @aux = timer kind, @cookie */
     BS_EV_ARRIVAL,     /* the workload's next transaction */
     BS_EV_CALL,        /* an engine callback (faults, ticks): @aux selects it */
