@@ -2521,6 +2521,8 @@ static void conv_link_latency(struct ld *l, const struct yn *v, struct bs_sc_lin
     opt_dist(l, v, "b_to_a", true, DU_TIME, &lk->latency_ba, NULL);
 }
 
+static void check_link(struct ld *l, const struct yn *v, const char *a, const char *b);
+
 static void conv_link(struct ld *l, const struct yn *n, struct bs_sc_link *lk,
                       char (*nodes)[BS_SC_NAME_MAX], size_t nnodes)
 {
@@ -2572,9 +2574,10 @@ static void conv_link(struct ld *l, const struct yn *n, struct bs_sc_link *lk,
                              "<net>.<acquirer id>.terminals and bridge",
                              ep->str);
             }
-            if (lk->a[0] && strcmp(lk->a, lk->b) == 0)
-                bs__errf(l->e, &v->loc, "%s: a link joins two different nodes, not '%s' to itself",
-                         l->path, lk->a);
+            /* Routing is fixed: a latency or loss on a pair no message crosses would never
+             * take effect, so such an entry is an error like a fault on it. */
+            if (lk->a[0] && lk->b[0])
+                check_link(l, v, lk->a, lk->b);
         }
         leave(l, old);
     }
@@ -3242,8 +3245,9 @@ static bool link_at(const struct bs_scenario *sc, size_t i, char *a, char *b)
     return false;
 }
 
-/* A fault's `link` must be a link messages cross, else it silently never fires. */
-static void check_fault_link(struct ld *l, const struct yn *v, const char *a, const char *b)
+/* A fault's `link` or a links.list pair must be a link messages cross, else it silently
+ * never takes effect. */
+static void check_link(struct ld *l, const struct yn *v, const char *a, const char *b)
 {
     char la[BS_SC_NAME_MAX], lb[BS_SC_NAME_MAX], list[2048];
     size_t k = 0;
@@ -3292,7 +3296,7 @@ static void conv_fault(struct ld *l, const struct yn *n, struct bs_sc_fault *f,
             type_error(l, v, "a list of two node names like [bridge, shetab.switch]");
         else if (as_node(l, v->items[0], nodes, nn, sel->a) &&
                  as_node(l, v->items[1], nodes, nn, sel->b))
-            check_fault_link(l, v, sel->a, sel->b);
+            check_link(l, v, sel->a, sel->b);
         leave(l, old);
     }
     if (opt_enum(l, n, "direction", false, dirs, ARRAY_SIZE(dirs), &k) > 0)

@@ -1203,6 +1203,16 @@ static void fault_links(void **state)
     assert_null(strstr(errbuf, "faults.3"));
     expect_err("%s:7:46: faults.4.for: negative time '-5s'", p);
     assert_null(strstr(errbuf, "a crash needs 'for'"));
+
+    /* links.list pairs are checked the same way: routing is fixed. */
+    p = load_bad("fl2.yaml", "extends: base.yaml\n"
+                             "links:\n"
+                             "  list:\n"
+                             "    - {between: [mir.MA1, bridge], latency: 5ms}\n"
+                             "    - {between: [mir.MA1.terminals, mir.MA1], latency: 5ms}\n");
+    expect_err("%s:4:17: links.list.0.between: [mir.MA1, bridge] is not a link of this scenario",
+               p);
+    assert_null(strstr(errbuf, "links.list.1"));
 }
 
 /* ---- distributions ------------------------------------------------------------------- */
