@@ -398,13 +398,14 @@ void bs_summary_print(const json_t *s, FILE *out)
     const json_t *lat = json_object_get(s, "latency_ms");
     const json_t *oc = json_object_get(s, "outcomes");
     const json_t *v, *flows = json_object_get(s, "flows");
+    const char *mode = json_string_value(json_object_get(s, "mode"));
     const char *k;
     size_t i;
 
-    fprintf(out, "scenario %s  seed %s  %s time  signing %s\n",
+    fprintf(out, "scenario %s  seed %s  %s  signing %s\n",
             json_string_value(json_object_get(s, "scenario")),
             json_string_value(json_object_get(s, "seed")),
-            json_string_value(json_object_get(s, "mode")),
+            mode && strcmp(mode, "realtime") == 0 ? "real time" : "virtual time",
             json_string_value(json_object_get(s, "signing")));
     fprintf(out, "  transactions %-9lld approved %-9lld declined %-9lld no response %lld\n",
             geti(s, "transactions"), geti(s, "approved"), geti(s, "declined"),

@@ -89,7 +89,7 @@ static bool next_line(const char **p, const char *end, const char **ret_s, const
 int bs__empirical_parse(const char *text, size_t len, const char *column, double **ret,
                         size_t *ret_n, char *err, size_t errlen)
 {
-    const char *p = text, *end = text + len, *s, *e;
+    const char *p = text, *end = text + len, *s = NULL, *e = NULL;
     char name[CSV_FIELD_MAX + 1];
     size_t line = 0, ncols = 0, col = 0, n = 0, cap = 0;
     double scale = 0, *v = NULL;
@@ -143,6 +143,7 @@ int bs__empirical_parse(const char *text, size_t len, const char *column, double
         char f[CSV_FIELD_MAX + 1];
         double x;
         size_t nf;
+        int prc;
 
         line++;
         if (e == s || *s == '#')
@@ -152,7 +153,12 @@ int bs__empirical_parse(const char *text, size_t len, const char *column, double
             errmsg(err, errlen, "line %zu: %zu fields where the header has %zu", line, nf, ncols);
             goto free_v;
         }
-        if (bs__parse_number(f, &x) != 0 || x < 0) {
+        prc = bs__parse_number(f, &x);
+        if (prc == BS_ERANGE) {
+            errmsg(err, errlen, "line %zu: '%s' in column %s is too large a number", line, f, name);
+            goto free_v;
+        }
+        if (prc != 0 || x < 0) {
             errmsg(err, errlen, "line %zu: '%s' in column %s is not a number ≥ 0", line, f, name);
             goto free_v;
         }

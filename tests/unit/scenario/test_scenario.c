@@ -771,6 +771,16 @@ static void empirical_csv_errors(void **state)
     expect_err("%s:10:80: links.list.6.latency.file: cannot read '%s': No such file", p,
                tpath("missing.csv"));
     expect_err("%s:15:49: workload.flows.0.amount: empirical distributions are for times", p);
+
+    /* A 0-byte file has no line at all (it crashed the parser once). */
+    write_file("empty.csv", "");
+    snprintf(p, sizeof(p), "%s",
+             load_bad("emp0.yaml", "extends: base.yaml\n"
+                                   "links:\n"
+                                   "  list:\n"
+                                   "    - {between: [mir.switch, bridge], latency: {dist: "
+                                   "empirical, file: empty.csv}}\n"));
+    expect_err("%s:4:72: links.list.0.latency.file: %s no header line", p, tpath("empty.csv"));
 }
 
 static void timers_nest(void **state)
