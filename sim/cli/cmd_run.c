@@ -348,6 +348,9 @@ int bs_cli_run(int argc, char **argv)
         printf("  run directory: %s\n", out_dir);
     free(text);
     exit_code = failed || stop_flag ? BS_EXIT_FAILED : BS_EXIT_OK;
+    /* The report went to stdout; with both streams on one file (> f 2>&1) an unflushed
+     * stdout would be cut by the stderr line below. */
+    fflush(stdout);
     if (stop_flag && !failed)
         fprintf(stderr,
                 "bridgesim run: interrupted; what ended was checked, the rest is reported as in "
